@@ -1,0 +1,224 @@
+/**
+ * The one streaming parser for every message format we read: headerless Singer and the Stitch
+ * Streams framing (`stitchstream/0.1` header, `Content-Type`, a `--` line, then messages).
+ * It reads line by line and never holds the whole input.
+ */
+import { mayHoldInexactNumber, parseExact } from './exact-json.ts';
+import { readLines, type TextLine } from './line-reader.ts';
+import {
+  type JsonObject,
+  type JsonSchema,
+  MAX_BOOKMARK_BYTES,
+  type Message,
+  type ParsedMessage,
+} from './messages.ts';
+import { ProtocolError } from './protocol-error.ts';
+import { keysMarkedInSchema, readStitchHeader, STITCH_MAGIC } from './stitch-streams.ts';
+
+export interface ParseOptions {
+  /** Names the input in errors: a file path, a chunk key, `stdin`. */
+  readonly source: string;
+}
+
+/**
+ * @example
+ * for await (const { line, message } of parseMessages(process.stdin, { source: 'stdin' })) { ... }
+ */
+export async function* parseMessages(
+  input: AsyncIterable<Buffer | string>,
+  options: ParseOptions,
+): AsyncGenerator<ParsedMessage> {
+  const { source } = options;
+  const schemas = new Set<string>();
+  const lines = readLines(input)[Symbol.asyncIterator]();
+  let inHeader = false;
+  let firstContent = true;
+  for (;;) {
+    let next: IteratorResult<TextLine>;
+    try {
+      next = await lines.next();
+    } catch (error) {
+      throw new ProtocolError('could not read the input', { source, line: 0, cause: error });
+    }
+    if (next.done) break;
+    const { number, text } = next.value;
+    if (text.trim() === '') continue;
+    if (firstContent) {
+      firstContent = false;
+      if (text.trim() === STITCH_MAGIC) {
+        inHeader = true;
+        continue;
+      }
+    }
+    if (inHeader) {
+      inHeader = readStitchHeader(text, { source, line: number }) === 'more';
+      continue;
+    }
+    const message = toMessage(parseJsonLine(text, source, number), text, source, number, schemas);
+    yield { line: number, message };
+  }
+  if (inHeader) {
+    throw new ProtocolError(
+      'the Stitch Streams header never ended: expected a "--" line before the messages',
+      {
+        source,
+        line: 0,
+      },
+    );
+  }
+}
+
+function parseJsonLine(text: string, source: string, line: number): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ProtocolError(`bad JSON: ${(error as Error).message}; expected one JSON message per line`, {
+      source,
+      line,
+      cause: error,
+    });
+  }
+  if (!isObject(value)) {
+    throw new ProtocolError(`expected a JSON object with a "type", received ${describe(value)}`, {
+      source,
+      line,
+    });
+  }
+  return value;
+}
+
+function toMessage(
+  raw: JsonObject,
+  text: string,
+  source: string,
+  line: number,
+  schemas: Set<string>,
+): Message {
+  const where = { source, line };
+  switch (raw.type) {
+    case 'SCHEMA': {
+      const stream = requireStream(raw, where);
+      const schema = raw.schema;
+      if (!isObject(schema)) {
+        throw new ProtocolError(
+          `SCHEMA for stream "${stream}": "schema" must be a JSON Schema object, received ${describe(schema)}`,
+          where,
+        );
+      }
+      const keyProperties =
+        raw.key_properties === undefined
+          ? keysMarkedInSchema(schema)
+          : stringList(raw, 'key_properties', where);
+      schemas.add(stream);
+      const bookmarkProperties =
+        raw.bookmark_properties === undefined ? undefined : stringList(raw, 'bookmark_properties', where);
+      return {
+        type: 'SCHEMA',
+        stream,
+        schema: schema as JsonSchema,
+        keyProperties,
+        ...(bookmarkProperties === undefined ? {} : { bookmarkProperties }),
+      };
+    }
+    case 'RECORD': {
+      const stream = requireStream(raw, where);
+      if (!schemas.has(stream)) {
+        throw new ProtocolError(
+          `RECORD for stream "${stream}" before its SCHEMA; send a SCHEMA message for "${stream}" first`,
+          where,
+        );
+      }
+      const record = raw.record;
+      if (!isObject(record)) {
+        throw new ProtocolError(
+          `RECORD for stream "${stream}": "record" must be a JSON object, received ${describe(record)}`,
+          where,
+        );
+      }
+      const exact = mayHoldInexactNumber(text) ? exactRecord(text) : undefined;
+      const version = raw.version;
+      if (version !== undefined && typeof version !== 'number') {
+        throw new ProtocolError(
+          `RECORD for stream "${stream}": "version" must be a number, received ${describe(version)}`,
+          where,
+        );
+      }
+      const timeExtracted = typeof raw.time_extracted === 'string' ? raw.time_extracted : undefined;
+      const keyProperties = raw.key_fields === undefined ? undefined : stringList(raw, 'key_fields', where);
+      return {
+        type: 'RECORD',
+        stream,
+        record,
+        ...(exact === undefined ? {} : { exact }),
+        ...(version === undefined ? {} : { version }),
+        ...(timeExtracted === undefined ? {} : { timeExtracted }),
+        ...(keyProperties === undefined ? {} : { keyProperties }),
+      };
+    }
+    case 'STATE':
+    case 'BOOKMARK': {
+      if (!('value' in raw)) throw new ProtocolError(`${raw.type} without a "value"`, where);
+      const size = Buffer.byteLength(JSON.stringify(raw.value) ?? '');
+      if (size > MAX_BOOKMARK_BYTES) {
+        throw new ProtocolError(
+          `${raw.type} value is ${size} bytes; a bookmark may be at most ${MAX_BOOKMARK_BYTES} bytes (1 MB). Keep per-partition bookmarks small or split the tap.`,
+          where,
+        );
+      }
+      return { type: 'STATE', value: raw.value };
+    }
+    case 'ACTIVATE_VERSION': {
+      const stream = requireStream(raw, where);
+      if (typeof raw.version !== 'number') {
+        throw new ProtocolError(
+          `ACTIVATE_VERSION for stream "${stream}": "version" must be a number, received ${describe(raw.version)}`,
+          where,
+        );
+      }
+      return { type: 'ACTIVATE_VERSION', stream, version: raw.version };
+    }
+    default:
+      throw new ProtocolError(
+        `unknown message type ${describe(raw.type)}; expected SCHEMA, RECORD, STATE, BOOKMARK or ACTIVATE_VERSION`,
+        where,
+      );
+  }
+}
+
+function exactRecord(text: string): JsonObject | undefined {
+  const exact = parseExact(text);
+  return isObject(exact) && isObject(exact.record) ? exact.record : undefined;
+}
+
+function requireStream(raw: JsonObject, where: { source: string; line: number }): string {
+  if (typeof raw.stream !== 'string' || raw.stream === '') {
+    throw new ProtocolError(
+      `${String(raw.type)} without a "stream": expected a non-empty string, received ${describe(raw.stream)}`,
+      where,
+    );
+  }
+  return raw.stream;
+}
+
+function stringList(raw: JsonObject, field: string, where: { source: string; line: number }): string[] {
+  const value = raw[field];
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new ProtocolError(
+      `"${field}" must be a list of property names, received ${describe(value)}`,
+      where,
+    );
+  }
+  return value as string[];
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** A short, safe rendering of a received value for error messages. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}

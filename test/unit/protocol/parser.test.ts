@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { MAX_BOOKMARK_BYTES, ProtocolError, parseMessages } from '../../../lib/protocol/index.ts';
+import { lines, parseAll, plain } from '../../helpers/messages.ts';
+import { fixturesDir } from '../../helpers/paths.ts';
+
+const dir = join(fixturesDir, 'protocol');
+const schema = { type: 'SCHEMA', stream: 's', schema: { type: 'object' }, key_properties: [] };
+
+describe('parseMessages: golden files', () => {
+  for (const name of ['singer-basic.jsonl', 'stitch-basic.stitch', 'stitch-key-fields.stitch']) {
+    it(`normalises ${name}`, async () => {
+      const parsed = await parseAll(readFileSync(join(dir, name)), name);
+      const expected = JSON.parse(readFileSync(join(dir, name.replace(/\.\w+$/, '.expected.json')), 'utf8'));
+      expect(parsed.map(({ line, message }) => ({ line, message: plain(message) }))).toEqual(expected);
+    });
+  }
+
+  const errors = JSON.parse(readFileSync(join(dir, 'errors.expected.json'), 'utf8')) as Record<
+    string,
+    { line: number; contains: string }
+  >;
+  for (const [name, expected] of Object.entries(errors)) {
+    it(`rejects ${name} naming line ${expected.line}`, async () => {
+      const error = await parseAll(readFileSync(join(dir, name)), name).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ProtocolError);
+      expect((error as ProtocolError).line).toBe(expected.line);
+      expect((error as ProtocolError).message).toContain(`${name}: line ${expected.line}: `);
+      expect((error as ProtocolError).message).toContain(expected.contains);
+    });
+  }
+});
+
+describe('parseMessages: line handling', () => {
+  it('accepts CRLF endings, a UTF-8 BOM, blank lines and a last line without newline', async () => {
+    const text = `\uFEFF${JSON.stringify(schema)}\r\n\r\n{"type":"RECORD","stream":"s","record":{"name":"é"}}\r\n{"type":"STATE","value":1}`;
+    const parsed = await parseAll(Buffer.from(text, 'utf8'));
+    expect(parsed.map((p) => p.line)).toEqual([1, 3, 4]);
+    expect(parsed[1]?.message).toEqual({ type: 'RECORD', stream: 's', record: { name: 'é' } });
+    expect(parsed[2]?.message).toEqual({ type: 'STATE', value: 1 });
+  });
+
+  it('reassembles lines and multi-byte characters split across reads', async () => {
+    const text = lines(schema, { type: 'RECORD', stream: 's', record: { name: 'naïve 🚀 ✓' } });
+    const bytes = Buffer.from(text);
+    const pieces = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+    const parsed: unknown[] = [];
+    for await (const { message } of parseMessages(Readable.from(pieces), { source: 'bytes' }))
+      parsed.push(message);
+    expect(parsed[1]).toEqual({ type: 'RECORD', stream: 's', record: { name: 'naïve 🚀 ✓' } });
+  });
+
+  it('keeps long decimals and big integers exact, and skips the lossless path for ordinary numbers', async () => {
+    const text = `${JSON.stringify(schema)}\n{"type":"RECORD","stream":"s","record":{"d":0.12345678901234567890123,"n":-18446744073709551617,"small":1.5}}\n{"type":"RECORD","stream":"s","record":{"small":1.5,"id":"abcdefghijklmnopqrstuvwxyz"}}\n`;
+    const [, big, ordinary] = await parseAll(text);
+    expect(plain(big?.message as never)).toMatchObject({
+      record: { d: '0.12345678901234567890123', n: '-18446744073709551617', small: 1.5 },
+    });
+    expect(ordinary?.message).not.toHaveProperty('exact');
+  });
+
+  it('rejects a bookmark over 1 MB and accepts one at the limit', async () => {
+    const padding = (size: number) => 'x'.repeat(size - 2); // JSON string quotes add 2 bytes
+    const atLimit = await parseAll(lines({ type: 'STATE', value: padding(MAX_BOOKMARK_BYTES) }));
+    expect(atLimit).toHaveLength(1);
+    const error = await parseAll(
+      lines(schema, { type: 'BOOKMARK', value: padding(MAX_BOOKMARK_BYTES + 1) }),
+    ).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect((error as ProtocolError).line).toBe(2);
+    expect((error as Error).message).toMatch(
+      /BOOKMARK value is 1048577 bytes; a bookmark may be at most 1048576 bytes/,
+    );
+  });
+
+  it('rejects non-object lines and wrong field types with what was received', async () => {
+    await expect(parseAll('[1,2]\n')).rejects.toThrow(
+      'line 1: expected a JSON object with a "type", received [1,2]',
+    );
+    await expect(parseAll(lines({ type: 'SCHEMA', stream: 's', schema: 'x' }))).rejects.toThrow(
+      '"schema" must be a JSON Schema object, received "x"',
+    );
+    await expect(parseAll(lines({ ...schema, key_properties: 'id' }))).rejects.toThrow(
+      '"key_properties" must be a list of property names, received "id"',
+    );
+    await expect(parseAll(lines(schema, { type: 'ACTIVATE_VERSION', stream: 's' }))).rejects.toThrow(
+      'line 2: ACTIVATE_VERSION for stream "s": "version" must be a number, received nothing',
+    );
+  });
+
+  it('streams: yields the first message before the input ends', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    async function* slowInput() {
+      yield `${JSON.stringify(schema)}\n`;
+      await gate;
+      yield '{"type":"STATE","value":2}\n';
+    }
+    const iterator = parseMessages(slowInput(), { source: 'slow' });
+    const first = await iterator.next();
+    expect(first.value?.message.type).toBe('SCHEMA');
+    release();
+    const second = await iterator.next();
+    expect(second.value?.message).toEqual({ type: 'STATE', value: 2 });
+  });
+});
