@@ -1,0 +1,68 @@
+/**
+ * One interface every destination implements (DuckDB, PostgreSQL, ...). The persister drives it;
+ * the destination owns SQL, types and schema evolution. Everything between `begin` and `commit`
+ * is one destination transaction: the rows of its chunks and their ledger rows land together or
+ * not at all.
+ */
+import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import type { JsonObject, JsonSchema } from '../protocol/messages.ts';
+
+export interface StreamDefinition {
+  readonly stream: string;
+  readonly schema: JsonSchema;
+  readonly keyProperties: readonly string[];
+}
+
+export interface RowToLoad {
+  /** The record's values (exact numbers as `LosslessNumber`). */
+  readonly values: JsonObject;
+  /** Position of the record in its chunk: the later one wins an upsert. */
+  readonly position: number;
+  readonly version?: number;
+  /** True when `values` holds `LosslessNumber`s that must be written digit for digit. */
+  readonly exact?: boolean;
+}
+
+export interface StreamLoadCounts {
+  inserted: number;
+  updated: number;
+  deleted: number;
+}
+
+/** A chunk's row in the `_tributary_chunks` ledger. */
+export interface LedgerEntry extends ChunkPosition {
+  readonly tap: string;
+  readonly bookmark: unknown;
+  readonly records: number;
+  readonly counts: Readonly<Record<string, StreamLoadCounts>>;
+}
+
+export interface LoadTransaction {
+  /** Whether the ledger holds this chunk of the transaction's tap. */
+  isLoaded(position: ChunkPosition): Promise<boolean>;
+  /** Names the chunk whose rows follow (rows carry its run and seq). */
+  startChunk(position: ChunkPosition): void;
+  /** Creates or evolves a stream's table (new columns added, changed types get a new column). */
+  defineStream(definition: StreamDefinition): Promise<void>;
+  /** Buffers one row for the chunk being loaded. */
+  write(stream: string, row: RowToLoad): Promise<void>;
+  /** Removes the stream's rows of every other version, after the rows written so far. */
+  activateVersion(stream: string, version: number): Promise<void>;
+  /** Loads what the chunk buffered and writes its ledger row; returns the row counts per stream. */
+  finishChunk(chunk: {
+    readonly bookmark: unknown;
+    readonly records: number;
+  }): Promise<Record<string, StreamLoadCounts>>;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+export interface Destination {
+  /** Names the destination for people; never holds a password. */
+  readonly description: string;
+  /** Starts a transaction for a tap; a second load of the same tap waits for the first. */
+  begin(tap: string): Promise<LoadTransaction>;
+  /** The tap's ledger, oldest first (for status and tests). */
+  ledger(tap: string): Promise<LedgerEntry[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,333 @@
+/**
+ * The embedded default destination: a DuckDB file. One schema per tap, one table per stream, and the
+ * `main._tributary_chunks` ledger. Rows reach DuckDB through NDJSON batches read by `read_ndjson`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { ChunkPosition } from '../../chunks/chunk-position.ts';
+import { type ColumnPlan, planColumns } from '../../persister/column-plan.ts';
+import { sanitizeIdentifier } from '../../persister/identifiers.ts';
+import type {
+  Destination,
+  LedgerEntry,
+  LoadTransaction,
+  RowToLoad,
+  StreamDefinition,
+  StreamLoadCounts,
+} from '../destination.ts';
+import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
+import { duckDbReadType, duckDbType } from './duckdb-types.ts';
+import { NdjsonBatch } from './ndjson-batch.ts';
+
+export interface DuckDbOptions {
+  /** DuckDB's memory limit, e.g. `512MB`. @default DuckDB's own (80% of RAM) */
+  readonly memoryLimit?: string;
+  /** Worker threads. @default DuckDB's own (all cores) */
+  readonly threads?: number;
+}
+
+const LEDGER = 'main._tributary_chunks';
+const SYSTEM_COLUMNS = [
+  '_tributary_loaded_at TIMESTAMP WITH TIME ZONE',
+  '_tributary_run VARCHAR',
+  '_tributary_seq INTEGER',
+  '_tributary_version BIGINT',
+];
+
+export class DuckDbDestination implements Destination {
+  readonly description: string;
+  private lock: Promise<void> = Promise.resolve();
+
+  private constructor(
+    readonly path: string,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+  ) {
+    this.description = `duckdb:${path}`;
+  }
+
+  /** @example const warehouse = await DuckDbDestination.open('warehouse.duckdb'); */
+  static async open(path: string, options: DuckDbOptions = {}): Promise<DuckDbDestination> {
+    const absolute = resolve(path);
+    // Without the ICU extension (not bundled, and never downloaded here) DuckDB keeps TIMESTAMPTZ in UTC.
+    const settings: Record<string, string> = { autoinstall_known_extensions: 'false' };
+    if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
+    if (options.threads !== undefined) settings.threads = String(options.threads);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(absolute, settings);
+    } catch (error) {
+      const reason = (error as Error).message;
+      const hint = /lock/i.test(reason)
+        ? ' Another process has it open: DuckDB allows one writer per file.'
+        : '';
+      throw new Error(`cannot open DuckDB file ${absolute}: ${reason}.${hint}`, { cause: error });
+    }
+    const writer = await instance.connect();
+    const reader = await instance.connect();
+    await writer.run(
+      `CREATE TABLE IF NOT EXISTS ${LEDGER} (tap VARCHAR NOT NULL, run VARCHAR NOT NULL, seq INTEGER NOT NULL, bookmark JSON, records BIGINT NOT NULL, counts JSON NOT NULL, loaded_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (tap, run, seq))`,
+    );
+    return new DuckDbDestination(absolute, instance, writer, reader);
+  }
+
+  async begin(tap: string): Promise<LoadTransaction> {
+    // One writer connection: transactions take turns (this also serialises chunks of one tap).
+    let release: () => void = () => {};
+    const turn = new Promise<void>((resolvePromise) => {
+      release = resolvePromise;
+    });
+    const previous = this.lock;
+    this.lock = previous.then(() => turn);
+    await previous;
+    try {
+      const folder = await mkdtemp(join(tmpdir(), 'tributary-duckdb-'));
+      await this.writer.run('BEGIN TRANSACTION');
+      return new DuckDbLoad(this.writer, tap, folder, release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+  }
+
+  async ledger(tap: string): Promise<LedgerEntry[]> {
+    const reader = await this.reader.runAndReadAll(
+      `SELECT run, seq, bookmark::VARCHAR AS bookmark, records, counts::VARCHAR AS counts FROM ${LEDGER} WHERE tap = $1 ORDER BY run, seq`,
+      [tap],
+    );
+    return reader.getRowObjectsJS().map((row) => ({
+      tap,
+      run: String(row.run),
+      seq: Number(row.seq),
+      bookmark: row.bookmark === null ? undefined : JSON.parse(String(row.bookmark)),
+      records: Number(row.records),
+      counts: JSON.parse(String(row.counts)),
+    }));
+  }
+
+  /** Runs a read-only query (status, tests, the README's example). */
+  async query(sql: string): Promise<Record<string, unknown>[]> {
+    return (await this.reader.runAndReadAll(sql)).getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  async close(): Promise<void> {
+    await this.lock;
+    this.writer.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+interface StreamTarget {
+  readonly definition: StreamDefinition;
+  readonly plan: ColumnPlan;
+  batch: NdjsonBatch | undefined;
+  counts: StreamLoadCounts;
+}
+
+class DuckDbLoad implements LoadTransaction {
+  private readonly schema: string;
+  private readonly streams = new Map<string, StreamTarget>();
+  private batches = 0;
+  private chunk: ChunkPosition = { run: '', seq: 0 };
+  private finished = false;
+
+  constructor(
+    private readonly connection: DuckDBConnection,
+    private readonly tap: string,
+    private readonly folder: string,
+    private readonly release: () => void,
+  ) {
+    this.schema = sanitizeIdentifier(tap);
+  }
+
+  async isLoaded(position: ChunkPosition): Promise<boolean> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT 1 FROM ${LEDGER} WHERE tap = $1 AND run = $2 AND seq = $3`,
+      [this.tap, position.run, position.seq],
+    );
+    return reader.currentRowCount > 0;
+  }
+
+  startChunk(position: ChunkPosition): void {
+    this.chunk = position;
+  }
+
+  async defineStream(definition: StreamDefinition): Promise<void> {
+    const known = this.streams.get(definition.stream);
+    if (known !== undefined) await this.flush(known);
+    await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
+    const table = sanitizeIdentifier(definition.stream);
+    const existing = await this.columnsOf(table);
+    const plan = planColumns(definition, existing, duckDbType);
+    const target = qualified(this.schema, plan.table);
+    if (existing === undefined) {
+      const columns = plan.columns.map(
+        (column) => `${quoteIdentifier(column.column)} ${duckDbType(column.type)}`,
+      );
+      await this.connection.run(`CREATE TABLE ${target} (${[...columns, ...SYSTEM_COLUMNS].join(', ')})`);
+    } else {
+      for (const column of plan.additions) {
+        await this.connection.run(
+          `ALTER TABLE ${target} ADD COLUMN ${quoteIdentifier(column.column)} ${duckDbType(column.type)}`,
+        );
+      }
+    }
+    this.streams.set(definition.stream, {
+      definition,
+      plan,
+      batch: undefined,
+      counts: known?.counts ?? emptyCounts(),
+    });
+  }
+
+  async write(stream: string, row: RowToLoad): Promise<void> {
+    const target = this.target(stream);
+    if (target.batch === undefined) {
+      target.batch = new NdjsonBatch(
+        join(this.folder, `batch-${this.batches++}.ndjson`),
+        target.plan.columns,
+      );
+    }
+    await target.batch.write(row);
+  }
+
+  async activateVersion(stream: string, version: number): Promise<void> {
+    const target = this.target(stream);
+    await this.flush(target);
+    const result = await this.connection.run(
+      `DELETE FROM ${qualified(this.schema, target.plan.table)} WHERE _tributary_version IS DISTINCT FROM $1`,
+      [version],
+    );
+    target.counts.deleted += Number(result.rowsChanged);
+  }
+
+  async finishChunk(chunk: {
+    readonly bookmark: unknown;
+    readonly records: number;
+  }): Promise<Record<string, StreamLoadCounts>> {
+    for (const target of this.streams.values()) await this.flush(target);
+    const counts = Object.fromEntries(
+      [...this.streams.values()]
+        .filter((target) => target.counts.inserted + target.counts.updated + target.counts.deleted > 0)
+        .map((target) => [target.definition.stream, target.counts]),
+    );
+    await this.connection.run(
+      `INSERT INTO ${LEDGER} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4::JSON, $5, $6::JSON, now())`,
+      [
+        this.tap,
+        this.chunk.run,
+        this.chunk.seq,
+        JSON.stringify(chunk.bookmark ?? null),
+        chunk.records,
+        JSON.stringify(counts),
+      ],
+    );
+    for (const target of this.streams.values()) target.counts = emptyCounts();
+    return counts;
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.connection.run('COMMIT');
+    } finally {
+      await this.cleanUp();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    try {
+      await this.connection.run('ROLLBACK');
+    } finally {
+      await this.cleanUp();
+    }
+  }
+
+  private async cleanUp(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    for (const target of this.streams.values()) await target.batch?.remove();
+    await rm(this.folder, { recursive: true, force: true });
+    this.release();
+  }
+
+  private target(stream: string): StreamTarget {
+    const target = this.streams.get(stream);
+    if (target === undefined) throw new Error(`stream "${stream}" was written before its SCHEMA was defined`);
+    return target;
+  }
+
+  private async columnsOf(table: string): Promise<Map<string, string> | undefined> {
+    const reader = await this.connection.runAndReadAll(
+      'SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = $1 AND table_name = $2',
+      [this.schema, table],
+    );
+    const rows = reader.getRowObjectsJS();
+    if (rows.length === 0) return undefined;
+    return new Map(rows.map((row) => [String(row.column_name), String(row.data_type)]));
+  }
+
+  /** Moves a stream's buffered rows into its table: upsert by key, or append. */
+  private async flush(target: StreamTarget): Promise<void> {
+    const batch = target.batch;
+    if (batch === undefined) return;
+    target.batch = undefined;
+    await batch.close();
+    try {
+      if (batch.rows > 0) await this.merge(target, batch);
+    } finally {
+      await batch.remove();
+    }
+  }
+
+  private async merge(target: StreamTarget, batch: NdjsonBatch): Promise<void> {
+    const table = qualified(this.schema, target.plan.table);
+    const readColumns = [
+      `p: 'BIGINT'`,
+      `v: 'BIGINT'`,
+      ...batch.columns.map((column, index) => `c${index}: '${duckDbReadType(column.type)}'`),
+    ];
+    const selected = batch.columns.map(
+      (column, index) => `CAST(c${index} AS ${duckDbType(column.type)}) AS ${quoteIdentifier(column.column)}`,
+    );
+    const source = `read_ndjson(${quoteLiteral(batch.path)}, columns = {${readColumns.join(', ')}}, format = 'newline_delimited', maximum_object_size = 268435456)`;
+    const names = batch.columns.map((column) => quoteIdentifier(column.column));
+    const insertColumns = [
+      ...names,
+      '_tributary_loaded_at',
+      '_tributary_run',
+      '_tributary_seq',
+      '_tributary_version',
+    ].join(', ');
+    const system = `now(), ${quoteLiteral(this.chunk.run)}, ${this.chunk.seq}, v`;
+    const keys = target.plan.keyColumns.map(quoteIdentifier);
+    if (keys.length === 0) {
+      const result = await this.connection.run(
+        `INSERT INTO ${table} (${insertColumns}) SELECT ${[...names, system].join(', ')} FROM (SELECT v, ${selected.join(', ') || '1 AS _none'} FROM ${source} ORDER BY p)`,
+      );
+      target.counts.inserted += Number(result.rowsChanged);
+      return;
+    }
+    await this.connection.run(
+      `CREATE OR REPLACE TEMP TABLE _tributary_batch AS SELECT p, v, ${selected.join(', ')} FROM ${source}`,
+    );
+    const matches = keys.map((key) => `${table}.${key} IS NOT DISTINCT FROM batch_keys.${key}`).join(' AND ');
+    const deleted = await this.connection.run(
+      `DELETE FROM ${table} USING (SELECT DISTINCT ${keys.join(', ')} FROM _tributary_batch) AS batch_keys WHERE ${matches}`,
+    );
+    const inserted = await this.connection.run(
+      `INSERT INTO ${table} (${insertColumns}) SELECT ${[...names, system].join(', ')} FROM _tributary_batch QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY p DESC) = 1`,
+    );
+    await this.connection.run('DROP TABLE _tributary_batch');
+    const updated = Number(deleted.rowsChanged);
+    target.counts.updated += updated;
+    target.counts.inserted += Number(inserted.rowsChanged) - updated;
+  }
+}
+
+function emptyCounts(): StreamLoadCounts {
+  return { inserted: 0, updated: 0, deleted: 0 };
+}

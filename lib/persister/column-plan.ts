@@ -1,0 +1,75 @@
+/**
+ * Decides, for a stream's schema and the table as it is, which column each property goes to and
+ * which columns to add. Never drops or retypes a column: a property whose type changed gets a new
+ * column named `<column>__<type>` and the old column keeps its data (DESIGN.md rule 7).
+ */
+import type { StreamDefinition } from '../destinations/destination.ts';
+import { type LogicalType, logicalTypeOf, typeTag } from './column-types.ts';
+import { columnNamesFor, sanitizeIdentifier, suffixedIdentifier } from './identifiers.ts';
+
+export interface PlannedColumn {
+  readonly property: string;
+  readonly column: string;
+  readonly type: LogicalType;
+}
+
+export interface ColumnPlan {
+  readonly table: string;
+  readonly columns: readonly PlannedColumn[];
+  /** Columns to add to the table (all of them when the table is new). */
+  readonly additions: readonly PlannedColumn[];
+  /** Key columns, in key order. */
+  readonly keyColumns: readonly string[];
+}
+
+export class SchemaPlanError extends Error {
+  override readonly name = 'SchemaPlanError';
+}
+
+/**
+ * @param existing the table's current columns and their types, as the destination names them in
+ *   `sqlType`; undefined when the table does not exist yet.
+ * @param sqlType the destination's SQL type for a logical type, in the form it reports back.
+ */
+export function planColumns(
+  definition: StreamDefinition,
+  existing: ReadonlyMap<string, string> | undefined,
+  sqlType: (type: LogicalType) => string,
+): ColumnPlan {
+  const properties = Object.entries((definition.schema.properties ?? {}) as Record<string, unknown>);
+  const names = columnNamesFor(properties.map(([name]) => name));
+  const columns: PlannedColumn[] = [];
+  const additions: PlannedColumn[] = [];
+  const taken = new Map(existing ?? []);
+  for (const [property, propertySchema] of properties) {
+    const type = logicalTypeOf(propertySchema);
+    const base = names.get(property) ?? sanitizeIdentifier(property);
+    const wanted = sqlType(type);
+    const typed = suffixedIdentifier(base, typeTag(type));
+    let column: string;
+    if (!taken.has(base) || taken.get(base) === wanted) column = base;
+    else column = typed;
+    const current = taken.get(column);
+    if (current !== undefined && current !== wanted) {
+      throw new SchemaPlanError(
+        `stream "${definition.stream}": column ${column} exists as ${current} and cannot also hold ${wanted} for property "${property}"`,
+      );
+    }
+    const planned = { property, column, type };
+    columns.push(planned);
+    if (current === undefined) {
+      additions.push(planned);
+      taken.set(column, wanted);
+    }
+  }
+  const keyColumns = definition.keyProperties.map((key) => {
+    const planned = columns.find((column) => column.property === key);
+    if (planned === undefined) {
+      throw new SchemaPlanError(
+        `stream "${definition.stream}": key property "${key}" is not in the schema's properties (${properties.map(([name]) => name).join(', ') || 'none'}); add it to the schema or fix key_properties`,
+      );
+    }
+    return planned.column;
+  });
+  return { table: sanitizeIdentifier(definition.stream), columns, additions, keyColumns };
+}

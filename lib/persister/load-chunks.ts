@@ -1,0 +1,146 @@
+/**
+ * Loads chunks into a destination, exactly once in effect (DESIGN.md rules 3 and 4):
+ * - a chunk already in the ledger is skipped, so replays and redeliveries load nothing twice;
+ * - a chunk loads only after the chunk it follows is in the ledger;
+ * - rows and ledger row commit in one transaction; records are validated before they are written,
+ *   and any failure rolls the whole transaction back.
+ * After the commit the committed bookmark moves forward only.
+ */
+import { type ChunkMetadata, previousOf } from '../chunks/chunk-metadata.ts';
+import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import type { Destination, LoadTransaction, StreamLoadCounts } from '../destinations/destination.ts';
+import type { ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
+import { describe as describeValue } from '../protocol/parser.ts';
+import type { StateStore } from '../state/state-store.ts';
+import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
+import { describeValidationError, RecordValidators } from './record-validator.ts';
+
+export interface ChunkToLoad extends Omit<ChunkMetadata, 'records' | 'streams'> {
+  /** Names the chunk in errors: its key, path or URI. */
+  readonly source: string;
+  readonly messages: () => AsyncIterable<ParsedMessage>;
+}
+
+export interface ChunkOutcome extends ChunkPosition {
+  readonly status: 'loaded' | 'skipped';
+  readonly records: number;
+  readonly bookmark: unknown;
+  readonly counts: Record<string, StreamLoadCounts>;
+  /** Whether the committed bookmark moved (false for skipped chunks and for chunks behind it). */
+  readonly bookmarkMoved: boolean;
+}
+
+export interface LoadOptions {
+  readonly destination: Destination;
+  /** Where the committed bookmark is recorded; omitted by `trib persist`, which prints it instead. */
+  readonly stateStore?: StateStore;
+  readonly validators?: RecordValidators;
+}
+
+/**
+ * Loads several waiting chunks of one tap in one transaction (each with its own ledger row):
+ * one commit for many chunks is several times faster in DuckDB. Chunks must be in (run, seq) order.
+ */
+export async function loadChunks(
+  tap: string,
+  chunks: readonly ChunkToLoad[],
+  options: LoadOptions,
+): Promise<ChunkOutcome[]> {
+  const validators = options.validators ?? new RecordValidators();
+  const transaction = await options.destination.begin(tap);
+  const outcomes: Omit<ChunkOutcome, 'bookmarkMoved'>[] = [];
+  try {
+    for (const chunk of chunks) outcomes.push(await loadOne(transaction, tap, chunk, validators));
+    await transaction.commit();
+  } catch (error) {
+    await transaction.rollback().catch(() => {});
+    throw error;
+  }
+  const results: ChunkOutcome[] = [];
+  for (const outcome of outcomes) {
+    let bookmarkMoved = false;
+    if (outcome.status === 'loaded' && options.stateStore !== undefined) {
+      bookmarkMoved = await options.stateStore.markCommitted(tap, {
+        run: outcome.run,
+        seq: outcome.seq,
+        bookmark: outcome.bookmark,
+        at: new Date().toISOString(),
+      });
+    }
+    results.push({ ...outcome, bookmarkMoved });
+  }
+  return results;
+}
+
+async function loadOne(
+  transaction: LoadTransaction,
+  tap: string,
+  chunk: ChunkToLoad,
+  validators: RecordValidators,
+): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
+  const position = { run: chunk.run, seq: chunk.seq };
+  if (await transaction.isLoaded(position)) {
+    return { ...position, status: 'skipped', records: 0, bookmark: undefined, counts: {} };
+  }
+  const missing = previousOf(chunk);
+  if (missing !== undefined && !(await transaction.isLoaded(missing)))
+    throw new ChunkGapError(tap, position, missing);
+
+  transaction.startChunk(position);
+  const streams = new Map<
+    string,
+    { schema: SchemaMessage; validate: ReturnType<RecordValidators['forSchema']> }
+  >();
+  let bookmark: unknown;
+  let records = 0;
+  for await (const { line, message } of chunk.messages()) {
+    switch (message.type) {
+      case 'SCHEMA': {
+        const known = streams.get(message.stream);
+        if (known === undefined || JSON.stringify(known.schema) !== JSON.stringify(message)) {
+          await transaction.defineStream(message);
+          streams.set(message.stream, { schema: message, validate: validators.forSchema(message.schema) });
+        }
+        break;
+      }
+      case 'RECORD': {
+        const stream = streams.get(message.stream);
+        if (stream === undefined) continue; // the parser already refuses a RECORD before its SCHEMA
+        if (!stream.validate(message.record)) {
+          throw new RecordValidationError(
+            chunk.source,
+            line,
+            message.stream,
+            `RECORD for stream "${message.stream}"${describeKey(message.record, stream.schema.keyProperties)} does not match its schema: ${describeValidationError(stream.validate)}`,
+          );
+        }
+        if (stream.schema.keyProperties.length === 0 && message.keyProperties !== undefined) {
+          const keyed: SchemaMessage = { ...stream.schema, keyProperties: message.keyProperties };
+          await transaction.defineStream(keyed);
+          streams.set(message.stream, { ...stream, schema: keyed });
+        }
+        records += 1;
+        await transaction.write(message.stream, {
+          values: message.exact ?? message.record,
+          position: records,
+          ...(message.version === undefined ? {} : { version: message.version }),
+          ...(message.exact === undefined ? {} : { exact: true }),
+        });
+        break;
+      }
+      case 'ACTIVATE_VERSION':
+        await transaction.activateVersion(message.stream, message.version);
+        break;
+      case 'STATE':
+        bookmark = message.value;
+        break;
+    }
+  }
+  const counts = await transaction.finishChunk({ bookmark, records });
+  return { ...position, status: 'loaded', records, bookmark, counts };
+}
+
+function describeKey(record: Record<string, unknown>, keys: readonly string[]): string {
+  if (keys.length === 0) return '';
+  return ` (key ${keys.map((key) => `${key}=${describeValue(record[key])}`).join(', ')})`;
+}

@@ -1,0 +1,35 @@
+import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import { formatPosition } from '../chunks/chunk-position.ts';
+
+/** A chunk came before the chunk it follows was loaded; it waits (DESIGN.md rule 4). */
+export class ChunkGapError extends Error {
+  override readonly name = 'ChunkGapError';
+  constructor(
+    readonly tap: string,
+    readonly chunk: ChunkPosition,
+    readonly missing: ChunkPosition,
+  ) {
+    super(
+      `tap ${tap}: chunk ${formatPosition(chunk)} cannot load before chunk ${formatPosition(missing)}, which is not in the ledger yet. ` +
+        `It will load once ${formatPosition(missing)} does; if that chunk failed, fix the cause and replay it with \`trib replay\`.`,
+    );
+  }
+}
+
+/** A record broke its stream's schema; the whole chunk is refused. */
+export class RecordValidationError extends Error {
+  override readonly name = 'RecordValidationError';
+  constructor(
+    readonly source: string,
+    readonly line: number,
+    readonly stream: string,
+    detail: string,
+  ) {
+    super(`${source}: line ${line}: ${detail}`);
+  }
+}
+
+/** Loading a chunk failed; nothing of it was committed. */
+export class ChunkLoadError extends Error {
+  override readonly name = 'ChunkLoadError';
+}
