@@ -38,8 +38,8 @@ export interface LedgerEntry extends ChunkPosition {
 }
 
 export interface LoadTransaction {
-  /** Whether the ledger holds this chunk of the transaction's tap. */
-  isLoaded(position: ChunkPosition): Promise<boolean>;
+  /** The ledger's entry for this chunk of the transaction's tap, or undefined when it is not loaded. */
+  loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined>;
   /** Names the chunk whose rows follow (rows carry its run and seq). */
   startChunk(position: ChunkPosition): void;
   /** Creates or evolves a stream's table (new columns added, changed types get a new column). */

@@ -26,7 +26,7 @@ export interface ChunkOutcome extends ChunkPosition {
   readonly records: number;
   readonly bookmark: unknown;
   readonly counts: Record<string, StreamLoadCounts>;
-  /** Whether the committed bookmark moved (false for skipped chunks and for chunks behind it). */
+  /** Whether the committed bookmark moved (false for chunks at or behind it). */
   readonly bookmarkMoved: boolean;
 }
 
@@ -59,7 +59,9 @@ export async function loadChunks(
   const results: ChunkOutcome[] = [];
   for (const outcome of outcomes) {
     let bookmarkMoved = false;
-    if (outcome.status === 'loaded' && options.stateStore !== undefined) {
+    // A skipped chunk moves the bookmark too: its load may have committed just before a crash that
+    // kept the bookmark write from happening. Forward-only writes make this safe for any replay.
+    if (outcome.bookmark !== undefined && options.stateStore !== undefined) {
       bookmarkMoved = await options.stateStore.markCommitted(tap, {
         run: outcome.run,
         seq: outcome.seq,
@@ -79,12 +81,14 @@ async function loadOne(
   validators: RecordValidators,
 ): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
   const position = { run: chunk.run, seq: chunk.seq };
-  if (await transaction.isLoaded(position)) {
-    return { ...position, status: 'skipped', records: 0, bookmark: undefined, counts: {} };
+  const ledgered = await transaction.loaded(position);
+  if (ledgered !== undefined) {
+    return { ...position, status: 'skipped', records: 0, bookmark: ledgered.bookmark, counts: {} };
   }
   const missing = previousOf(chunk);
-  if (missing !== undefined && !(await transaction.isLoaded(missing)))
+  if (missing !== undefined && (await transaction.loaded(missing)) === undefined) {
     throw new ChunkGapError(tap, position, missing);
+  }
 
   transaction.startChunk(position);
   const streams = new Map<

@@ -10,13 +10,27 @@ import type { JsonSchema } from '../protocol/messages.ts';
 // ajv-formats is CommonJS; under NodeNext its default export arrives wrapped.
 const addFormats = ajvFormats.default as unknown as ajvFormats.FormatsPlugin;
 
+export function addFastFormats(ajv: Ajv): Ajv {
+  return addFormats(ajv, {
+    mode: 'fast',
+    formats: ['date-time', 'date', 'time', 'email', 'uri', 'uuid', 'ipv4', 'ipv6'],
+  });
+}
+
 export class RecordValidators {
   private readonly ajv: Ajv;
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor() {
     // strict: false because taps send every draft and vendor keywords ("key", "inclusion", ...).
-    this.ajv = new Ajv({ strict: false, allErrors: false, validateSchema: false, logger: false });
+    // multipleOfPrecision: 12.34 is a multiple of 0.01 to a person, not to IEEE doubles.
+    this.ajv = new Ajv({
+      strict: false,
+      allErrors: false,
+      validateSchema: false,
+      logger: false,
+      multipleOfPrecision: 9,
+    });
     addFormats(this.ajv, {
       mode: 'fast',
       formats: ['date-time', 'date', 'time', 'email', 'uri', 'uuid', 'ipv4', 'ipv6'],

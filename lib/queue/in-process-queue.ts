@@ -52,6 +52,11 @@ export class InProcessChunkQueue implements ChunkQueue {
     return [...this.groups.values()].reduce((sum, group) => sum + group.length, 0);
   }
 
+  /** Wakes every `changed()` waiter (e.g. when the producer is done). */
+  wake(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
   /** Resolves when something is sent or released. */
   changed(): Promise<void> {
     return new Promise((resolve) => this.waiters.push(resolve));

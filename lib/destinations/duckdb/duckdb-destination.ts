@@ -144,12 +144,15 @@ class DuckDbLoad implements LoadTransaction {
     this.schema = sanitizeIdentifier(tap);
   }
 
-  async isLoaded(position: ChunkPosition): Promise<boolean> {
+  async loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined> {
     const reader = await this.connection.runAndReadAll(
-      `SELECT 1 FROM ${LEDGER} WHERE tap = $1 AND run = $2 AND seq = $3`,
+      `SELECT bookmark::VARCHAR AS bookmark FROM ${LEDGER} WHERE tap = $1 AND run = $2 AND seq = $3`,
       [this.tap, position.run, position.seq],
     );
-    return reader.currentRowCount > 0;
+    const row = reader.getRowObjectsJS()[0];
+    return row === undefined
+      ? undefined
+      : { bookmark: row.bookmark === null ? undefined : JSON.parse(String(row.bookmark)) };
   }
 
   startChunk(position: ChunkPosition): void {

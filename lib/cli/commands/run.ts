@@ -1,0 +1,59 @@
+import { Command } from 'commander';
+import { openDestination } from '../../destinations/open-destination.ts';
+import { sanitizeIdentifier } from '../../persister/identifiers.ts';
+import { loadPipeline } from '../../pipeline/load-pipeline.ts';
+import { formatRunReport, type TapReport } from '../../pipeline/run-report.ts';
+import { runTap } from '../../pipeline/run-tap.ts';
+import { FolderStage } from '../../stage/folder-stage.ts';
+import { FileStateStore } from '../../state/file-state-store.ts';
+import { createProgress } from '../progress.ts';
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('Sync each tap of a pipeline once, locally: streamer → stage → persister → warehouse.')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .option('--tap <name>', 'run only this tap')
+    .action(async (file: string, options: { tap?: string }) => {
+      const pipeline = await loadPipeline(file);
+      const taps = [...pipeline.taps.values()].filter(
+        (tap) => options.tap === undefined || tap.name === options.tap,
+      );
+      if (taps.length === 0) {
+        throw new Error(
+          `${file}: no tap named ${JSON.stringify(options.tap)}; taps: ${[...pipeline.taps.keys()].join(', ')}`,
+        );
+      }
+      const destination = await openDestination(pipeline.destination);
+      const progress = createProgress();
+      const reports: TapReport[] = [];
+      try {
+        for (const tap of taps) {
+          reports.push(
+            await runTap(tap, {
+              stage: new FolderStage(pipeline.stagePath),
+              stateStore: new FileStateStore(pipeline.statePath),
+              destination,
+              onProgress: (report) => progress.update(report),
+              log: (line) => progress.log(line),
+            }),
+          );
+          progress.done(reports.at(-1) as TapReport);
+        }
+      } finally {
+        progress.stop();
+        await destination.close();
+      }
+      process.stdout.write(`\n${formatRunReport(reports)}\n`);
+      if (pipeline.destination.type === 'duckdb') {
+        const first = reports.find((report) => report.streams.size > 0);
+        const table =
+          first === undefined
+            ? undefined
+            : `${sanitizeIdentifier(first.tap)}.${sanitizeIdentifier([...first.streams.keys()][0] ?? '')}`;
+        process.stdout.write(`\nWarehouse: ${pipeline.destination.path}\n`);
+        if (table !== undefined)
+          process.stdout.write(`Look at it: npx trib query ${file} "select count(*) from ${table}"\n`);
+      }
+      if (reports.some((report) => report.status === 'failed')) process.exitCode = 1;
+    });
+}

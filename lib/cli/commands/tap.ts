@@ -1,0 +1,60 @@
+import { Command, Option } from 'commander';
+import { formatHeader, formatMessage, MESSAGE_FORMATS, type MessageFormat } from '../../protocol/writer.ts';
+import { discoverCatalog, selectedStreamsFromCatalog } from '../../streamer/catalog.ts';
+import { findStreamer, streamerNames } from '../../streamers/index.ts';
+import { readJsonFile } from '../read-json-file.ts';
+import { writeOut } from '../write-out.ts';
+
+export function tapCommand(): Command {
+  return new Command('tap')
+    .description('Run a streamer as a Singer tap: messages on stdout, logs on stderr.')
+    .argument('<streamer>', `the streamer (${streamerNames().join(', ')})`)
+    .option('--config <file>', 'config JSON file (every key of `sample` has a default: {} works)')
+    .option('--state <file>', 'bookmark to resume from (the last line `trib persist` printed)')
+    .option('--catalog <file>', 'Singer catalog selecting streams (from --discover)')
+    .option('--discover', 'print the catalog of streams and exit')
+    .addOption(new Option('--format <format>', 'message framing').choices(MESSAGE_FORMATS).default('singer'))
+    .addHelpText(
+      'after',
+      '\nExample:\n  trib tap sample --config config.json --state state.json | trib persist --to duckdb:warehouse.duckdb | tail -1 > state.json',
+    )
+    .action(
+      async (
+        name: string,
+        options: {
+          config?: string;
+          state?: string;
+          catalog?: string;
+          discover?: boolean;
+          format: MessageFormat;
+        },
+      ) => {
+        const streamer = findStreamer(name);
+        if (options.discover === true) {
+          await writeOut(`${JSON.stringify(discoverCatalog(streamer), null, 2)}\n`);
+          return;
+        }
+        const config = options.config === undefined ? {} : await readJsonFile(options.config, '--config');
+        const state = options.state === undefined ? undefined : await readJsonFile(options.state, '--state');
+        const catalog =
+          options.catalog === undefined ? undefined : await readJsonFile(options.catalog, '--catalog');
+        const selected =
+          catalog === undefined ? undefined : selectedStreamsFromCatalog(catalog, options.catalog ?? '');
+        await writeOut(formatHeader(options.format));
+        let buffer = '';
+        for await (const message of streamer.run({
+          config: (config ?? {}) as Record<string, unknown>,
+          state,
+          ...(selected === undefined ? {} : { selectedStreams: selected }),
+          log: (line) => process.stderr.write(`${line}\n`),
+        })) {
+          buffer += formatMessage(message, options.format);
+          if (buffer.length > 1 << 16) {
+            await writeOut(buffer);
+            buffer = '';
+          }
+        }
+        await writeOut(buffer);
+      },
+    );
+}

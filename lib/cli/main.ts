@@ -1,0 +1,28 @@
+/**
+ * `trib`: run pipelines locally, and speak the Singer tap and target interfaces in Unix pipes.
+ * Messages go to stdout; logs, progress and errors go to stderr.
+ */
+import { Command } from 'commander';
+import { persistCommand } from './commands/persist.ts';
+import { queryCommand } from './commands/query.ts';
+import { replayCommand } from './commands/replay.ts';
+import { runCommand } from './commands/run.ts';
+import { statusCommand } from './commands/status.ts';
+import { tapCommand } from './commands/tap.ts';
+import { reportFailure } from './report-failure.ts';
+
+const program = new Command('trib')
+  .description('Tributary: sync SaaS API data into a warehouse on a schedule, exactly once.')
+  .showHelpAfterError('(run with --help for usage)')
+  .addCommand(runCommand())
+  .addCommand(tapCommand())
+  .addCommand(persistCommand())
+  .addCommand(replayCommand())
+  .addCommand(statusCommand())
+  .addCommand(queryCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.exitCode = reportFailure(error);
+}

@@ -1,0 +1,33 @@
+/**
+ * Opens a destination from a pipeline's `destination:` block or a `--to` spec:
+ * `duckdb:FILE` (or a path ending in .duckdb) or `postgres://user:pass@host:port/db`.
+ */
+import type { DestinationConfig } from '../pipeline/pipeline-config.ts';
+import type { Destination } from './destination.ts';
+import { DuckDbDestination } from './duckdb/duckdb-destination.ts';
+
+export class DestinationSpecError extends Error {
+  override readonly name = 'DestinationSpecError';
+}
+
+export function parseDestinationSpec(spec: string): DestinationConfig {
+  if (spec.startsWith('duckdb:'))
+    return { type: 'duckdb', path: spec.slice('duckdb:'.length) || 'warehouse.duckdb' };
+  if (spec.endsWith('.duckdb')) return { type: 'duckdb', path: spec };
+  if (/^postgres(ql)?:\/\//.test(spec)) return { type: 'postgres', url: spec };
+  throw new DestinationSpecError(
+    `--to: received ${JSON.stringify(spec.replace(/\/\/[^@/]*@/, '//***@'))}. Allowed: duckdb:FILE (e.g. duckdb:warehouse.duckdb) or postgres://user:password@host:5432/database`,
+  );
+}
+
+export async function openDestination(config: DestinationConfig): Promise<Destination> {
+  switch (config.type) {
+    case 'duckdb':
+      return DuckDbDestination.open(
+        config.path,
+        config.memory_limit === undefined ? {} : { memoryLimit: config.memory_limit },
+      );
+    case 'postgres':
+      throw new DestinationSpecError('the postgres destination is not available yet; use duckdb:FILE');
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Reads a pipeline file: YAML, `${env:NAME}` (and locally `${secret:NAME}`, read from the
+ * environment too) substituted in every string, then checked against the pipeline schema.
+ * Errors name the file, the path in it, what was received and what is allowed.
+ *
+ * @example
+ * const pipeline = await loadPipeline('pipeline.yaml');
+ */
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import type { JsonObject } from '../protocol/messages.ts';
+import { describe, isObject } from '../protocol/parser.ts';
+import { findStreamer, streamerNames } from '../streamers/index.ts';
+import type { DestinationConfig, PipelineConfig, TapConfig, TransformConfig } from './pipeline-config.ts';
+import { ALLOWED_HINTS, pipelineSchema } from './pipeline-schema.ts';
+
+export class PipelineConfigError extends Error {
+  override readonly name = 'PipelineConfigError';
+}
+
+const REFERENCE = /\$\{(env|secret):([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const validatePipeline = new Ajv({ strict: false, allErrors: false }).compile(pipelineSchema);
+
+export interface LoadPipelineOptions {
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export async function loadPipeline(file: string, options: LoadPipelineOptions = {}): Promise<PipelineConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new PipelineConfigError(`${file}: cannot read the pipeline file: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  return parsePipeline(text, file, options);
+}
+
+export function parsePipeline(text: string, file: string, options: LoadPipelineOptions = {}): PipelineConfig {
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (error) {
+    throw new PipelineConfigError(`${file}: not valid YAML: ${(error as Error).message}`, { cause: error });
+  }
+  const substituted = substitute(document, [], file, options.env ?? process.env);
+  if (!validatePipeline(substituted)) {
+    throw new PipelineConfigError(explain(file, substituted, validatePipeline.errors?.[0]));
+  }
+  const raw = substituted as {
+    destination: DestinationConfig;
+    stage?: { path?: string };
+    state?: { path?: string };
+    taps: Record<
+      string,
+      Omit<TapConfig, 'name' | 'transforms' | 'config'> & {
+        config?: JsonObject;
+        transforms?: TransformConfig[];
+      }
+    >;
+  };
+  const taps = new Map<string, TapConfig>();
+  for (const [name, tap] of Object.entries(raw.taps)) {
+    try {
+      findStreamer(tap.streamer);
+    } catch {
+      throw new PipelineConfigError(
+        `${file}: taps.${name}.streamer: received ${JSON.stringify(tap.streamer)}.\n  Allowed: ${streamerNames().join(', ')}.`,
+      );
+    }
+    const known = new Set(findStreamer(tap.streamer).streams.map((stream) => stream.name));
+    for (const stream of tap.streams ?? []) {
+      if (!known.has(stream)) {
+        throw new PipelineConfigError(
+          `${file}: taps.${name}.streams: received ${JSON.stringify(stream)}, which streamer ${tap.streamer} does not have.\n  Allowed: ${[...known].join(', ')}.`,
+        );
+      }
+    }
+    taps.set(name, { ...tap, name, config: tap.config ?? {}, transforms: tap.transforms ?? [] });
+  }
+  const destination =
+    raw.destination.type === 'duckdb'
+      ? { ...raw.destination, path: resolve(raw.destination.path) }
+      : raw.destination;
+  return {
+    file,
+    destination,
+    stagePath: resolve(raw.stage?.path ?? '.tributary'),
+    statePath: resolve(raw.state?.path ?? '.tributary/state'),
+    taps,
+  };
+}
+
+function substitute(value: unknown, path: string[], file: string, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string') {
+    return value.replaceAll(REFERENCE, (_match, _kind: string, name: string) => {
+      const found = env[name];
+      if (found === undefined) {
+        throw new PipelineConfigError(
+          `${file}: ${path.join('.')}: \${${_kind}:${name}} is not set. Set the environment variable ${name} (e.g. export ${name}=...) and run again.`,
+        );
+      }
+      return found;
+    });
+  }
+  if (Array.isArray(value))
+    return value.map((item, index) => substitute(item, [...path, String(index)], file, env));
+  if (isObject(value)) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, substitute(item, [...path, key], file, env)]),
+    );
+  }
+  return value;
+}
+
+function explain(file: string, document: unknown, error: ErrorObject | undefined): string {
+  if (error === undefined) return `${file}: does not match the pipeline format`;
+  const parts = error.instancePath.split('/').slice(1);
+  let where = parts.join('.');
+  let received: unknown = parts.reduce<unknown>(
+    (value, part) => (isObject(value) ? value[part] : undefined),
+    document,
+  );
+  let allowed = error.message ?? 'a different value';
+  if (error.keyword === 'required') {
+    where = [...parts, String(error.params.missingProperty)].join('.');
+    received = undefined;
+    allowed = 'a value (it is required)';
+  } else if (error.keyword === 'additionalProperties') {
+    where = [...parts, String(error.params.additionalProperty)].join('.');
+    received = String(error.params.additionalProperty);
+    allowed = `no such key here; known keys: ${Object.keys(schemaAt(parts)).join(', ')}`;
+  } else if (error.keyword === 'propertyNames' || error.keyword === 'pattern' || error.keyword === 'enum') {
+    const field = error.keyword === 'propertyNames' ? 'taps' : (parts.at(-1) ?? '');
+    if (error.keyword === 'propertyNames') received = error.params.propertyName;
+    allowed = ALLOWED_HINTS[field] ?? allowed;
+  }
+  return `${file}: ${where || '(top level)'}: received ${describe(received)}.\n  Allowed: ${allowed}.`;
+}
+
+function schemaAt(parts: string[]): Record<string, unknown> {
+  if (parts.length === 0) return pipelineSchema.properties;
+  if (parts[0] === 'taps' && parts.length === 2)
+    return pipelineSchema.properties.taps.additionalProperties.properties;
+  if (parts[0] === 'destination') return { type: 0, path: 0, url: 0, memory_limit: 0, soft_delete: 0 };
+  return {};
+}

@@ -1,0 +1,31 @@
+import type { JsonObject } from '../protocol/messages.ts';
+
+export type DestinationConfig =
+  | { readonly type: 'duckdb'; readonly path: string; readonly memory_limit?: string }
+  | { readonly type: 'postgres'; readonly url: string; readonly soft_delete?: boolean };
+
+export interface TransformConfig {
+  readonly use: string;
+  readonly [option: string]: unknown;
+}
+
+export interface TapConfig {
+  readonly name: string;
+  readonly streamer: string;
+  readonly schedule?: string;
+  readonly config: JsonObject;
+  /** Selected streams; undefined means all. */
+  readonly streams?: readonly string[];
+  readonly transforms: readonly TransformConfig[];
+  readonly chunk?: { readonly max_records?: number; readonly max_bytes?: number };
+}
+
+export interface PipelineConfig {
+  /** The file it was read from, for messages. */
+  readonly file: string;
+  readonly destination: DestinationConfig;
+  /** Local stage folder (chunks) and state folder (bookmarks). */
+  readonly stagePath: string;
+  readonly statePath: string;
+  readonly taps: ReadonlyMap<string, TapConfig>;
+}

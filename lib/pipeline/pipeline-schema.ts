@@ -1,0 +1,89 @@
+/** The JSON Schema a pipeline file must match (checked with ajv after `${...}` substitution). */
+
+export const TAP_NAME_PATTERN = '^[a-z][a-z0-9_-]{0,62}$';
+export const SCHEDULE_PATTERN =
+  '^(rate\\(\\s*[1-9][0-9]*\\s+(minute|minutes|hour|hours|day|days)\\s*\\)|cron\\(\\s*\\S+(\\s+\\S+){5}\\s*\\))$';
+
+export const pipelineSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['destination', 'taps'],
+  properties: {
+    destination: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['duckdb', 'postgres'] } },
+      allOf: [
+        {
+          if: { properties: { type: { const: 'duckdb' } } },
+          then: {
+            required: ['path'],
+            additionalProperties: false,
+            properties: {
+              type: {},
+              path: { type: 'string', minLength: 1 },
+              memory_limit: { type: 'string' },
+            },
+          },
+        },
+        {
+          if: { properties: { type: { const: 'postgres' } } },
+          then: {
+            required: ['url'],
+            additionalProperties: false,
+            properties: { type: {}, url: { type: 'string', minLength: 1 }, soft_delete: { type: 'boolean' } },
+          },
+        },
+      ],
+    },
+    stage: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { path: { type: 'string', minLength: 1 } },
+    },
+    state: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { path: { type: 'string', minLength: 1 } },
+    },
+    taps: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: { pattern: TAP_NAME_PATTERN },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['streamer'],
+        properties: {
+          streamer: { type: 'string', minLength: 1 },
+          schedule: { type: 'string', pattern: SCHEDULE_PATTERN },
+          config: { type: 'object' },
+          streams: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+          transforms: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['use'],
+              properties: { use: { type: 'string', minLength: 1 } },
+            },
+          },
+          chunk: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              max_records: { type: 'integer', minimum: 1 },
+              max_bytes: { type: 'integer', minimum: 1024 },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+/** What a person should read when a field is wrong. */
+export const ALLOWED_HINTS: Readonly<Record<string, string>> = {
+  schedule: 'rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>), e.g. rate(1 hour)',
+  type: 'duckdb or postgres',
+  taps: 'a map of tap names (lower-case letters, digits, - and _, starting with a letter) to taps',
+};

@@ -1,0 +1,38 @@
+/**
+ * What the pipeline, the `trib tap` command and the Lambda runtime need from a streamer. The
+ * streamer SDK (defineStreamer/defineStream) builds these; a hand-written one is fine too.
+ */
+import type { JsonObject, JsonSchema, Message } from '../protocol/messages.ts';
+
+export interface StreamDescription {
+  readonly name: string;
+  readonly schema: JsonSchema;
+  readonly keyProperties: readonly string[];
+  readonly replicationMethod: 'INCREMENTAL' | 'FULL_TABLE';
+  readonly replicationKey?: string;
+}
+
+export interface StreamerRunOptions {
+  readonly config: JsonObject;
+  /** The bookmark to resume from (a Singer STATE value); undefined for a first run. */
+  readonly state?: unknown;
+  /** Streams to sync; undefined means every stream. */
+  readonly selectedStreams?: readonly string[];
+  /** Epoch milliseconds: stop cleanly at the next STATE after this time (Lambda's time budget). */
+  readonly deadline?: number;
+  /** Log lines for people (stderr in `trib tap`). */
+  readonly log?: (line: string) => void;
+}
+
+export interface Streamer {
+  readonly name: string;
+  readonly description: string;
+  readonly configSchema: JsonSchema;
+  readonly streams: readonly StreamDescription[];
+  /** Messages in Singer order: each stream's SCHEMA before its RECORDs, STATE after what it covers. */
+  run(options: StreamerRunOptions): AsyncIterable<Message>;
+}
+
+export class StreamerConfigError extends Error {
+  override readonly name = 'StreamerConfigError';
+}

@@ -1,0 +1,23 @@
+/** The streamers `trib` knows by name. */
+import type { Streamer } from '../streamer/streamer.ts';
+import { sampleStreamer } from './sample/sample-streamer.ts';
+
+const STREAMERS: ReadonlyMap<string, Streamer> = new Map([[sampleStreamer.name, sampleStreamer]]);
+
+export function streamerNames(): string[] {
+  return [...STREAMERS.keys()].sort();
+}
+
+export class UnknownStreamerError extends Error {
+  override readonly name = 'UnknownStreamerError';
+}
+
+export function findStreamer(name: string): Streamer {
+  const streamer = STREAMERS.get(name);
+  if (streamer === undefined) {
+    throw new UnknownStreamerError(
+      `unknown streamer ${JSON.stringify(name)}; available: ${streamerNames().join(', ')}`,
+    );
+  }
+  return streamer;
+}
