@@ -36,6 +36,12 @@ export function tapCommand(): Command {
         }
         const config = options.config === undefined ? {} : await readJsonFile(options.config, '--config');
         const state = options.state === undefined ? undefined : await readJsonFile(options.state, '--state');
+        if (options.state !== undefined && state === undefined) {
+          // `... | tail -1 > state.json` empties the file before this process reads it; say so loudly.
+          process.stderr.write(
+            `trib tap: --state ${options.state} is empty, so the sync starts from the beginning. In a pipe, write the new state to another file and rename it: | tail -1 > state.json.new && mv state.json.new state.json\n`,
+          );
+        }
         const catalog =
           options.catalog === undefined ? undefined : await readJsonFile(options.catalog, '--catalog');
         const selected =

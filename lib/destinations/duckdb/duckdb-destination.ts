@@ -288,14 +288,20 @@ class DuckDbLoad implements LoadTransaction {
 
   private async merge(target: StreamTarget, batch: NdjsonBatch): Promise<void> {
     const table = qualified(this.schema, target.plan.table);
+    // p (position) and v (version) are NDJSON keys; renamed here so no property name can clash.
     const readColumns = [
       `p: 'BIGINT'`,
       `v: 'BIGINT'`,
       ...batch.columns.map((column, index) => `c${index}: '${duckDbReadType(column.type)}'`),
     ];
-    const selected = batch.columns.map(
-      (column, index) => `CAST(c${index} AS ${duckDbType(column.type)}) AS ${quoteIdentifier(column.column)}`,
-    );
+    const selected = [
+      'p AS _tributary_pos',
+      'v AS _tributary_version',
+      ...batch.columns.map(
+        (column, index) =>
+          `CAST(c${index} AS ${duckDbType(column.type)}) AS ${quoteIdentifier(column.column)}`,
+      ),
+    ];
     const source = `read_ndjson(${quoteLiteral(batch.path)}, columns = {${readColumns.join(', ')}}, format = 'newline_delimited', maximum_object_size = 268435456)`;
     const names = batch.columns.map((column) => quoteIdentifier(column.column));
     const insertColumns = [
@@ -305,24 +311,30 @@ class DuckDbLoad implements LoadTransaction {
       '_tributary_seq',
       '_tributary_version',
     ].join(', ');
-    const system = `now(), ${quoteLiteral(this.chunk.run)}, ${this.chunk.seq}, v`;
+    const values = [
+      ...names,
+      'now()',
+      quoteLiteral(this.chunk.run),
+      String(this.chunk.seq),
+      '_tributary_version',
+    ].join(', ');
     const keys = target.plan.keyColumns.map(quoteIdentifier);
     if (keys.length === 0) {
       const result = await this.connection.run(
-        `INSERT INTO ${table} (${insertColumns}) SELECT ${[...names, system].join(', ')} FROM (SELECT v, ${selected.join(', ') || '1 AS _none'} FROM ${source} ORDER BY p)`,
+        `INSERT INTO ${table} (${insertColumns}) SELECT ${values} FROM (SELECT ${selected.join(', ')} FROM ${source}) ORDER BY _tributary_pos`,
       );
       target.counts.inserted += Number(result.rowsChanged);
       return;
     }
     await this.connection.run(
-      `CREATE OR REPLACE TEMP TABLE _tributary_batch AS SELECT p, v, ${selected.join(', ')} FROM ${source}`,
+      `CREATE OR REPLACE TEMP TABLE _tributary_batch AS SELECT ${selected.join(', ')} FROM ${source}`,
     );
     const matches = keys.map((key) => `${table}.${key} IS NOT DISTINCT FROM batch_keys.${key}`).join(' AND ');
     const deleted = await this.connection.run(
       `DELETE FROM ${table} USING (SELECT DISTINCT ${keys.join(', ')} FROM _tributary_batch) AS batch_keys WHERE ${matches}`,
     );
     const inserted = await this.connection.run(
-      `INSERT INTO ${table} (${insertColumns}) SELECT ${[...names, system].join(', ')} FROM _tributary_batch QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY p DESC) = 1`,
+      `INSERT INTO ${table} (${insertColumns}) SELECT ${values} FROM _tributary_batch QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY _tributary_pos DESC) = 1`,
     );
     await this.connection.run('DROP TABLE _tributary_batch');
     const updated = Number(deleted.rowsChanged);

@@ -1,0 +1,423 @@
+/**
+ * One suite every destination passes: the same chunks, the same expected warehouse contents.
+ * Each test uses its own tap (so its own schema) and needs nothing from the others.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Destination } from '../../lib/destinations/destination.ts';
+import { loadChunks } from '../../lib/persister/load-chunks.ts';
+import { ChunkGapError, RecordValidationError } from '../../lib/persister/persister-errors.ts';
+import { FaultyDestination, InjectedFault } from '../../lib/testing/faulty-destination.ts';
+import { chunkOf, record, schema, state } from '../helpers/chunks.ts';
+import type { DestinationHarness } from './harness.ts';
+
+const idName = { id: { type: 'integer' }, name: { type: ['null', 'string'] } };
+
+export function destinationConformance(harness: DestinationHarness): void {
+  describe(`destination conformance: ${harness.name}`, () => {
+    let destination: Destination;
+    beforeAll(async () => {
+      destination = await harness.open();
+    });
+    afterAll(async () => {
+      await destination?.close();
+      await harness.cleanUp();
+    });
+    const load = (tap: string, ...chunks: ReturnType<typeof chunkOf>[]) =>
+      loadChunks(tap, chunks, { destination });
+    const text = (tap: string, stream: string, columns: string[], orderBy = 'id') =>
+      harness.text(destination, tap, stream, columns, orderBy);
+
+    it('loads a basic chunk and writes its ledger row with the bookmark', async () => {
+      const [outcome] = await load(
+        'basic',
+        chunkOf('basic', 'r1', 0, [
+          schema('people', idName, ['id']),
+          record('people', { id: 1, name: 'Ada' }),
+          record('people', { id: 2, name: 'Grace' }),
+          state({ p: 2 }),
+        ]),
+      );
+      expect(outcome).toMatchObject({
+        status: 'loaded',
+        records: 2,
+        bookmark: { p: 2 },
+        counts: { people: { inserted: 2, updated: 0, deleted: 0 } },
+      });
+      expect(await text('basic', 'people', ['id', 'name'])).toEqual([
+        ['1', 'Ada'],
+        ['2', 'Grace'],
+      ]);
+      expect(await destination.ledger('basic')).toMatchObject([
+        { tap: 'basic', run: 'r1', seq: 0, bookmark: { p: 2 }, records: 2 },
+      ]);
+      expect(await harness.columns(destination, 'basic', 'people')).toEqual(
+        expect.arrayContaining(['id', 'name', '_tributary_loaded_at', '_tributary_run', '_tributary_seq']),
+      );
+    });
+
+    it('upserts keyed streams: the last record of a key in the chunk wins, across chunks too', async () => {
+      await load(
+        'upsert',
+        chunkOf('upsert', 'r1', 0, [
+          schema('people', idName, ['id']),
+          record('people', { id: 1, name: 'a' }),
+          record('people', { id: 1, name: 'b' }),
+          record('people', { id: 2, name: 'c' }),
+          state(1),
+        ]),
+      );
+      const [second] = await load(
+        'upsert',
+        chunkOf('upsert', 'r1', 1, [
+          schema('people', idName, ['id']),
+          record('people', { id: 2, name: 'd' }),
+          record('people', { id: 3, name: 'e' }),
+          state(2),
+        ]),
+      );
+      expect(await text('upsert', 'people', ['id', 'name', '_tributary_seq'])).toEqual([
+        ['1', 'b', '0'],
+        ['2', 'd', '1'],
+        ['3', 'e', '1'],
+      ]);
+      expect(second?.counts).toEqual({ people: { inserted: 1, updated: 1, deleted: 0 } });
+    });
+
+    it('upserts on composite keys', async () => {
+      const properties = { org: { type: 'string' }, id: { type: 'integer' }, v: { type: 'string' } };
+      await load(
+        'composite',
+        chunkOf('composite', 'r1', 0, [
+          schema('t', properties, ['org', 'id']),
+          record('t', { org: 'a', id: 1, v: 'x' }),
+          record('t', { org: 'b', id: 1, v: 'y' }),
+          state(1),
+        ]),
+      );
+      await load(
+        'composite',
+        chunkOf('composite', 'r1', 1, [
+          schema('t', properties, ['org', 'id']),
+          record('t', { org: 'a', id: 1, v: 'z' }),
+          state(2),
+        ]),
+      );
+      expect(await text('composite', 't', ['org', 'id', 'v'], 'org, id')).toEqual([
+        ['a', '1', 'z'],
+        ['b', '1', 'y'],
+      ]);
+    });
+
+    it('appends unkeyed streams, keeping duplicates and their order', async () => {
+      const events = { id: { type: 'integer' }, kind: { type: 'string' } };
+      await load(
+        'append',
+        chunkOf('append', 'r1', 0, [
+          schema('events', events),
+          record('events', { id: 1, kind: 'a' }),
+          record('events', { id: 1, kind: 'a' }),
+          state(1),
+        ]),
+      );
+      await load(
+        'append',
+        chunkOf('append', 'r1', 1, [
+          schema('events', events),
+          record('events', { id: 2, kind: 'b' }),
+          state(2),
+        ]),
+      );
+      expect(await text('append', 'events', ['id', 'kind'], 'id, _tributary_seq')).toEqual([
+        ['1', 'a'],
+        ['1', 'a'],
+        ['2', 'b'],
+      ]);
+    });
+
+    it('ACTIVATE_VERSION replaces a full-table stream atomically, across chunks', async () => {
+      const s = schema('plans', idName, ['id']);
+      await load(
+        'versions',
+        chunkOf('versions', 'r1', 0, [
+          s,
+          { type: 'ACTIVATE_VERSION', stream: 'plans', version: 1 },
+          record('plans', { id: 1, name: 'old' }, 1),
+          record('plans', { id: 2, name: 'gone' }, 1),
+          { type: 'ACTIVATE_VERSION', stream: 'plans', version: 1 },
+          state(1),
+        ]),
+      );
+      // version 2 spans two chunks: after the first, version 1's rows are still there
+      await load(
+        'versions',
+        chunkOf('versions', 'r2', 0, [s, record('plans', { id: 3, name: 'new' }, 2), state(2)]),
+      );
+      expect(await text('versions', 'plans', ['id'])).toEqual([['1'], ['2'], ['3']]);
+      const [last] = await load(
+        'versions',
+        chunkOf('versions', 'r2', 1, [
+          s,
+          record('plans', { id: 1, name: 'kept' }, 2),
+          { type: 'ACTIVATE_VERSION', stream: 'plans', version: 2 },
+          state(3),
+        ]),
+      );
+      expect(await text('versions', 'plans', ['id', 'name'])).toEqual([
+        ['1', 'kept'],
+        ['3', 'new'],
+      ]);
+      expect(last?.counts.plans?.deleted).toBe(1);
+    });
+
+    it('adds new columns when the schema grows, keeping the old rows', async () => {
+      await load(
+        'grow',
+        chunkOf('grow', 'r1', 0, [schema('t', idName, ['id']), record('t', { id: 1, name: 'a' }), state(1)]),
+      );
+      await load(
+        'grow',
+        chunkOf('grow', 'r1', 1, [
+          schema('t', { ...idName, email: { type: 'string' } }, ['id']),
+          record('t', { id: 2, name: 'b', email: 'b@x' }),
+          state(2),
+        ]),
+      );
+      expect(await text('grow', 't', ['id', 'name', 'email'])).toEqual([
+        ['1', 'a', null],
+        ['2', 'b', 'b@x'],
+      ]);
+    });
+
+    it('keeps the old column and adds a typed one when a type changes; no data is lost', async () => {
+      await load(
+        'retype',
+        chunkOf('retype', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, code: { type: 'integer' } }, ['id']),
+          record('t', { id: 1, code: 7 }),
+          state(1),
+        ]),
+      );
+      await load(
+        'retype',
+        chunkOf('retype', 'r1', 1, [
+          schema('t', { id: { type: 'integer' }, code: { type: 'string' } }, ['id']),
+          record('t', { id: 2, code: 'X7' }),
+          state(2),
+        ]),
+      );
+      expect(await harness.columns(destination, 'retype', 't')).toEqual(
+        expect.arrayContaining(['code', 'code__string']),
+      );
+      expect(await text('retype', 't', ['id', 'code', 'code__string'])).toEqual([
+        ['1', '7', null],
+        ['2', null, 'X7'],
+      ]);
+    });
+
+    it('changes a schema mid-chunk: rows before and after the change both land', async () => {
+      await load(
+        'midchunk',
+        chunkOf('midchunk', 'r1', 0, [
+          schema('t', idName, ['id']),
+          record('t', { id: 1, name: 'a' }),
+          schema('t', { ...idName, extra: { type: 'boolean' } }, ['id']),
+          record('t', { id: 2, name: 'b', extra: true }),
+          state(1),
+        ]),
+      );
+      expect(await text('midchunk', 't', ['id', 'name', 'extra'])).toEqual([
+        ['1', 'a', null],
+        ['2', 'b', 'true'],
+      ]);
+    });
+
+    it('stores nested objects and arrays as JSON', async () => {
+      const value = { a: { b: [1, 'two', { c: null }] }, list: [] };
+      await load(
+        'nested',
+        chunkOf('nested', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, doc: { type: 'object' }, tags: { type: 'array' } }, ['id']),
+          record('t', { id: 1, doc: value, tags: ['x', 'y'] }),
+          state(1),
+        ]),
+      );
+      expect(await harness.json(destination, 'nested', 't', 'doc', 'id')).toEqual([value]);
+      expect(await harness.json(destination, 'nested', 't', 'tags', 'id')).toEqual([['x', 'y']]);
+    });
+
+    it('keeps unicode intact: accents, CJK, emoji, quotes and newlines', async () => {
+      const names = ['Zoë Ångström', '東京', '🚀 rocket', 'O\'Brien "quoted"', 'line\nbreak\ttab\\slash'];
+      await load(
+        'unicode',
+        chunkOf('unicode', 'r1', 0, [
+          schema('t', idName, ['id']),
+          ...names.map((name, i) => record('t', { id: i, name })),
+          state(1),
+        ]),
+      );
+      expect((await text('unicode', 't', ['name'])).map(([name]) => name)).toEqual(names);
+    });
+
+    it('round-trips integers beyond 2^53 and long decimals exactly', async () => {
+      const lines = [
+        JSON.stringify(
+          schema(
+            't',
+            {
+              id: { type: 'integer' },
+              big: { type: 'integer' },
+              price: { type: 'number', multipleOf: 1e-12 },
+              doc: { type: 'object' },
+            },
+            ['id'],
+          ),
+        ),
+        '{"type":"RECORD","stream":"t","record":{"id":1,"big":9007199254740993,"price":123456.789012345678,"doc":{"n":9223372036854775807}}}',
+        '{"type":"RECORD","stream":"t","record":{"id":2,"big":-9223372036854775808,"price":0.000000000001,"doc":{"n":1}}}',
+        '{"type":"STATE","value":1}',
+      ].join('\n');
+      await load('exact', chunkOf('exact', 'r1', 0, lines));
+      const rows = await text('exact', 't', ['big', 'price']);
+      expect(rows.map(([big]) => big)).toEqual(['9007199254740993', '-9223372036854775808']);
+      expect(rows.map(([, price]) => price?.replace(/0+$/, ''))).toEqual([
+        '123456.789012345678',
+        '0.000000000001',
+      ]);
+      const docs = await harness.text(destination, 'exact', 't', ['doc'], 'id');
+      expect(docs[0]?.[0]?.replaceAll(' ', '')).toBe('{"n":9223372036854775807}');
+    });
+
+    it('stores timestamps as instants, with and without offsets', async () => {
+      const stamps = [
+        '2024-03-01T10:00:00Z',
+        '2024-03-01T12:00:00+02:00',
+        '2024-03-01T05:00:00-05:00',
+        '2024-03-01T10:00:00.123456Z',
+      ];
+      await load(
+        'times',
+        chunkOf('times', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, at: { type: 'string', format: 'date-time' } }, ['id']),
+          ...stamps.map((at, i) => record('t', { id: i, at })),
+          state(1),
+        ]),
+      );
+      const instants = await harness.epochMs(destination, 'times', 't', 'at', 'id');
+      expect(instants.map((ms) => Math.floor(ms ?? 0))).toEqual(stamps.map((at) => Date.parse(at)));
+    });
+
+    it('stores nulls and missing properties as NULL', async () => {
+      await load(
+        'nulls',
+        chunkOf('nulls', 'r1', 0, [
+          schema('t', { ...idName, n: { type: ['null', 'number'] }, doc: { type: ['null', 'object'] } }, [
+            'id',
+          ]),
+          record('t', { id: 1, name: null, n: null, doc: null }),
+          record('t', { id: 2 }),
+          state(1),
+        ]),
+      );
+      expect(await text('nulls', 't', ['id', 'name', 'n', 'doc'])).toEqual([
+        ['1', null, null, null],
+        ['2', null, null, null],
+      ]);
+    });
+
+    it('loads an empty chunk (schemas and a STATE only): a ledger row, no rows', async () => {
+      const [outcome] = await load(
+        'empty',
+        chunkOf('empty', 'r1', 0, [schema('t', idName, ['id']), state({ unchanged: true })]),
+      );
+      expect(outcome).toMatchObject({ status: 'loaded', records: 0, bookmark: { unchanged: true } });
+      expect(await text('empty', 't', ['id'])).toEqual([]);
+      expect(await destination.ledger('empty')).toHaveLength(1);
+    });
+
+    it('skips a chunk already in the ledger: a replay or redelivery loads nothing twice', async () => {
+      const chunk = chunkOf('skip', 'r1', 0, [
+        schema('events', idName),
+        record('events', { id: 1, name: 'once' }),
+        state(1),
+      ]);
+      await load('skip', chunk);
+      const [again] = await load('skip', chunk);
+      expect(again).toMatchObject({ status: 'skipped', bookmark: 1 });
+      expect(await text('skip', 'events', ['id', 'name'])).toEqual([['1', 'once']]);
+    });
+
+    it('refuses a chunk whose predecessor is not loaded, within a run and across runs', async () => {
+      const s = schema('t', idName, ['id']);
+      await expect(
+        load('gap', chunkOf('gap', 'r1', 1, [s, record('t', { id: 2 }), state(2)])),
+      ).rejects.toThrow(ChunkGapError);
+      await expect(
+        load('gap', chunkOf('gap', 'r2', 0, [s, record('t', { id: 3 }), state(3)], { run: 'r1', seq: 1 })),
+      ).rejects.toThrow(/chunk r2\/000000 cannot load before chunk r1\/000001/);
+      expect(await destination.ledger('gap')).toEqual([]);
+      await load(
+        'gap',
+        chunkOf('gap', 'r1', 0, [s, record('t', { id: 1 }), state(1)]),
+        chunkOf('gap', 'r1', 1, [s, record('t', { id: 2 }), state(2)]),
+        chunkOf('gap', 'r2', 0, [s, record('t', { id: 3 }), state(3)], { run: 'r1', seq: 1 }),
+      );
+      expect(await text('gap', 't', ['id'])).toEqual([['1'], ['2'], ['3']]);
+    });
+
+    it('commits nothing of a chunk with a record that breaks its schema, naming line, stream and key', async () => {
+      const chunk = chunkOf('invalid', 'r1', 0, [
+        schema('t', { id: { type: 'integer' }, email: { type: 'string' } }, ['id']),
+        record('t', { id: 1, email: 'a@x' }),
+        record('t', { id: 2, email: 42 }),
+        state(1),
+      ]);
+      const error = await load('invalid', chunk).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(RecordValidationError);
+      expect((error as Error).message).toBe(
+        'test:r1/0: line 3: RECORD for stream "t" (key id=2) does not match its schema: /email must be string',
+      );
+      expect(await destination.ledger('invalid')).toEqual([]);
+    });
+
+    for (const fault of ['mid-load', 'before-commit'] as const) {
+      it(`a crash ${fault === 'mid-load' ? 'while loading' : 'between load and commit'} commits nothing; the retry loads once`, async () => {
+        const faulty = new FaultyDestination(destination);
+        const tap = `crash_${fault.replace('-', '_')}`;
+        const chunk = chunkOf(tap, 'r1', 0, [
+          schema('t', idName, ['id']),
+          record('t', { id: 1 }),
+          record('t', { id: 2 }),
+          state(1),
+        ]);
+        faulty.failNext(fault);
+        await expect(loadChunks(tap, [chunk], { destination: faulty })).rejects.toThrow(InjectedFault);
+        expect(await destination.ledger(tap)).toEqual([]);
+        await loadChunks(tap, [chunk], { destination: faulty });
+        expect(await text(tap, 't', ['id'])).toEqual([['1'], ['2']]);
+      });
+    }
+
+    it('loads a 100,000-record chunk', async () => {
+      const messages: object[] = [
+        schema(
+          'big',
+          { id: { type: 'integer' }, name: { type: 'string' }, at: { type: 'string', format: 'date-time' } },
+          ['id'],
+        ),
+      ];
+      for (let id = 0; id < 100_000; id += 1)
+        messages.push(record('big', { id, name: `n${id}`, at: '2024-01-01T00:00:00Z' }));
+      messages.push(state({ done: true }));
+      const [outcome] = await load('hundredk', chunkOf('hundredk', 'r1', 0, messages));
+      expect(outcome?.counts.big?.inserted).toBe(100_000);
+      const [[count, distinct]] = (await harness.text(
+        destination,
+        'hundredk',
+        'big',
+        ['count(*)', 'count(DISTINCT id)'],
+        '1',
+      )) as [[string, string]];
+      expect([count, distinct]).toEqual(['100000', '100000']);
+    });
+  });
+}

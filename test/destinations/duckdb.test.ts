@@ -1,0 +1,45 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
+import { quoteIdentifier } from '../../lib/destinations/sql-text.ts';
+import { sanitizeIdentifier } from '../../lib/persister/identifiers.ts';
+import { temporaryFolder } from '../helpers/chunks.ts';
+import { destinationConformance } from './conformance.ts';
+
+const folder = temporaryFolder('tributary-duckdb-');
+const table = (tap: string, stream: string) =>
+  `${quoteIdentifier(sanitizeIdentifier(tap))}.${quoteIdentifier(sanitizeIdentifier(stream))}`;
+const asDuckDb = (destination: unknown) => destination as DuckDbDestination;
+const column = (name: string) => (/^[a-z_]+$/.test(name) ? quoteIdentifier(name) : name);
+
+destinationConformance({
+  name: 'duckdb',
+  open: () => DuckDbDestination.open(join(folder, 'warehouse.duckdb')),
+  async text(destination, tap, stream, columns, orderBy) {
+    const rows = await asDuckDb(destination).query(
+      `SELECT ${columns.map((name, i) => `CAST(${column(name)} AS VARCHAR) AS c${i}`).join(', ')} FROM ${table(tap, stream)} ORDER BY ${orderBy}`,
+    );
+    return rows.map((row) => columns.map((_, i) => (row[`c${i}`] ?? null) as string | null));
+  },
+  async epochMs(destination, tap, stream, name, orderBy) {
+    const rows = await asDuckDb(destination).query(
+      `SELECT epoch_us(${quoteIdentifier(name)}) / 1000 AS ms FROM ${table(tap, stream)} ORDER BY ${orderBy}`,
+    );
+    return rows.map((row) => (row.ms === null ? null : Number(row.ms)));
+  },
+  async columns(destination, tap, stream) {
+    const rows = await asDuckDb(destination).query(
+      `SELECT column_name FROM duckdb_columns() WHERE schema_name = '${sanitizeIdentifier(tap)}' AND table_name = '${sanitizeIdentifier(stream)}'`,
+    );
+    return rows.map((row) => String(row.column_name));
+  },
+  async json(destination, tap, stream, name, orderBy) {
+    const rows = await asDuckDb(destination).query(
+      `SELECT CAST(${quoteIdentifier(name)} AS VARCHAR) AS doc FROM ${table(tap, stream)} ORDER BY ${orderBy}`,
+    );
+    return rows.map((row) => JSON.parse(String(row.doc)));
+  },
+  async cleanUp() {
+    rmSync(folder, { recursive: true, force: true });
+  },
+});
