@@ -16,6 +16,7 @@ export const pipelineSchema = {
       allOf: [
         {
           if: { properties: { type: { const: 'duckdb' } } },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
           then: {
             required: ['path'],
             additionalProperties: false,
@@ -28,6 +29,7 @@ export const pipelineSchema = {
         },
         {
           if: { properties: { type: { const: 'postgres' } } },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
           then: {
             required: ['url'],
             additionalProperties: false,
