@@ -133,10 +133,12 @@ function explain(file: string, document: unknown, error: ErrorObject | undefined
     where = [...parts, String(error.params.additionalProperty)].join('.');
     received = String(error.params.additionalProperty);
     allowed = `no such key here; known keys: ${Object.keys(schemaAt(parts)).join(', ')}`;
-  } else if (error.keyword === 'propertyNames' || error.keyword === 'pattern' || error.keyword === 'enum') {
-    const field = error.keyword === 'propertyNames' ? 'taps' : (parts.at(-1) ?? '');
-    if (error.keyword === 'propertyNames') received = error.params.propertyName;
-    allowed = ALLOWED_HINTS[field] ?? allowed;
+  } else if (error.propertyName !== undefined) {
+    // a key of a map (a tap name) broke its pattern
+    received = error.propertyName;
+    allowed = ALLOWED_HINTS[parts.at(-1) ?? ''] ?? allowed;
+  } else if (error.keyword === 'pattern' || error.keyword === 'enum') {
+    allowed = ALLOWED_HINTS[parts.at(-1) ?? ''] ?? allowed;
   }
   return `${file}: ${where || '(top level)'}: received ${describe(received)}.\n  Allowed: ${allowed}.`;
 }

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { planColumns, SchemaPlanError } from '../../../lib/persister/column-plan.ts';
+import { logicalTypeOf, typeTag } from '../../../lib/persister/column-types.ts';
+import { columnNamesFor, sanitizeIdentifier } from '../../../lib/persister/identifiers.ts';
+
+describe('logicalTypeOf', () => {
+  it.each([
+    [{ type: 'string' }, 'string'],
+    [{ type: ['null', 'string'], format: 'date-time' }, 'timestamp'],
+    [{ type: 'string', format: 'date' }, 'date'],
+    [{ type: 'integer' }, 'integer'],
+    [{ type: 'integer', maximum: 1e20 }, 'decimal_0'],
+    [{ type: 'number' }, 'number'],
+    [{ type: 'number', multipleOf: 0.01 }, 'decimal_2'],
+    [{ type: 'number', multipleOf: 1e-10 }, 'decimal_10'],
+    [{ type: ['integer', 'number'] }, 'number'],
+    [{ type: 'boolean' }, 'boolean'],
+    [{ type: 'object' }, 'json'],
+    [{ type: 'array' }, 'json'],
+    [{}, 'json'],
+    [{ type: ['string', 'integer'] }, 'json'],
+    [{ anyOf: [{ type: 'string', format: 'date-time' }, { type: 'null' }] }, 'timestamp'],
+    [{ anyOf: [{ type: 'string' }, { type: 'object' }] }, 'json'],
+  ])('%j is %s', (schema, tag) => {
+    expect(typeTag(logicalTypeOf(schema))).toBe(tag);
+  });
+});
+
+describe('identifiers', () => {
+  it('lower-cases, replaces other characters, prefixes a leading digit, and shortens long names with a hash', () => {
+    expect(sanitizeIdentifier('github-acme')).toBe('github_acme');
+    expect(sanitizeIdentifier('Created At')).toBe('created_at');
+    expect(sanitizeIdentifier('2fa')).toBe('_2fa');
+    const long = sanitizeIdentifier('x'.repeat(80));
+    expect(long).toHaveLength(63);
+    expect(long).not.toBe(sanitizeIdentifier(`${'x'.repeat(79)}y`));
+  });
+
+  it('keeps properties that collide apart, the exact name keeping its own', () => {
+    const names = columnNamesFor(['id', 'Id', 'user-name']);
+    expect(names.get('id')).toBe('id');
+    expect(names.get('Id')).toMatch(/^id_[0-9a-f]{8}$/);
+    expect(names.get('user-name')).toBe('user_name');
+  });
+});
+
+describe('planColumns', () => {
+  const sqlType = (type: Parameters<typeof typeTag>[0]) => typeTag(type).toUpperCase();
+  const definition = (properties: Record<string, unknown>, keys: string[] = []) => ({
+    stream: 'My Stream',
+    schema: { properties },
+    keyProperties: keys,
+  });
+
+  it('creates every column for a new table, with key columns', () => {
+    const plan = planColumns(
+      definition({ id: { type: 'integer' }, Name: { type: 'string' } }, ['id']),
+      undefined,
+      sqlType,
+    );
+    expect(plan.table).toBe('my_stream');
+    expect(plan.additions.map((c) => [c.column, sqlType(c.type)])).toEqual([
+      ['id', 'INTEGER'],
+      ['name', 'STRING'],
+    ]);
+    expect(plan.keyColumns).toEqual(['id']);
+  });
+
+  it('adds only new columns, and a typed column for a changed type', () => {
+    const existing = new Map([
+      ['id', 'INTEGER'],
+      ['code', 'INTEGER'],
+    ]);
+    const plan = planColumns(
+      definition({ id: { type: 'integer' }, code: { type: 'string' }, extra: { type: 'boolean' } }),
+      existing,
+      sqlType,
+    );
+    expect(plan.columns.map((c) => c.column)).toEqual(['id', 'code__string', 'extra']);
+    expect(plan.additions.map((c) => c.column)).toEqual(['code__string', 'extra']);
+    // changing back reuses the original column
+    const back = planColumns(
+      definition({ code: { type: 'integer' } }),
+      new Map([...existing, ['code__string', 'STRING']]),
+      sqlType,
+    );
+    expect(back.columns.map((c) => c.column)).toEqual(['code']);
+    expect(back.additions).toEqual([]);
+  });
+
+  it('refuses a key that is not a property, saying which', () => {
+    expect(() => planColumns(definition({ id: { type: 'integer' } }, ['uuid']), undefined, sqlType)).toThrow(
+      SchemaPlanError,
+    );
+    expect(() => planColumns(definition({ id: { type: 'integer' } }, ['uuid']), undefined, sqlType)).toThrow(
+      /key property "uuid" is not in the schema's properties \(id\)/,
+    );
+  });
+});

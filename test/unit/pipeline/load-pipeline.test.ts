@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { PipelineConfigError, parsePipeline } from '../../../lib/pipeline/load-pipeline.ts';
+
+const parse = (text: string, env: Record<string, string> = {}) =>
+  parsePipeline(text, 'pipeline.yaml', { env });
+const valid = `
+destination: { type: duckdb, path: w.duckdb }
+taps:
+  sample-one:
+    streamer: sample
+    schedule: rate(1 hour)
+    config: { customers: 10, seed: "\${env:SEED}" }
+    streams: [customers]
+`;
+
+describe('parsePipeline', () => {
+  it('reads taps, substitutes ${env:NAME}, and resolves local paths', () => {
+    const pipeline = parse(valid, { SEED: '7' });
+    const tap = pipeline.taps.get('sample-one');
+    expect(tap).toMatchObject({
+      name: 'sample-one',
+      streamer: 'sample',
+      config: { customers: 10, seed: '7' },
+      streams: ['customers'],
+      transforms: [],
+    });
+    expect(pipeline.destination).toMatchObject({ type: 'duckdb' });
+    expect(pipeline.stagePath).toMatch(/\.tributary$/);
+  });
+
+  const errors: [string, string, Record<string, string>?][] = [
+    [
+      valid.replace('rate(1 hour)', 'every hour'),
+      'pipeline.yaml: taps.sample-one.schedule: received "every hour".\n  Allowed: rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>), e.g. rate(1 hour).',
+      { SEED: '1' },
+    ],
+    [
+      valid,
+      'pipeline.yaml: taps.sample-one.config.seed: ${env:SEED} is not set. Set the environment variable SEED',
+    ],
+    [
+      valid.replace('streamer: sample', 'streamer: nope'),
+      'pipeline.yaml: taps.sample-one.streamer: received "nope".\n  Allowed: sample.',
+      { SEED: '1' },
+    ],
+    [
+      valid.replace('[customers]', '[invoices]'),
+      'taps.sample-one.streams: received "invoices", which streamer sample does not have.\n  Allowed: customers, orders.',
+      { SEED: '1' },
+    ],
+    [
+      valid.replace('type: duckdb', 'type: oracle'),
+      'pipeline.yaml: destination.type: received "oracle".\n  Allowed: duckdb or postgres.',
+      { SEED: '1' },
+    ],
+    [
+      valid.replace('path: w.duckdb', 'file: w.duckdb'),
+      'pipeline.yaml: destination.path: received nothing.\n  Allowed: a value (it is required).',
+      { SEED: '1' },
+    ],
+    [
+      valid.replace('sample-one:', 'Sample One:'),
+      'pipeline.yaml: taps: received "Sample One".',
+      { SEED: '1' },
+    ],
+    [
+      valid.replace('    streams:', '    stream:'),
+      'pipeline.yaml: taps.sample-one.stream: received "stream".\n  Allowed: no such key here; known keys: streamer, schedule, config, streams, transforms, chunk.',
+      { SEED: '1' },
+    ],
+    ['taps: [', 'pipeline.yaml: not valid YAML'],
+  ];
+  it.each(errors)('explains a bad file (%#)', (text, message, env) => {
+    expect(() => parse(text, env)).toThrow(PipelineConfigError);
+    expect(() => parse(text, env)).toThrow(message);
+  });
+});
