@@ -6,6 +6,7 @@
  * 4. record the run and release the lease.
  * A failure anywhere keeps every bookmark where the loaded data puts it.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseChunkKey, runPrefix } from '../chunks/chunk-key.ts';
 import { comparePositions } from '../chunks/chunk-position.ts';
@@ -51,9 +52,14 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
     bookmarkBefore: before.committed?.bookmark,
     bookmarkAfter: before.committed?.bookmark,
   };
-  const owner = `${hostname()}:${process.pid}:${started}`;
+  const owner = `${hostname()}:${process.pid}:${started}-${randomBytes(3).toString('hex')}`;
   const leaseTtlMs = context.leaseTtlMs ?? 15 * 60_000;
-  if (!(await stateStore.acquireLease(tap.name, owner, leaseTtlMs))) {
+  const deadOwner = localOwnerIfDead(before.lease?.owner);
+  if (deadOwner !== undefined)
+    context.log?.(
+      `tap ${tap.name}: taking over the lease of ${deadOwner}, a process on this host that no longer runs`,
+    );
+  if (!(await stateStore.acquireLease(tap.name, owner, leaseTtlMs, deadOwner))) {
     const holder = (await stateStore.read(tap.name)).lease;
     report.status = 'skipped';
     report.error = `another run holds the lease of tap ${tap.name}${holder === undefined ? '' : ` (${holder.owner}, until ${new Date(holder.expiresAt).toISOString()})`}; it was not run again`;
@@ -106,6 +112,19 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
     await stateStore.releaseLease(tap.name, owner);
   }
   return report;
+}
+
+/** A lease owner `host:pid:start` on this host whose process is gone (a killed local run). */
+function localOwnerIfDead(owner: string | undefined): string | undefined {
+  const [host, pid] = owner?.split(':') ?? [];
+  if (owner === undefined || host !== hostname() || pid === undefined || Number(pid) === process.pid)
+    return undefined;
+  try {
+    process.kill(Number(pid), 0);
+    return undefined;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? owner : undefined;
+  }
 }
 
 /** Loads, in order, chunks in the stage after the committed bookmark. */

@@ -48,10 +48,13 @@ export class FileStateStore implements StateStore {
     );
   }
 
-  acquireLease(tap: string, owner: string, ttlMs: number): Promise<boolean> {
+  acquireLease(tap: string, owner: string, ttlMs: number, takeOverFrom?: string): Promise<boolean> {
     const now = this.clock();
     return this.update(tap, (state) =>
-      state.lease === undefined || state.lease.expiresAt <= now || state.lease.owner === owner
+      state.lease === undefined ||
+      state.lease.expiresAt <= now ||
+      state.lease.owner === owner ||
+      state.lease.owner === takeOverFrom
         ? { ...state, lease: { owner, expiresAt: now + ttlMs } }
         : undefined,
     );

@@ -45,7 +45,11 @@ export interface StateStore {
   markStaged(tap: string, at: BookmarkAt): Promise<boolean>;
   /** Returns false (and changes nothing) when `at` is not after the current `committed`. */
   markCommitted(tap: string, at: BookmarkAt): Promise<boolean>;
-  acquireLease(tap: string, owner: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Takes the lease when free, expired or already `owner`'s; with `takeOverFrom`, also when that
+   * (known dead) owner still holds it.
+   */
+  acquireLease(tap: string, owner: string, ttlMs: number, takeOverFrom?: string): Promise<boolean>;
   releaseLease(tap: string, owner: string): Promise<void>;
   recordLastRun(tap: string, lastRun: LastRun): Promise<void>;
   /** Taps that have any state. */

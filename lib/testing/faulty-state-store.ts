@@ -39,8 +39,8 @@ export class FaultyStateStore implements StateStore {
     return this.inner.markCommitted(tap, at);
   }
 
-  acquireLease(tap: string, owner: string, ttlMs: number): Promise<boolean> {
-    return this.inner.acquireLease(tap, owner, ttlMs);
+  acquireLease(tap: string, owner: string, ttlMs: number, takeOverFrom?: string): Promise<boolean> {
+    return this.inner.acquireLease(tap, owner, ttlMs, takeOverFrom);
   }
 
   releaseLease(tap: string, owner: string): Promise<void> {
