@@ -6,5 +6,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // .ci/run counts passed and failed tests from this report.
+    ...(process.env.TRIB_VITEST_JSON === undefined
+      ? {}
+      : { reporters: ['default', 'json'], outputFile: { json: process.env.TRIB_VITEST_JSON } }),
   },
 });

@@ -21,6 +21,11 @@ export interface RowToLoad {
   readonly version?: number;
   /** True when `values` holds `LosslessNumber`s that must be written digit for digit. */
   readonly exact?: boolean;
+  /**
+   * The message line the row came from (`{"type":"RECORD",...,"record":{...}}`), when `values` is
+   * exactly what it says; a destination may load from it instead of `values`.
+   */
+  readonly raw?: string;
 }
 
 export interface StreamLoadCounts {

@@ -129,6 +129,7 @@ async function loadOne(
           position: records,
           ...(message.version === undefined ? {} : { version: message.version }),
           ...(message.exact === undefined ? {} : { exact: true }),
+          ...(message.exact === undefined && message.raw !== undefined ? { raw: message.raw } : {}),
         });
         break;
       }

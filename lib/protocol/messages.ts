@@ -29,6 +29,11 @@ export interface RecordMessage {
   readonly exact?: JsonObject;
   readonly version?: number;
   readonly timeExtracted?: string;
+  /**
+   * The input line this record was parsed from. Loaders hand it to the warehouse as is, which is
+   * much faster than re-encoding; anything that changes `record` must drop it.
+   */
+  readonly raw?: string;
   /** Stitch Streams `key_fields` on a RECORD, when the schema did not mark keys. */
   readonly keyProperties?: readonly string[];
 }

@@ -154,6 +154,7 @@ function toMessage(
         ...(version === undefined ? {} : { version }),
         ...(timeExtracted === undefined ? {} : { timeExtracted }),
         ...(keyProperties === undefined ? {} : { keyProperties }),
+        raw: text,
       };
     }
     case 'STATE':

@@ -10,8 +10,9 @@ export async function parseAll(text: string | Buffer, source = 'test'): Promise<
 
 /** A message as plain JSON, with exact numbers shown as their digit strings (golden-file form). */
 export function plain(message: Message): unknown {
-  if (message.type !== 'RECORD' || message.exact === undefined) return message;
-  const { exact, ...rest } = message;
+  if (message.type !== 'RECORD') return message;
+  const { exact, raw: _raw, ...rest } = message;
+  if (exact === undefined) return rest;
   return {
     ...rest,
     record: JSON.parse(

@@ -5,9 +5,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
-import { type ColumnPlan, planColumns } from '../../persister/column-plan.ts';
+import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
 import { sanitizeIdentifier } from '../../persister/identifiers.ts';
 import type {
   Destination,
@@ -128,6 +128,17 @@ interface StreamTarget {
   counts: StreamLoadCounts;
 }
 
+/** With TRIB_TRACE_SQL set, every statement and its duration go to stderr (for tuning loads). */
+const traceSql = process.env.TRIB_TRACE_SQL !== undefined;
+
+async function run(connection: DuckDBConnection, sql: string, values?: DuckDBValue[]) {
+  const started = traceSql ? performance.now() : 0;
+  const result = values === undefined ? await connection.run(sql) : await connection.run(sql, values);
+  if (traceSql)
+    process.stderr.write(`[sql ${(performance.now() - started).toFixed(0)} ms] ${sql.slice(0, 160)}\n`);
+  return result;
+}
+
 class DuckDbLoad implements LoadTransaction {
   private readonly schema: string;
   private readonly streams = new Map<string, StreamTarget>();
@@ -162,7 +173,7 @@ class DuckDbLoad implements LoadTransaction {
   async defineStream(definition: StreamDefinition): Promise<void> {
     const known = this.streams.get(definition.stream);
     if (known !== undefined) await this.flush(known);
-    await this.connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
+    await run(this.connection, `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
     const table = sanitizeIdentifier(definition.stream);
     const existing = await this.columnsOf(table);
     const plan = planColumns(definition, existing, duckDbType);
@@ -171,10 +182,11 @@ class DuckDbLoad implements LoadTransaction {
       const columns = plan.columns.map(
         (column) => `${quoteIdentifier(column.column)} ${duckDbType(column.type)}`,
       );
-      await this.connection.run(`CREATE TABLE ${target} (${[...columns, ...SYSTEM_COLUMNS].join(', ')})`);
+      await run(this.connection, `CREATE TABLE ${target} (${[...columns, ...SYSTEM_COLUMNS].join(', ')})`);
     } else {
       for (const column of plan.additions) {
-        await this.connection.run(
+        await run(
+          this.connection,
           `ALTER TABLE ${target} ADD COLUMN ${quoteIdentifier(column.column)} ${duckDbType(column.type)}`,
         );
       }
@@ -201,7 +213,8 @@ class DuckDbLoad implements LoadTransaction {
   async activateVersion(stream: string, version: number): Promise<void> {
     const target = this.target(stream);
     await this.flush(target);
-    const result = await this.connection.run(
+    const result = await run(
+      this.connection,
       `DELETE FROM ${qualified(this.schema, target.plan.table)} WHERE _tributary_version IS DISTINCT FROM $1`,
       [version],
     );
@@ -218,7 +231,8 @@ class DuckDbLoad implements LoadTransaction {
         .filter((target) => target.counts.inserted + target.counts.updated + target.counts.deleted > 0)
         .map((target) => [target.definition.stream, target.counts]),
     );
-    await this.connection.run(
+    await run(
+      this.connection,
       `INSERT INTO ${LEDGER} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4::JSON, $5, $6::JSON, now())`,
       [
         this.tap,
@@ -235,7 +249,7 @@ class DuckDbLoad implements LoadTransaction {
 
   async commit(): Promise<void> {
     try {
-      await this.connection.run('COMMIT');
+      await run(this.connection, 'COMMIT');
     } finally {
       await this.cleanUp();
     }
@@ -243,7 +257,7 @@ class DuckDbLoad implements LoadTransaction {
 
   async rollback(): Promise<void> {
     try {
-      await this.connection.run('ROLLBACK');
+      await run(this.connection, 'ROLLBACK');
     } finally {
       await this.cleanUp();
     }
@@ -288,21 +302,7 @@ class DuckDbLoad implements LoadTransaction {
 
   private async merge(target: StreamTarget, batch: NdjsonBatch): Promise<void> {
     const table = qualified(this.schema, target.plan.table);
-    // p (position) and v (version) are NDJSON keys; renamed here so no property name can clash.
-    const readColumns = [
-      `p: 'BIGINT'`,
-      `v: 'BIGINT'`,
-      ...batch.columns.map((column, index) => `c${index}: '${duckDbReadType(column.type)}'`),
-    ];
-    const selected = [
-      'p AS _tributary_pos',
-      'v AS _tributary_version',
-      ...batch.columns.map(
-        (column, index) =>
-          `CAST(c${index} AS ${duckDbType(column.type)}) AS ${quoteIdentifier(column.column)}`,
-      ),
-    ];
-    const source = `read_ndjson(${quoteLiteral(batch.path)}, columns = {${readColumns.join(', ')}}, format = 'newline_delimited', maximum_object_size = 268435456)`;
+    const source = batchSource(batch);
     const names = batch.columns.map((column) => quoteIdentifier(column.column));
     const insertColumns = [
       ...names,
@@ -320,27 +320,65 @@ class DuckDbLoad implements LoadTransaction {
     ].join(', ');
     const keys = target.plan.keyColumns.map(quoteIdentifier);
     if (keys.length === 0) {
-      const result = await this.connection.run(
-        `INSERT INTO ${table} (${insertColumns}) SELECT ${values} FROM (SELECT ${selected.join(', ')} FROM ${source}) ORDER BY _tributary_pos`,
+      const result = await run(
+        this.connection,
+        `INSERT INTO ${table} (${insertColumns}) SELECT ${values} FROM (${source}) ORDER BY _tributary_pos`,
       );
       target.counts.inserted += Number(result.rowsChanged);
       return;
     }
-    await this.connection.run(
-      `CREATE OR REPLACE TEMP TABLE _tributary_batch AS SELECT ${selected.join(', ')} FROM ${source}`,
-    );
+    await run(this.connection, `CREATE OR REPLACE TEMP TABLE _tributary_batch AS ${source}`);
     const matches = keys.map((key) => `${table}.${key} IS NOT DISTINCT FROM batch_keys.${key}`).join(' AND ');
-    const deleted = await this.connection.run(
+    const deleted = await run(
+      this.connection,
       `DELETE FROM ${table} USING (SELECT DISTINCT ${keys.join(', ')} FROM _tributary_batch) AS batch_keys WHERE ${matches}`,
     );
-    const inserted = await this.connection.run(
+    const inserted = await run(
+      this.connection,
       `INSERT INTO ${table} (${insertColumns}) SELECT ${values} FROM _tributary_batch QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY _tributary_pos DESC) = 1`,
     );
-    await this.connection.run('DROP TABLE _tributary_batch');
+    await run(this.connection, 'DROP TABLE _tributary_batch');
     const updated = Number(deleted.rowsChanged);
     target.counts.updated += updated;
     target.counts.inserted += Number(inserted.rowsChanged) - updated;
   }
+}
+
+/**
+ * A SELECT over a batch's files giving `_tributary_pos`, `_tributary_version` and one typed column
+ * per planned column, whichever files the batch has.
+ */
+function batchSource(batch: NdjsonBatch): string {
+  const { fast, exact } = batch.files;
+  const parts: string[] = [];
+  const options = `format = 'newline_delimited', maximum_object_size = ${batch.maxObjectBytes}`;
+  const cast = (expression: string, column: PlannedColumn) =>
+    `CAST(${expression} AS ${duckDbType(column.type)}) AS ${quoteIdentifier(column.column)}`;
+  if (fast !== undefined) {
+    const fields = batch.columns.map(
+      (column) => `${quoteIdentifier(column.property)} ${duckDbReadType(column.type)}`,
+    );
+    const recordType = fields.length === 0 ? 'JSON' : `STRUCT(${fields.join(', ')})`;
+    const columns = `{p: 'BIGINT', m: ${quoteLiteral(`STRUCT(version BIGINT, record ${recordType})`)}}`;
+    const selected = batch.columns.map((column) =>
+      cast(`m.record.${quoteIdentifier(column.property)}`, column),
+    );
+    parts.push(
+      `SELECT ${['p AS _tributary_pos', 'm.version AS _tributary_version', ...selected].join(', ')} FROM read_ndjson(${quoteLiteral(fast)}, columns = ${columns}, ${options})`,
+    );
+  }
+  if (exact !== undefined) {
+    const readColumns = [
+      `p: 'BIGINT'`,
+      `v: 'BIGINT'`,
+      ...batch.columns.map((column, index) => `c${index}: '${duckDbReadType(column.type)}'`),
+    ];
+    const selected = batch.columns.map((column, index) => cast(`c${index}`, column));
+    parts.push(
+      `SELECT ${['p AS _tributary_pos', 'v AS _tributary_version', ...selected].join(', ')} FROM read_ndjson(${quoteLiteral(exact)}, columns = {${readColumns.join(', ')}}, ${options})`,
+    );
+  }
+  return parts.join(' UNION ALL ');
 }
 
 function emptyCounts(): StreamLoadCounts {

@@ -23,16 +23,10 @@ export function duckDbType(type: LogicalType): string {
 }
 
 /**
- * The type `read_ndjson` reads a column as. Decimals and timestamps are read as text and cast, since
- * DuckDB's JSON reader goes through a double for decimals and the cast gives clearer errors.
+ * The type `read_ndjson` reads a column as. Decimals are read as text and cast, since DuckDB's JSON
+ * reader takes numbers through a double; everything else is parsed by the reader itself, which is
+ * twice as fast as reading text and casting it (timestamps especially).
  */
 export function duckDbReadType(type: LogicalType): string {
-  switch (type.kind) {
-    case 'decimal':
-    case 'timestamp':
-    case 'date':
-      return 'VARCHAR';
-    default:
-      return duckDbType(type);
-  }
+  return type.kind === 'decimal' ? 'VARCHAR' : duckDbType(type);
 }

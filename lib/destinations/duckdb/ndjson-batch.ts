@@ -1,7 +1,11 @@
 /**
- * A stream's rows for one load, written as newline-delimited JSON to a temp file that DuckDB then
- * reads in parallel with `read_ndjson` (about twice as fast end to end as the Appender). Keys are
- * positional (`c0`, `c1`, ...) so property names never need escaping inside SQL.
+ * A stream's rows for one load, as newline-delimited JSON files that DuckDB reads in parallel with
+ * `read_ndjson`. Two files, because DuckDB's JSON reader takes every in-range number through a double:
+ * - `fast`: the original message line, wrapped as `{"p":<position>,"m":<line>}`: no re-encoding at
+ *   all, DuckDB extracts `m.record` as a typed STRUCT. Used when every number in the line is exact as a
+ *   double (the parser flags the others), so reading decimals through a double loses nothing.
+ * - `exact`: values re-encoded by position (`c0`, `c1`, ...), decimals as strings, for rows that hold
+ *   numbers a double cannot (integers beyond 2^53, long decimals), or that have no line.
  */
 
 import { once } from 'node:events';
@@ -11,18 +15,36 @@ import type { PlannedColumn } from '../../persister/column-plan.ts';
 import { isExactNumber, stringifyExact } from '../../protocol/exact-json.ts';
 import type { RowToLoad } from '../destination.ts';
 
+/** DuckDB's default line limit; raised per batch only when a line needs it (a large limit is slow). */
+const DEFAULT_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
+
 export class NdjsonBatch {
   rows = 0;
-  private readonly output: WriteStream;
+  /** The `maximum_object_size` this batch needs: DuckDB's default, or more for a larger line. */
+  maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES;
+  private fast: BatchFile | undefined;
+  private exact: BatchFile | undefined;
 
   constructor(
-    readonly path: string,
+    private readonly pathPrefix: string,
     readonly columns: readonly PlannedColumn[],
-  ) {
-    this.output = createWriteStream(path, { highWaterMark: 1 << 20 });
+  ) {}
+
+  /** The files written, by kind. */
+  get files(): { readonly fast?: string; readonly exact?: string } {
+    return {
+      ...(this.fast === undefined ? {} : { fast: this.fast.path }),
+      ...(this.exact === undefined ? {} : { exact: this.exact.path }),
+    };
   }
 
   async write(row: RowToLoad): Promise<void> {
+    this.rows += 1;
+    if (row.raw !== undefined) {
+      this.fast ??= new BatchFile(`${this.pathPrefix}.fast.ndjson`);
+      await this.fast.write(this.measured(`{"p":${row.position},"m":${row.raw}}\n`));
+      return;
+    }
     let line = `{"p":${row.position}`;
     if (row.version !== undefined) line += `,"v":${row.version}`;
     const values = row.values;
@@ -32,11 +54,41 @@ export class NdjsonBatch {
       if (value === undefined || value === null) continue;
       line += `,"c${index}":${encode(value, column, row.exact === true)}`;
     }
-    this.rows += 1;
-    if (!this.output.write(`${line}}\n`)) await once(this.output, 'drain');
+    this.exact ??= new BatchFile(`${this.pathPrefix}.exact.ndjson`);
+    await this.exact.write(this.measured(`${line}}\n`));
+  }
+
+  private measured(line: string): string {
+    // string length counts UTF-16 units; 3 bytes each bounds the UTF-8 size from above
+    if (line.length * 3 > this.maxObjectBytes)
+      this.maxObjectBytes = Math.max(this.maxObjectBytes, Buffer.byteLength(line) + 1024);
+    return line;
   }
 
   async close(): Promise<void> {
+    await this.fast?.close();
+    await this.exact?.close();
+  }
+
+  async remove(): Promise<void> {
+    await this.fast?.remove();
+    await this.exact?.remove();
+  }
+}
+
+class BatchFile {
+  private readonly output: WriteStream;
+
+  constructor(readonly path: string) {
+    this.output = createWriteStream(path, { highWaterMark: 1 << 20 });
+  }
+
+  async write(line: string): Promise<void> {
+    if (!this.output.write(line)) await once(this.output, 'drain');
+  }
+
+  async close(): Promise<void> {
+    if (this.output.closed) return;
     this.output.end();
     await once(this.output, 'close');
   }

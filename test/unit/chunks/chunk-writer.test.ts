@@ -2,7 +2,7 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ChunkWriter, type ClosedChunk } from '../../../lib/chunks/chunk-writer.ts';
 import type { Message } from '../../../lib/protocol/index.ts';
-import { parseAll } from '../../helpers/messages.ts';
+import { parseAll, plain } from '../../helpers/messages.ts';
 
 const schemaOf = (stream: string): Message => ({
   type: 'SCHEMA',
@@ -23,7 +23,7 @@ async function collect(messages: Message[], options: ConstructorParameters<typeo
   return Promise.all(
     chunks.map(async (chunk) => ({
       ...chunk,
-      messages: (await parseAll(gunzipSync(chunk.gzipBody))).map((p) => p.message),
+      messages: (await parseAll(gunzipSync(chunk.gzipBody))).map((p) => plain(p.message)),
     })),
   );
 }
@@ -65,7 +65,7 @@ describe('ChunkWriter', () => {
       ['a', 1],
       ['b', 1],
     ]);
-    for (const chunk of chunks) expect(chunk.messages.at(-1)?.type).toBe('STATE');
+    for (const chunk of chunks) expect((chunk.messages.at(-1) as Message | undefined)?.type).toBe('STATE');
   });
 
   it('cuts on uncompressed size too', async () => {

@@ -38,7 +38,11 @@ describe('parseMessages: line handling', () => {
     const text = `\uFEFF${JSON.stringify(schema)}\r\n\r\n{"type":"RECORD","stream":"s","record":{"name":"é"}}\r\n{"type":"STATE","value":1}`;
     const parsed = await parseAll(Buffer.from(text, 'utf8'));
     expect(parsed.map((p) => p.line)).toEqual([1, 3, 4]);
-    expect(parsed[1]?.message).toEqual({ type: 'RECORD', stream: 's', record: { name: 'é' } });
+    expect(plain(parsed[1]?.message as never)).toEqual({
+      type: 'RECORD',
+      stream: 's',
+      record: { name: 'é' },
+    });
     expect(parsed[2]?.message).toEqual({ type: 'STATE', value: 1 });
   });
 
@@ -48,7 +52,7 @@ describe('parseMessages: line handling', () => {
     const pieces = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
     const parsed: unknown[] = [];
     for await (const { message } of parseMessages(Readable.from(pieces), { source: 'bytes' }))
-      parsed.push(message);
+      parsed.push(plain(message));
     expect(parsed[1]).toEqual({ type: 'RECORD', stream: 's', record: { name: 'naïve 🚀 ✓' } });
   });
 
@@ -106,5 +110,17 @@ describe('parseMessages: line handling', () => {
     release();
     const second = await iterator.next();
     expect(second.value?.message).toEqual({ type: 'STATE', value: 2 });
+  });
+});
+
+describe('mayHoldInexactNumber', () => {
+  it('finds every run of 16 digits and dots wherever it starts, and nothing shorter', async () => {
+    const { mayHoldInexactNumber } = await import('../../../lib/protocol/exact-json.ts');
+    for (let offset = 0; offset < 40; offset += 1) {
+      const prefix = 'x'.repeat(offset);
+      expect(mayHoldInexactNumber(`${prefix}:1234567890123456,`)).toBe(true);
+      expect(mayHoldInexactNumber(`${prefix}:1234567.890123456}`)).toBe(true);
+      expect(mayHoldInexactNumber(`${prefix}:123456789012345,"a":1.5`)).toBe(false);
+    }
   });
 });

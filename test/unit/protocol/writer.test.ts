@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatHeader, formatMessage, type MessageFormat } from '../../../lib/protocol/index.ts';
-import { parseAll } from '../../helpers/messages.ts';
+import { parseAll, plain } from '../../helpers/messages.ts';
 import { fixturesDir } from '../../helpers/paths.ts';
 
 describe('formatMessage', () => {
@@ -14,7 +14,7 @@ describe('formatMessage', () => {
           formatHeader(format) + original.map(({ message }) => formatMessage(message, format)).join('');
         const reparsed = await parseAll(text);
         const normalise = (m: (typeof original)[number]['message']) =>
-          m.type === 'SCHEMA' ? { ...m, schema: stripKeys(m.schema) } : m;
+          m.type === 'SCHEMA' ? { ...m, schema: stripKeys(m.schema) } : plain(m);
         expect(reparsed.map((p) => normalise(p.message))).toEqual(original.map((p) => normalise(p.message)));
       }
     });

@@ -1,0 +1,159 @@
+/** The `trib` command as a user runs it: real processes, real files, real pipes. */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
+import { FileStateStore } from '../../lib/state/file-state-store.ts';
+import { temporaryFolder } from '../helpers/chunks.ts';
+import { collect, shell, trib, tribBin } from '../helpers/cli.ts';
+
+const pipelineYaml = (customers: number, orders: number) => `
+destination: { type: duckdb, path: warehouse.duckdb }
+taps:
+  sample:
+    streamer: sample
+    schedule: rate(1 hour)
+    config: { customers: ${customers}, orders: ${orders}, state_every: 1000 }
+`;
+
+async function query(folder: string, sql: string) {
+  const warehouse = await DuckDbDestination.open(join(folder, 'warehouse.duckdb'));
+  try {
+    return await warehouse.query(sql);
+  } finally {
+    await warehouse.close();
+  }
+}
+
+describe('trib CLI', () => {
+  it('run: the first run loads everything, the second only what changed, and status tells', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(3_000, 4_000));
+    const first = await trib(['run', 'pipeline.yaml'], folder);
+    expect(first.stderr).not.toMatch(/Error/);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/tap sample {2}\[ok\]/);
+    expect(first.stdout).toMatch(/customers +3,000 +3,000 +0 +0/);
+    expect(first.stdout).toMatch(/Warehouse: .*warehouse\.duckdb/);
+    const second = await trib(['run', 'pipeline.yaml'], folder);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/customers +\d+ +20 +\d+ +0/);
+    const [counts] = await query(
+      folder,
+      'SELECT count(*) AS n, count(DISTINCT id) AS d FROM sample.customers',
+    );
+    expect(counts).toEqual({ n: 3020n, d: 3020n });
+    const status = await trib(['status', 'pipeline.yaml'], folder);
+    expect(status.stdout).toMatch(/last run: +succeeded/);
+    expect(status.stdout).toMatch(/lag: +0 chunk\(s\) staged but not loaded/);
+    const shown = await trib(['query', 'pipeline.yaml', 'select count(*) as n from sample.orders'], folder);
+    expect(shown.stdout).toMatch(/4100/);
+  });
+
+  it('the README pipe: tap | persist | tail -1 keeps the committed bookmark, and the next run reads only changes', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'c.json'), '{"customers": 500, "orders": 800}');
+    const pipe =
+      '"$TRIB" tap sample --config c.json --state state.json | "$TRIB" persist --to duckdb:warehouse.duckdb | tail -1 > state.json.new && mv state.json.new state.json';
+    writeFileSync(join(folder, 'state.json'), '');
+    const first = await shell(pipe, folder);
+    expect(first.code).toBe(0);
+    const bookmark = JSON.parse(readFileSync(join(folder, 'state.json'), 'utf8'));
+    expect(bookmark).toMatchObject({ bookmarks: { customers: { tick: 0 }, orders: { tick: 0 } } });
+    const [ledger] = await query(
+      folder,
+      "SELECT bookmark::VARCHAR AS b FROM main._tributary_chunks WHERE tap = 'singer' ORDER BY run DESC, seq DESC LIMIT 1",
+    );
+    expect(JSON.parse(String(ledger?.b))).toEqual(bookmark);
+    const second = await shell(pipe, folder);
+    expect(second.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(folder, 'state.json'), 'utf8'))).toMatchObject({
+      bookmarks: { customers: { tick: 1 } },
+    });
+    const [counts] = await query(
+      folder,
+      'SELECT count(*) AS n, count(DISTINCT id) AS d FROM singer.customers',
+    );
+    expect(counts).toEqual({ n: 520n, d: 520n });
+  });
+
+  it('persist reads the Stitch Streams framing too', async () => {
+    const folder = temporaryFolder();
+    const result = await shell(
+      '"$TRIB" tap sample --config /dev/null --format stitch | head -c 100000000 | "$TRIB" persist --to duckdb:warehouse.duckdb --tap stitched',
+      folder,
+    );
+    expect(result.code).toBe(0);
+    expect(result.stderr).toMatch(/6000 records/);
+    const [counts] = await query(folder, 'SELECT count(*) AS n FROM stitched.orders');
+    expect(counts?.n).toBe(5000n);
+  });
+
+  it('replay of a loaded chunk loads nothing and moves no bookmark', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(1_000, 1_000));
+    expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(0);
+    const stateStore = new FileStateStore(join(folder, '.tributary', 'state'));
+    const before = await stateStore.read('sample');
+    const chunk = join(
+      folder,
+      '.tributary',
+      'stage',
+      'sample',
+      before.committed?.run ?? '',
+      '000000.jsonl.gz',
+    );
+    expect(existsSync(chunk)).toBe(true);
+    const replay = await trib(['replay', chunk, '--pipeline', 'pipeline.yaml'], folder);
+    expect(replay.code).toBe(0);
+    expect(replay.stdout).toMatch(/already loaded \(in the ledger\); nothing loaded again/);
+    expect((await stateStore.read('sample')).committed).toEqual(before.committed);
+    const [counts] = await query(folder, 'SELECT count(*) AS n FROM sample.customers');
+    expect(counts?.n).toBe(1000n);
+    const bad = await trib(['replay', join(folder, 'pipeline.yaml')], folder);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /is not a chunk: expected a path ending in stage\/<tap>\/<run>\/<seq>\.jsonl\.gz/,
+    );
+  });
+
+  it('a run killed with SIGKILL mid-way: the next run finishes with every record exactly once', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(150_000, 0));
+    const child = spawn(process.execPath, [tribBin, 'run', 'pipeline.yaml'], { cwd: folder });
+    const finished = collect(child);
+    const stateFile = join(folder, '.tributary', 'state', 'sample.json');
+    // kill once the first chunk is committed, while later ones are still being staged and loaded
+    for (let waited = 0; waited < 60_000; waited += 20) {
+      if (existsSync(stateFile) && JSON.parse(readFileSync(stateFile, 'utf8')).committed !== undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await finished;
+    const killedAt = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(killedAt.lease).toBeDefined(); // the killed run never released it
+    expect(killedAt.committed.bookmark.bookmarks.customers.after_id).toBeDefined(); // killed mid-tick
+    const rerun = await trib(['run', 'pipeline.yaml'], folder);
+    expect(rerun.stderr).toMatch(/taking over the lease/);
+    expect(rerun.code).toBe(0);
+    const [counts] = await query(
+      folder,
+      'SELECT count(*) AS n, count(DISTINCT id) AS d FROM sample.customers',
+    );
+    expect(counts).toEqual({ n: 150000n, d: 150000n });
+  });
+
+  it('every command has --help, and bad input says what to do', async () => {
+    for (const command of ['run', 'tap', 'persist', 'replay', 'status', 'query']) {
+      const help = await trib([command, '--help'], temporaryFolder());
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: trib /);
+    }
+    const missing = await trib(['run', 'nope.yaml'], temporaryFolder());
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/PipelineConfigError: nope\.yaml: cannot read the pipeline file/);
+    const badTo = await trib(['persist', '--to', 'postgres://user:secret@host/db'], temporaryFolder());
+    expect(badTo.stderr).not.toMatch(/secret/);
+  });
+});
