@@ -139,12 +139,22 @@ async function run(connection: DuckDBConnection, sql: string, values?: DuckDBVal
   return result;
 }
 
+/**
+ * Rows are flushed to DuckDB in batches of this many per stream: the merge of one batch runs on
+ * DuckDB's threads while Node parses and validates the next, so the two cores work together.
+ */
+const FLUSH_ROWS = 25_000;
+
 class DuckDbLoad implements LoadTransaction {
   private readonly schema: string;
   private readonly streams = new Map<string, StreamTarget>();
   private batches = 0;
   private chunk: ChunkPosition = { run: '', seq: 0 };
   private finished = false;
+  /** Statements run one at a time, in order; this is the last one queued. */
+  private tail: Promise<void> = Promise.resolve();
+  /** The first statement that failed; everything after it is refused and the transaction rolls back. */
+  private failure: unknown;
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -155,15 +165,17 @@ class DuckDbLoad implements LoadTransaction {
     this.schema = sanitizeIdentifier(tap);
   }
 
-  async loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined> {
-    const reader = await this.connection.runAndReadAll(
-      `SELECT bookmark::VARCHAR AS bookmark FROM ${LEDGER} WHERE tap = $1 AND run = $2 AND seq = $3`,
-      [this.tap, position.run, position.seq],
-    );
-    const row = reader.getRowObjectsJS()[0];
-    return row === undefined
-      ? undefined
-      : { bookmark: row.bookmark === null ? undefined : JSON.parse(String(row.bookmark)) };
+  loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined> {
+    return this.serial(async () => {
+      const reader = await this.connection.runAndReadAll(
+        `SELECT bookmark::VARCHAR AS bookmark FROM ${LEDGER} WHERE tap = $1 AND run = $2 AND seq = $3`,
+        [this.tap, position.run, position.seq],
+      );
+      const row = reader.getRowObjectsJS()[0];
+      return row === undefined
+        ? undefined
+        : { bookmark: row.bookmark === null ? undefined : JSON.parse(String(row.bookmark)) };
+    });
   }
 
   startChunk(position: ChunkPosition): void {
@@ -173,83 +185,68 @@ class DuckDbLoad implements LoadTransaction {
   async defineStream(definition: StreamDefinition): Promise<void> {
     const known = this.streams.get(definition.stream);
     if (known !== undefined) await this.flush(known);
-    await run(this.connection, `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
-    const table = sanitizeIdentifier(definition.stream);
-    const existing = await this.columnsOf(table);
-    const plan = planColumns(definition, existing, duckDbType);
-    const target = qualified(this.schema, plan.table);
-    if (existing === undefined) {
-      const columns = plan.columns.map(
-        (column) => `${quoteIdentifier(column.column)} ${duckDbType(column.type)}`,
-      );
-      await run(this.connection, `CREATE TABLE ${target} (${[...columns, ...SYSTEM_COLUMNS].join(', ')})`);
-    } else {
-      for (const column of plan.additions) {
-        await run(
-          this.connection,
-          `ALTER TABLE ${target} ADD COLUMN ${quoteIdentifier(column.column)} ${duckDbType(column.type)}`,
-        );
+    const plan = await this.serial(async () => {
+      await run(this.connection, `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
+      const existing = await this.columnsOf(sanitizeIdentifier(definition.stream));
+      const planned = planColumns(definition, existing, duckDbType);
+      const target = qualified(this.schema, planned.table);
+      if (existing === undefined) {
+        const columns = planned.columns.map((column) => `${quoteIdentifier(column.column)} ${duckDbType(column.type)}`);
+        await run(this.connection, `CREATE TABLE ${target} (${[...columns, ...SYSTEM_COLUMNS].join(', ')})`);
+      } else {
+        for (const column of planned.additions) {
+          await run(this.connection, `ALTER TABLE ${target} ADD COLUMN ${quoteIdentifier(column.column)} ${duckDbType(column.type)}`);
+        }
       }
-    }
-    this.streams.set(definition.stream, {
-      definition,
-      plan,
-      batch: undefined,
-      counts: known?.counts ?? emptyCounts(),
+      return planned;
     });
+    this.streams.set(definition.stream, { definition, plan, batch: undefined, counts: known?.counts ?? emptyCounts() });
   }
 
   async write(stream: string, row: RowToLoad): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
     const target = this.target(stream);
-    if (target.batch === undefined) {
-      target.batch = new NdjsonBatch(
-        join(this.folder, `batch-${this.batches++}.ndjson`),
-        target.plan.columns,
-      );
-    }
+    target.batch ??= new NdjsonBatch(join(this.folder, `batch-${this.batches++}`), target.plan.columns);
     await target.batch.write(row);
+    // A failure of this background merge is kept in `failure` and thrown by the next call.
+    if (target.batch.rows >= FLUSH_ROWS) this.flush(target).catch(() => {});
   }
 
   async activateVersion(stream: string, version: number): Promise<void> {
     const target = this.target(stream);
     await this.flush(target);
-    const result = await run(
-      this.connection,
-      `DELETE FROM ${qualified(this.schema, target.plan.table)} WHERE _tributary_version IS DISTINCT FROM $1`,
-      [version],
-    );
-    target.counts.deleted += Number(result.rowsChanged);
+    await this.serial(async () => {
+      const result = await run(
+        this.connection,
+        `DELETE FROM ${qualified(this.schema, target.plan.table)} WHERE _tributary_version IS DISTINCT FROM $1`,
+        [version],
+      );
+      target.counts.deleted += Number(result.rowsChanged);
+    });
   }
 
-  async finishChunk(chunk: {
-    readonly bookmark: unknown;
-    readonly records: number;
-  }): Promise<Record<string, StreamLoadCounts>> {
+  async finishChunk(chunk: { readonly bookmark: unknown; readonly records: number }): Promise<Record<string, StreamLoadCounts>> {
     for (const target of this.streams.values()) await this.flush(target);
-    const counts = Object.fromEntries(
-      [...this.streams.values()]
-        .filter((target) => target.counts.inserted + target.counts.updated + target.counts.deleted > 0)
-        .map((target) => [target.definition.stream, target.counts]),
-    );
-    await run(
-      this.connection,
-      `INSERT INTO ${LEDGER} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4::JSON, $5, $6::JSON, now())`,
-      [
-        this.tap,
-        this.chunk.run,
-        this.chunk.seq,
-        JSON.stringify(chunk.bookmark ?? null),
-        chunk.records,
-        JSON.stringify(counts),
-      ],
-    );
-    for (const target of this.streams.values()) target.counts = emptyCounts();
-    return counts;
+    const position = this.chunk;
+    return this.serial(async () => {
+      const counts = Object.fromEntries(
+        [...this.streams.values()]
+          .filter((target) => target.counts.inserted + target.counts.updated + target.counts.deleted > 0)
+          .map((target) => [target.definition.stream, target.counts]),
+      );
+      await run(
+        this.connection,
+        `INSERT INTO ${LEDGER} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4::JSON, $5, $6::JSON, now())`,
+        [this.tap, position.run, position.seq, JSON.stringify(chunk.bookmark ?? null), chunk.records, JSON.stringify(counts)],
+      );
+      for (const target of this.streams.values()) target.counts = emptyCounts();
+      return counts;
+    });
   }
 
   async commit(): Promise<void> {
     try {
-      await run(this.connection, 'COMMIT');
+      await this.serial(() => run(this.connection, 'COMMIT').then(() => {}));
     } finally {
       await this.cleanUp();
     }
@@ -257,10 +254,25 @@ class DuckDbLoad implements LoadTransaction {
 
   async rollback(): Promise<void> {
     try {
+      await this.tail; // let a statement under way finish; its failure is already recorded
       await run(this.connection, 'ROLLBACK');
     } finally {
       await this.cleanUp();
     }
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => {
+      if (this.failure !== undefined) throw this.failure;
+      return work();
+    });
+    this.tail = result.then(
+      () => {},
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    );
+    return result;
   }
 
   private async cleanUp(): Promise<void> {
@@ -287,20 +299,24 @@ class DuckDbLoad implements LoadTransaction {
     return new Map(rows.map((row) => [String(row.column_name), String(row.data_type)]));
   }
 
-  /** Moves a stream's buffered rows into its table: upsert by key, or append. */
-  private async flush(target: StreamTarget): Promise<void> {
+  /** Queues a stream's buffered rows for its table (upsert by key, or append). */
+  private flush(target: StreamTarget): Promise<void> {
     const batch = target.batch;
-    if (batch === undefined) return;
+    if (batch === undefined) return this.serial(async () => {});
     target.batch = undefined;
-    await batch.close();
-    try {
-      if (batch.rows > 0) await this.merge(target, batch);
-    } finally {
-      await batch.remove();
-    }
+    const chunk = this.chunk;
+    const closed = batch.close();
+    return this.serial(async () => {
+      try {
+        await closed;
+        if (batch.rows > 0) await this.merge(target, batch, chunk);
+      } finally {
+        await batch.remove();
+      }
+    });
   }
 
-  private async merge(target: StreamTarget, batch: NdjsonBatch): Promise<void> {
+  private async merge(target: StreamTarget, batch: NdjsonBatch, chunk: ChunkPosition): Promise<void> {
     const table = qualified(this.schema, target.plan.table);
     const source = batchSource(batch);
     const names = batch.columns.map((column) => quoteIdentifier(column.column));
@@ -314,8 +330,8 @@ class DuckDbLoad implements LoadTransaction {
     const values = [
       ...names,
       'now()',
-      quoteLiteral(this.chunk.run),
-      String(this.chunk.seq),
+      quoteLiteral(chunk.run),
+      String(chunk.seq),
       '_tributary_version',
     ].join(', ');
     const keys = target.plan.keyColumns.map(quoteIdentifier);
