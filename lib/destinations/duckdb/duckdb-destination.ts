@@ -191,16 +191,26 @@ class DuckDbLoad implements LoadTransaction {
       const planned = planColumns(definition, existing, duckDbType);
       const target = qualified(this.schema, planned.table);
       if (existing === undefined) {
-        const columns = planned.columns.map((column) => `${quoteIdentifier(column.column)} ${duckDbType(column.type)}`);
+        const columns = planned.columns.map(
+          (column) => `${quoteIdentifier(column.column)} ${duckDbType(column.type)}`,
+        );
         await run(this.connection, `CREATE TABLE ${target} (${[...columns, ...SYSTEM_COLUMNS].join(', ')})`);
       } else {
         for (const column of planned.additions) {
-          await run(this.connection, `ALTER TABLE ${target} ADD COLUMN ${quoteIdentifier(column.column)} ${duckDbType(column.type)}`);
+          await run(
+            this.connection,
+            `ALTER TABLE ${target} ADD COLUMN ${quoteIdentifier(column.column)} ${duckDbType(column.type)}`,
+          );
         }
       }
       return planned;
     });
-    this.streams.set(definition.stream, { definition, plan, batch: undefined, counts: known?.counts ?? emptyCounts() });
+    this.streams.set(definition.stream, {
+      definition,
+      plan,
+      batch: undefined,
+      counts: known?.counts ?? emptyCounts(),
+    });
   }
 
   async write(stream: string, row: RowToLoad): Promise<void> {
@@ -225,7 +235,10 @@ class DuckDbLoad implements LoadTransaction {
     });
   }
 
-  async finishChunk(chunk: { readonly bookmark: unknown; readonly records: number }): Promise<Record<string, StreamLoadCounts>> {
+  async finishChunk(chunk: {
+    readonly bookmark: unknown;
+    readonly records: number;
+  }): Promise<Record<string, StreamLoadCounts>> {
     for (const target of this.streams.values()) await this.flush(target);
     const position = this.chunk;
     return this.serial(async () => {
@@ -237,7 +250,14 @@ class DuckDbLoad implements LoadTransaction {
       await run(
         this.connection,
         `INSERT INTO ${LEDGER} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4::JSON, $5, $6::JSON, now())`,
-        [this.tap, position.run, position.seq, JSON.stringify(chunk.bookmark ?? null), chunk.records, JSON.stringify(counts)],
+        [
+          this.tap,
+          position.run,
+          position.seq,
+          JSON.stringify(chunk.bookmark ?? null),
+          chunk.records,
+          JSON.stringify(counts),
+        ],
       );
       for (const target of this.streams.values()) target.counts = emptyCounts();
       return counts;
@@ -327,13 +347,9 @@ class DuckDbLoad implements LoadTransaction {
       '_tributary_seq',
       '_tributary_version',
     ].join(', ');
-    const values = [
-      ...names,
-      'now()',
-      quoteLiteral(chunk.run),
-      String(chunk.seq),
-      '_tributary_version',
-    ].join(', ');
+    const values = [...names, 'now()', quoteLiteral(chunk.run), String(chunk.seq), '_tributary_version'].join(
+      ', ',
+    );
     const keys = target.plan.keyColumns.map(quoteIdentifier);
     if (keys.length === 0) {
       const result = await run(
