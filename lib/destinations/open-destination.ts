@@ -5,6 +5,8 @@
 import type { DestinationConfig } from '../pipeline/pipeline-config.ts';
 import type { Destination } from './destination.ts';
 import { DuckDbDestination } from './duckdb/duckdb-destination.ts';
+import { PostgresDestination } from './postgres/postgres-destination.ts';
+import { redactUrl } from './postgres/postgres-url.ts';
 
 export class DestinationSpecError extends Error {
   override readonly name = 'DestinationSpecError';
@@ -16,7 +18,7 @@ export function parseDestinationSpec(spec: string): DestinationConfig {
   if (spec.endsWith('.duckdb')) return { type: 'duckdb', path: spec };
   if (/^postgres(ql)?:\/\//.test(spec)) return { type: 'postgres', url: spec };
   throw new DestinationSpecError(
-    `--to: received ${JSON.stringify(spec.replace(/\/\/[^@/]*@/, '//***@'))}. Allowed: duckdb:FILE (e.g. duckdb:warehouse.duckdb) or postgres://user:password@host:5432/database`,
+    `--to: received ${JSON.stringify(redactUrl(spec))}. Allowed: duckdb:FILE (e.g. duckdb:warehouse.duckdb) or postgres://user:password@host:5432/database`,
   );
 }
 
@@ -28,6 +30,9 @@ export async function openDestination(config: DestinationConfig): Promise<Destin
         config.memory_limit === undefined ? {} : { memoryLimit: config.memory_limit },
       );
     case 'postgres':
-      throw new DestinationSpecError('the postgres destination is not available yet; use duckdb:FILE');
+      return PostgresDestination.open(
+        config.url,
+        config.soft_delete === undefined ? {} : { softDelete: config.soft_delete },
+      );
   }
 }

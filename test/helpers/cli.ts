@@ -11,7 +11,7 @@ export interface CliResult {
 }
 
 /** Runs a shell command line in `cwd` with `trib` on the PATH, as a user would type it. */
-export function shell(command: string, cwd: string): Promise<CliResult> {
+export function shell(command: string, cwd: string, env: Record<string, string> = {}): Promise<CliResult> {
   return collect(
     spawn('bash', ['-o', 'pipefail', '-c', command], {
       cwd,
@@ -19,6 +19,7 @@ export function shell(command: string, cwd: string): Promise<CliResult> {
         ...process.env,
         PATH: `${join(repoRoot, 'node_modules', '.bin')}:${process.env.PATH}`,
         TRIB: tribBin,
+        ...env,
       },
     }),
   );

@@ -1,0 +1,532 @@
+/**
+ * The PostgreSQL destination (RDS, Aurora, any server). Each load is one transaction on one pooled
+ * connection, holding a transaction-scoped advisory lock on its tap: two taps load side by side, two
+ * loads of one tap take turns. Rows are COPYed (text format) into a temp table per stream and merged
+ * with `INSERT … ON CONFLICT` for keyed streams (the last record of a key wins), a plain insert for
+ * the others; the ledger row goes in the same transaction.
+ */
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import type { ChunkPosition } from '../../chunks/chunk-position.ts';
+import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
+import { sanitizeIdentifier } from '../../persister/identifiers.ts';
+import type {
+  Destination,
+  LedgerEntry,
+  LoadTransaction,
+  RowToLoad,
+  StreamDefinition,
+  StreamLoadCounts,
+} from '../destination.ts';
+import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
+import { copyLine } from './copy-text.ts';
+import { postgresType } from './postgres-types.ts';
+import { parsePostgresUrl, redactUrl } from './postgres-url.ts';
+
+export interface PostgresOptions {
+  /** Mark rows of replaced versions with `_tributary_deleted_at` instead of deleting them. @default false */
+  readonly softDelete?: boolean;
+  /** Connections in the pool. @default 4 */
+  readonly maxConnections?: number;
+}
+
+const SYSTEM_COLUMNS = [
+  '_tributary_loaded_at timestamp with time zone',
+  '_tributary_run text',
+  '_tributary_seq integer',
+  '_tributary_version bigint',
+  '_tributary_deleted_at timestamp with time zone',
+];
+const SYSTEM_NAMES = new Set(SYSTEM_COLUMNS.map((column) => column.split(' ')[0]));
+/** A stream's COPY buffer is sent once it holds this many bytes; COPY runs while Node goes on. */
+const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
+/** Rows are merged from the temp table into the target once this many are waiting. */
+const MERGE_ROWS = 50_000;
+
+export class PostgresConnectionError extends Error {
+  override readonly name = 'PostgresConnectionError';
+}
+
+export class PostgresDestination implements Destination {
+  readonly description: string;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly ledgerTable: string,
+    private readonly schemaFor: (tap: string) => string,
+    private readonly options: PostgresOptions,
+    private readonly serverVersion: number,
+    redacted: string,
+  ) {
+    this.description = redacted;
+  }
+
+  /** @example const warehouse = await PostgresDestination.open(process.env.PGURL); */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresDestination> {
+    const location = parsePostgresUrl(url);
+    const pool = new pg.Pool({
+      connectionString: location.connectionString,
+      max: options.maxConnections ?? 4,
+      connectionTimeoutMillis: 15_000,
+      application_name: 'tributary',
+    });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    pool.on('error', () => {});
+    const prefix =
+      location.schemaPrefix === undefined ? undefined : sanitizeIdentifier(location.schemaPrefix);
+    const ledgerSchema = prefix ?? 'public';
+    const ledgerTable = qualified(ledgerSchema, '_tributary_chunks');
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw connectionError(location.redacted, error);
+    }
+    let serverVersion = 0;
+    try {
+      serverVersion = Number(
+        (await client.query(`SELECT current_setting('server_version_num') AS v`)).rows[0]?.v,
+      );
+      await client.query('BEGIN');
+      // Two processes creating the ledger at once would collide in the catalog.
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('tributary:ledger'))`);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(ledgerSchema)}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${ledgerTable} (tap text NOT NULL, run text NOT NULL, seq integer NOT NULL, bookmark jsonb, records bigint NOT NULL, counts jsonb NOT NULL, loaded_at timestamp with time zone NOT NULL, PRIMARY KEY (tap, run, seq))`,
+      );
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw new PostgresConnectionError(
+        `${location.redacted}: cannot create the ledger table ${ledgerTable}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    } finally {
+      client.release();
+    }
+    const schemaFor = (tap: string) => sanitizeIdentifier(prefix === undefined ? tap : `${prefix}_${tap}`);
+    return new PostgresDestination(pool, ledgerTable, schemaFor, options, serverVersion, location.redacted);
+  }
+
+  async begin(tap: string): Promise<LoadTransaction> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw connectionError(this.description, error);
+    }
+    // Errors of a broken connection arrive here too; the statement under way reports them.
+    client.on('error', () => {});
+    try {
+      await client.query('BEGIN');
+      await client.query("SET LOCAL TimeZone = 'UTC'");
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tributary:tap:${tap}`]);
+    } catch (error) {
+      client.release(true);
+      throw connectionError(this.description, error);
+    }
+    return new PostgresLoad(
+      client,
+      tap,
+      this.schemaFor(tap),
+      this.ledgerTable,
+      { ...this.options, serverVersion: this.serverVersion },
+      this.description,
+    );
+  }
+
+  async ledger(tap: string): Promise<LedgerEntry[]> {
+    const result = await this.pool.query(
+      `SELECT run, seq, bookmark, records, counts FROM ${this.ledgerTable} WHERE tap = $1 ORDER BY run, seq`,
+      [tap],
+    );
+    return result.rows.map((row) => ({
+      tap,
+      run: String(row.run),
+      seq: Number(row.seq),
+      bookmark: row.bookmark ?? undefined,
+      records: Number(row.records),
+      counts: row.counts,
+    }));
+  }
+
+  /** Runs a query (status, tests). */
+  async query(sql: string, values: unknown[] = []): Promise<Record<string, unknown>[]> {
+    return (await this.pool.query(sql, values)).rows;
+  }
+
+  /** The schema a tap's tables go in. */
+  schemaOf(tap: string): string {
+    return this.schemaFor(tap);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+interface StreamTarget {
+  readonly definition: StreamDefinition;
+  readonly plan: ColumnPlan;
+  /** Every column the table has now (name → type), so an upsert can clear the ones this schema lacks. */
+  readonly tableColumns: ReadonlyMap<string, string>;
+  readonly temp: string;
+  buffer: string[];
+  bufferBytes: number;
+  /** Rows copied into the temp table and not yet merged. */
+  staged: number;
+  counts: StreamLoadCounts;
+}
+
+class PostgresLoad implements LoadTransaction {
+  private readonly streams = new Map<string, StreamTarget>();
+  private temps = 0;
+  private chunk: ChunkPosition = { run: '', seq: 0 };
+  private tail: Promise<void> = Promise.resolve();
+  private failure: unknown;
+  private finished = false;
+  private broken = false;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly tap: string,
+    private readonly schema: string,
+    private readonly ledgerTable: string,
+    private readonly options: PostgresOptions & { readonly serverVersion: number },
+    private readonly where: string,
+  ) {}
+
+  loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined> {
+    return this.serial(async () => {
+      const result = await this.sql(
+        `SELECT bookmark FROM ${this.ledgerTable} WHERE tap = $1 AND run = $2 AND seq = $3`,
+        [this.tap, position.run, position.seq],
+      );
+      const row = result.rows[0];
+      return row === undefined ? undefined : { bookmark: row.bookmark ?? undefined };
+    });
+  }
+
+  startChunk(position: ChunkPosition): void {
+    this.chunk = position;
+  }
+
+  async defineStream(definition: StreamDefinition): Promise<void> {
+    const known = this.streams.get(definition.stream);
+    if (known !== undefined) await this.flush(known);
+    const target = await this.serial(async () => {
+      await this.sql(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
+      const tableName = sanitizeIdentifier(definition.stream);
+      const table = qualified(this.schema, tableName);
+      const existing = await this.columnsOf(table);
+      const plan = planColumns(definition, existing, postgresType);
+      if (existing === undefined) {
+        const columns = plan.columns.map(
+          (column) => `${quoteIdentifier(column.column)} ${postgresType(column.type)}`,
+        );
+        await this.sql(`CREATE TABLE ${table} (${[...columns, ...SYSTEM_COLUMNS].join(', ')})`);
+      } else {
+        for (const column of plan.additions) {
+          await this.sql(
+            `ALTER TABLE ${table} ADD COLUMN ${quoteIdentifier(column.column)} ${postgresType(column.type)}`,
+          );
+        }
+      }
+      if (plan.keyColumns.length > 0) {
+        // ON CONFLICT needs a unique index on exactly the key columns; NULLS NOT DISTINCT so a null key
+        // part still matches itself (PostgreSQL 15+).
+        const index = sanitizeIdentifier(`${tableName}_tributary_key_${plan.keyColumns.join('_')}`);
+        const nullsNotDistinct = this.options.serverVersion >= 150000 ? ' NULLS NOT DISTINCT' : '';
+        await this.sql(
+          `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdentifier(index)} ON ${table} (${plan.keyColumns.map(quoteIdentifier).join(', ')})${nullsNotDistinct}`,
+        );
+      }
+      const temp = `_tributary_batch_${this.temps++}`;
+      const tempColumns = plan.columns.map(
+        (column) => `${quoteIdentifier(column.column)} ${postgresType(column.type)}`,
+      );
+      await this.sql(
+        `CREATE TEMP TABLE ${quoteIdentifier(temp)} (_tributary_pos bigint, _tributary_version bigint${tempColumns.map((c) => `, ${c}`).join('')}) ON COMMIT DROP`,
+      );
+      const tableColumns = new Map([
+        ...(existing ?? []),
+        ...plan.additions.map((column) => [column.column, postgresType(column.type)] as const),
+      ]);
+      return {
+        definition,
+        plan,
+        tableColumns,
+        temp,
+        buffer: [],
+        bufferBytes: 0,
+        staged: 0,
+        counts: known?.counts ?? emptyCounts(),
+      };
+    });
+    this.streams.set(definition.stream, target);
+  }
+
+  async write(stream: string, row: RowToLoad): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const target = this.target(stream);
+    const line = copyLine(row, target.plan.columns);
+    target.buffer.push(line);
+    target.bufferBytes += line.length;
+    if (target.bufferBytes >= COPY_BUFFER_BYTES) {
+      const sent = this.sendBuffer(target);
+      // A failure is kept in `failure` and thrown by the next call; wait when PostgreSQL falls behind.
+      sent.catch(() => {});
+      if (target.staged >= MERGE_ROWS) await this.flush(target);
+      else await this.waitIfBehind();
+    }
+  }
+
+  async activateVersion(stream: string, version: number): Promise<void> {
+    const target = this.target(stream);
+    await this.flush(target);
+    await this.serial(async () => {
+      const table = qualified(this.schema, target.plan.table);
+      const result = this.options.softDelete
+        ? await this.sql(
+            `UPDATE ${table} SET _tributary_deleted_at = now() WHERE _tributary_version IS DISTINCT FROM $1 AND _tributary_deleted_at IS NULL`,
+            [version],
+          )
+        : await this.sql(`DELETE FROM ${table} WHERE _tributary_version IS DISTINCT FROM $1`, [version]);
+      target.counts.deleted += result.rowCount ?? 0;
+    });
+  }
+
+  async finishChunk(chunk: {
+    readonly bookmark: unknown;
+    readonly records: number;
+  }): Promise<Record<string, StreamLoadCounts>> {
+    for (const target of this.streams.values()) await this.flush(target);
+    const position = this.chunk;
+    return this.serial(async () => {
+      const counts = Object.fromEntries(
+        [...this.streams.values()]
+          .filter((target) => target.counts.inserted + target.counts.updated + target.counts.deleted > 0)
+          .map((target) => [target.definition.stream, target.counts]),
+      );
+      await this.sql(
+        `INSERT INTO ${this.ledgerTable} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
+        [
+          this.tap,
+          position.run,
+          position.seq,
+          JSON.stringify(chunk.bookmark ?? null),
+          chunk.records,
+          JSON.stringify(counts),
+        ],
+      );
+      for (const target of this.streams.values()) target.counts = emptyCounts();
+      return counts;
+    });
+  }
+
+  async commit(): Promise<void> {
+    try {
+      await this.serial(async () => {
+        await this.sql('COMMIT');
+      });
+    } finally {
+      this.finish();
+    }
+  }
+
+  async rollback(): Promise<void> {
+    try {
+      await this.tail;
+      if (!this.broken) await this.client.query('ROLLBACK');
+    } catch {
+      this.broken = true;
+    } finally {
+      this.finish();
+    }
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    // A connection that failed is thrown away rather than handed to the next load.
+    this.client.release(this.broken || this.failure !== undefined ? true : undefined);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(() => {
+      if (this.failure !== undefined) throw this.failure;
+      return work();
+    });
+    this.tail = result.then(
+      () => {},
+      (error: unknown) => {
+        this.failure ??= error;
+      },
+    );
+    return result;
+  }
+
+  /** Keeps at most a couple of COPY buffers queued, so memory stays bounded when the server is slow. */
+  private pendingSends = 0;
+  private async waitIfBehind(): Promise<void> {
+    if (this.pendingSends > 2) await this.tail;
+  }
+
+  private sendBuffer(target: StreamTarget): Promise<void> {
+    const lines = target.buffer;
+    if (lines.length === 0) return this.serial(async () => {});
+    target.buffer = [];
+    target.bufferBytes = 0;
+    this.pendingSends += 1;
+    return this.serial(async () => {
+      try {
+        await this.copy(target, lines);
+        target.staged += lines.length;
+      } finally {
+        this.pendingSends -= 1;
+      }
+    });
+  }
+
+  private async copy(target: StreamTarget, lines: string[]): Promise<void> {
+    const columns = [
+      '_tributary_pos',
+      '_tributary_version',
+      ...target.plan.columns.map((column) => column.column),
+    ];
+    const doing = `COPY into stream "${target.definition.stream}"`;
+    let stream: ReturnType<typeof copyFrom>;
+    try {
+      stream = this.client.query(
+        copyFrom(
+          `COPY ${quoteIdentifier(target.temp)} (${columns.map(quoteIdentifier).join(', ')}) FROM STDIN`,
+        ),
+      );
+    } catch (error) {
+      throw this.explain(error, doing); // a closed connection refuses at once
+    }
+    await new Promise<void>((resolve, reject) => {
+      stream.on('error', (error: Error) => reject(this.explain(error, doing)));
+      stream.on('finish', () => resolve());
+      stream.end(lines.join(''));
+    });
+  }
+
+  /** Sends what is buffered and merges the temp table into the target table. */
+  private async flush(target: StreamTarget): Promise<void> {
+    await this.sendBuffer(target);
+    await this.serial(async () => {
+      if (target.staged === 0) return;
+      await this.merge(target);
+      await this.sql(`TRUNCATE ${quoteIdentifier(target.temp)}`);
+      target.staged = 0;
+    });
+  }
+
+  private async merge(target: StreamTarget): Promise<void> {
+    const table = qualified(this.schema, target.plan.table);
+    const names = target.plan.columns.map((column: PlannedColumn) => quoteIdentifier(column.column));
+    const insertColumns = [
+      ...names,
+      '_tributary_loaded_at',
+      '_tributary_run',
+      '_tributary_seq',
+      '_tributary_version',
+    ];
+    const values = [
+      ...names,
+      'now()',
+      quoteLiteral(this.chunk.run),
+      String(this.chunk.seq),
+      '_tributary_version',
+    ];
+    const temp = quoteIdentifier(target.temp);
+    const keys = target.plan.keyColumns.map(quoteIdentifier);
+    if (keys.length === 0) {
+      const result = await this.sql(
+        `INSERT INTO ${table} (${insertColumns.join(', ')}) SELECT ${values.join(', ')} FROM ${temp} ORDER BY _tributary_pos`,
+      );
+      target.counts.inserted += result.rowCount ?? 0;
+      return;
+    }
+    // The record replaces the row: columns this schema does not have (an old type's column) are cleared.
+    const planned = new Set(target.plan.columns.map((column) => column.column));
+    const keySet = new Set(target.plan.keyColumns);
+    const updates = [
+      ...target.plan.columns
+        .filter((column) => !keySet.has(column.column))
+        .map((column) => `${quoteIdentifier(column.column)} = EXCLUDED.${quoteIdentifier(column.column)}`),
+      ...[...target.tableColumns.keys()]
+        .filter((column) => !planned.has(column) && !SYSTEM_NAMES.has(column))
+        .map((column) => `${quoteIdentifier(column)} = NULL`),
+      ...['_tributary_loaded_at', '_tributary_run', '_tributary_seq', '_tributary_version'].map(
+        (column) => `${column} = EXCLUDED.${column}`,
+      ),
+      '_tributary_deleted_at = NULL',
+    ];
+    const result = await this.sql(
+      `WITH upserted AS (INSERT INTO ${table} (${insertColumns.join(', ')}) SELECT DISTINCT ON (${keys.join(', ')}) ${values.join(', ')} FROM ${temp} ORDER BY ${keys.join(', ')}, _tributary_pos DESC ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates.join(', ')} RETURNING (xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted`,
+    );
+    target.counts.inserted += Number(result.rows[0]?.inserted ?? 0);
+    target.counts.updated += Number(result.rows[0]?.updated ?? 0);
+  }
+
+  private async columnsOf(table: string): Promise<Map<string, string> | undefined> {
+    const result = await this.sql(
+      'SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum',
+      [table],
+    );
+    if (result.rows.length === 0) return undefined;
+    return new Map(result.rows.map((row) => [String(row.name), String(row.type)]));
+  }
+
+  private target(stream: string): StreamTarget {
+    const target = this.streams.get(stream);
+    if (target === undefined) throw new Error(`stream "${stream}" was written before its SCHEMA was defined`);
+    return target;
+  }
+
+  private async sql(text: string, values?: unknown[]): Promise<pg.QueryResult> {
+    try {
+      return await this.client.query(text, values);
+    } catch (error) {
+      throw this.explain(error, text.slice(0, 80));
+    }
+  }
+
+  private explain(error: unknown, doing: string): Error {
+    const code = (error as { code?: string }).code;
+    // Class 08 (connection), 57P (shutdown, terminated) and network errors: the connection is gone.
+    if (code === undefined || code.startsWith('08') || code.startsWith('57P')) {
+      this.broken = true;
+      return new PostgresConnectionError(
+        `${this.where}: the connection failed during ${doing}: ${(error as Error).message}. Nothing of this load was committed; run again to retry it.`,
+        { cause: error },
+      );
+    }
+    return new Error(`${this.where}: tap ${this.tap}: ${doing}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+function connectionError(where: string, error: unknown): PostgresConnectionError {
+  const code = (error as { code?: string }).code;
+  const hint =
+    code === '28P01' || code === '28000'
+      ? ' Check the user name and password in the destination URL.'
+      : code === '3D000'
+        ? ' The database does not exist: create it or fix the URL.'
+        : code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT'
+          ? ' Is the server running and reachable at that host and port?'
+          : '';
+  return new PostgresConnectionError(
+    `cannot connect to ${where}: ${redactUrl((error as Error).message)}.${hint}`,
+    { cause: error },
+  );
+}
+
+function emptyCounts(): StreamLoadCounts {
+  return { inserted: 0, updated: 0, deleted: 0 };
+}
