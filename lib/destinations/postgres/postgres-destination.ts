@@ -176,6 +176,11 @@ interface StreamTarget {
   bufferBytes: number;
   /** Rows copied into the temp table and not yet merged. */
   staged: number;
+  /** Rows handed to COPY since the last merge was queued. */
+  queued: number;
+  /** Keys seen since the last merge (while few enough to track), to skip the dedup sort when none repeat. */
+  keysSeen: Set<string> | undefined;
+  repeatedKey: boolean;
   counts: StreamLoadCounts;
 }
 
@@ -261,8 +266,11 @@ class PostgresLoad implements LoadTransaction {
         buffer: [],
         bufferBytes: 0,
         staged: 0,
+        queued: 0,
+        keysSeen: plan.keyColumns.length > 0 ? new Set<string>() : undefined,
+        repeatedKey: false,
         counts: known?.counts ?? emptyCounts(),
-      };
+      } satisfies StreamTarget;
     });
     this.streams.set(definition.stream, target);
   }
@@ -273,13 +281,19 @@ class PostgresLoad implements LoadTransaction {
     const line = copyLine(row, target.plan.columns);
     target.buffer.push(line);
     target.bufferBytes += line.length;
-    if (target.bufferBytes >= COPY_BUFFER_BYTES) {
-      const sent = this.sendBuffer(target);
-      // A failure is kept in `failure` and thrown by the next call; wait when PostgreSQL falls behind.
-      sent.catch(() => {});
-      if (target.staged >= MERGE_ROWS) await this.flush(target);
-      else await this.waitIfBehind();
+    if (target.keysSeen !== undefined && !target.repeatedKey) {
+      const key = target.definition.keyProperties
+        .map((property) => JSON.stringify(row.values[property] ?? null))
+        .join(',');
+      if (target.keysSeen.has(key)) target.repeatedKey = true;
+      else target.keysSeen.add(key);
     }
+    if (target.bufferBytes < COPY_BUFFER_BYTES) return;
+    // COPY and merges run in the background while Node goes on; a failure is kept in `failure`
+    // and thrown by the next call. Node waits only when PostgreSQL falls behind.
+    this.sendBuffer(target).catch(() => {});
+    if (target.queued >= MERGE_ROWS) this.flush(target).catch(() => {});
+    await this.waitIfBehind();
   }
 
   async activateVersion(stream: string, version: number): Promise<void> {
@@ -370,7 +384,7 @@ class PostgresLoad implements LoadTransaction {
   /** Keeps at most a couple of COPY buffers queued, so memory stays bounded when the server is slow. */
   private pendingSends = 0;
   private async waitIfBehind(): Promise<void> {
-    if (this.pendingSends > 2) await this.tail;
+    if (this.pendingSends > 2) await this.tail.catch(() => {});
   }
 
   private sendBuffer(target: StreamTarget): Promise<void> {
@@ -378,6 +392,7 @@ class PostgresLoad implements LoadTransaction {
     if (lines.length === 0) return this.serial(async () => {});
     target.buffer = [];
     target.bufferBytes = 0;
+    target.queued += lines.length;
     this.pendingSends += 1;
     return this.serial(async () => {
       try {
@@ -415,16 +430,21 @@ class PostgresLoad implements LoadTransaction {
 
   /** Sends what is buffered and merges the temp table into the target table. */
   private async flush(target: StreamTarget): Promise<void> {
-    await this.sendBuffer(target);
+    const sent = this.sendBuffer(target);
+    target.queued = 0;
+    const deduplicate = target.repeatedKey;
+    target.keysSeen?.clear();
+    target.repeatedKey = false;
+    await sent;
     await this.serial(async () => {
       if (target.staged === 0) return;
-      await this.merge(target);
+      await this.merge(target, deduplicate);
       await this.sql(`TRUNCATE ${quoteIdentifier(target.temp)}`);
       target.staged = 0;
     });
   }
 
-  private async merge(target: StreamTarget): Promise<void> {
+  private async merge(target: StreamTarget, deduplicate: boolean): Promise<void> {
     const table = qualified(this.schema, target.plan.table);
     const names = target.plan.columns.map((column: PlannedColumn) => quoteIdentifier(column.column));
     const insertColumns = [
@@ -466,7 +486,7 @@ class PostgresLoad implements LoadTransaction {
       '_tributary_deleted_at = NULL',
     ];
     const result = await this.sql(
-      `WITH upserted AS (INSERT INTO ${table} (${insertColumns.join(', ')}) SELECT DISTINCT ON (${keys.join(', ')}) ${values.join(', ')} FROM ${temp} ORDER BY ${keys.join(', ')}, _tributary_pos DESC ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates.join(', ')} RETURNING (xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted`,
+      `WITH upserted AS (INSERT INTO ${table} (${insertColumns.join(', ')}) SELECT ${deduplicate ? `DISTINCT ON (${keys.join(', ')}) ` : ''}${values.join(', ')} FROM ${temp}${deduplicate ? ` ORDER BY ${keys.join(', ')}, _tributary_pos DESC` : ''} ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates.join(', ')} RETURNING (xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted`,
     );
     target.counts.inserted += Number(result.rows[0]?.inserted ?? 0);
     target.counts.updated += Number(result.rows[0]?.updated ?? 0);
