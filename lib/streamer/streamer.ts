@@ -22,6 +22,16 @@ export interface StreamerRunOptions {
   readonly deadline?: number;
   /** Log lines for people (stderr in `trib tap`). */
   readonly log?: (line: string) => void;
+  /** Per stream, the properties to keep (from a catalog's field selection); keys are always kept. */
+  readonly selectedFields?: Readonly<Record<string, readonly string[]>>;
+  /** Called once per stream at the end with its counts (records, requests, retries, waits, bytes). */
+  readonly onMetrics?: (stream: string, metrics: Readonly<Record<string, number>>) => void;
+  /** HTTP settings that tests override (a fake clock, no real sleeping). */
+  readonly http?: {
+    readonly sleep?: (ms: number) => Promise<void>;
+    readonly now?: () => number;
+    readonly backoffBaseMs?: number;
+  };
 }
 
 export interface Streamer {

@@ -60,7 +60,12 @@ describe('trib CLI', () => {
     const first = await shell(pipe, folder);
     expect(first.code).toBe(0);
     const bookmark = JSON.parse(readFileSync(join(folder, 'state.json'), 'utf8'));
-    expect(bookmark).toMatchObject({ bookmarks: { customers: { tick: 0 }, orders: { tick: 0 } } });
+    expect(bookmark).toMatchObject({
+      bookmarks: {
+        customers: { partitions: { '': { tick: 0 } } },
+        orders: { partitions: { '': { tick: 0 } } },
+      },
+    });
     const [ledger] = await query(
       folder,
       "SELECT bookmark::VARCHAR AS b FROM main._tributary_chunks WHERE tap = 'singer' ORDER BY run DESC, seq DESC LIMIT 1",
@@ -69,7 +74,7 @@ describe('trib CLI', () => {
     const second = await shell(pipe, folder);
     expect(second.code).toBe(0);
     expect(JSON.parse(readFileSync(join(folder, 'state.json'), 'utf8'))).toMatchObject({
-      bookmarks: { customers: { tick: 1 } },
+      bookmarks: { customers: { partitions: { '': { tick: 1 } } } },
     });
     const [counts] = await query(
       folder,
@@ -133,7 +138,7 @@ describe('trib CLI', () => {
     await finished;
     const killedAt = JSON.parse(readFileSync(stateFile, 'utf8'));
     expect(killedAt.lease).toBeDefined(); // the killed run never released it
-    expect(killedAt.committed.bookmark.bookmarks.customers.after_id).toBeDefined(); // killed mid-tick
+    expect(killedAt.committed.bookmark.bookmarks.customers.partitions[''].after_id).toBeDefined(); // killed mid-tick
     const rerun = await trib(['run', 'pipeline.yaml'], folder);
     expect(rerun.stderr).toMatch(/taking over the lease/);
     expect(rerun.code).toBe(0);

@@ -27,10 +27,10 @@ async function setUp() {
  */
 async function expectSameAsCleanRuns(pipeline: Awaited<ReturnType<typeof setUp>>) {
   const bookmark = (await pipeline.stateStore.read('sample')).committed?.bookmark as {
-    bookmarks: Record<string, { tick: number; after_id?: number }>;
+    bookmarks: Record<string, { partitions: Record<string, { tick: number; after_id?: number }> }>;
   };
   for (const stream of ['customers', 'orders']) {
-    const position = bookmark.bookmarks[stream];
+    const position = bookmark.bookmarks[stream]?.partitions[''];
     expect(position?.after_id).toBeUndefined(); // the recovered run finished its tick
     const clean = await setUp();
     for (let run = 0; run <= (position?.tick ?? -1); run += 1) await clean.run(sampleTap());

@@ -164,7 +164,9 @@ describe('postgres destination', () => {
       { URL: server.url },
     );
     expect(piped.code).toBe(0);
-    expect(JSON.parse(piped.stdout)).toMatchObject({ bookmarks: { orders: { tick: 0 } } });
+    expect(JSON.parse(piped.stdout)).toMatchObject({
+      bookmarks: { orders: { partitions: { '': { tick: 0 } } } },
+    });
     await withDestination({}, async (destination) => {
       const [row] = await destination.query(
         `SELECT count(*)::int AS n FROM "${destination.schemaOf('sample')}".customers`,

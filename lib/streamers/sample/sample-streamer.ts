@@ -1,34 +1,25 @@
 /**
  * `sample`: an offline streamer that makes deterministic customers and orders, so the demo runs with
  * no network and no token. Each run is one tick of its virtual clock: new records appear and some
- * change, and an incremental bookmark per stream (`tick`, and `after_id` mid-tick) reads only those.
+ * change, and a bookmark per stream (`tick`, and `after_id` part-way through a tick) reads only those.
  * Every option has a default: `trib tap sample --config c.json` works with `{}` in c.json.
+ * Built on the streamer SDK with `getRecords`, as any source that is not a paged HTTP API would be.
  */
-import { readFileSync } from 'node:fs';
-import type { JsonObject, JsonSchema, Message } from '../../protocol/messages.ts';
-import type { StreamDescription, Streamer, StreamerRunOptions } from '../../streamer/streamer.ts';
-import { validateConfig } from '../../streamer/validate-config.ts';
+import type { JsonObject, JsonSchema } from '../../protocol/messages.ts';
+import { defineStream, type RecordsContext, schemaFile } from '../../streamer/define-stream.ts';
+import { defineStreamer } from '../../streamer/define-streamer.ts';
 import { countAt, customerAt, lastChangeTick, orderAt, type Population } from './sample-data.ts';
 
-const schemaFile = (name: string): JsonSchema =>
-  JSON.parse(readFileSync(new URL(`./schemas/${name}.json`, import.meta.url), 'utf8')) as JsonSchema;
-
-const STREAMS: readonly StreamDescription[] = [
-  {
-    name: 'customers',
-    schema: schemaFile('customers'),
-    keyProperties: ['id'],
-    replicationMethod: 'INCREMENTAL',
-    replicationKey: 'updated_at',
-  },
-  {
-    name: 'orders',
-    schema: schemaFile('orders'),
-    keyProperties: ['id'],
-    replicationMethod: 'INCREMENTAL',
-    replicationKey: 'updated_at',
-  },
-];
+interface SampleConfig {
+  customers: number;
+  orders: number;
+  new_customers_per_run: number;
+  new_orders_per_run: number;
+  change_rate: number;
+  seed: number;
+  start_date: string;
+  state_every: number;
+}
 
 const configSchema: JsonSchema = {
   type: 'object',
@@ -56,90 +47,68 @@ const configSchema: JsonSchema = {
   },
 };
 
-interface StreamBookmark {
+/** A stream's bookmark: the tick it has read up to, and part-way through a tick, the last id read. */
+interface TickBookmark extends JsonObject {
   tick: number;
-  /** The tick the run started after; set with after_id while a tick is part-way through. */
   from_tick?: number;
   after_id?: number;
   updated_at?: string;
 }
 
-export const sampleStreamer: Streamer = {
-  name: 'sample',
-  description: 'Deterministic offline customers and orders that change between runs',
-  configSchema,
-  streams: STREAMS,
-  async *run(options: StreamerRunOptions): AsyncGenerator<Message> {
-    const config = validateConfig(sampleStreamer, options.config);
-    const seed = config.seed as number;
-    const startMs = Date.parse(config.start_date as string);
-    const changeRate = config.change_rate as number;
-    const stateEvery = config.state_every as number;
-    const customers: Population = {
-      initial: config.customers as number,
-      growthPerTick: config.new_customers_per_run as number,
-    };
-    const orders: Population = {
-      initial: config.orders as number,
-      growthPerTick: config.new_orders_per_run as number,
-    };
-    const bookmarks: Record<string, StreamBookmark> = { ...readBookmarks(options.state) };
-    const state = (): Message => ({ type: 'STATE', value: { bookmarks: structuredClone(bookmarks) } });
-    const selected = STREAMS.filter((stream) => options.selectedStreams?.includes(stream.name) ?? true);
-
-    for (const stream of selected) {
-      const previous = bookmarks[stream.name];
+function tickStream(name: 'customers' | 'orders') {
+  return defineStream<SampleConfig>({
+    name,
+    schema: schemaFile(import.meta.url, `./schemas/${name}.json`),
+    keyProperties: ['id'],
+    replication: { method: 'INCREMENTAL', key: 'updated_at' },
+    async *getRecords(context: RecordsContext<SampleConfig, Record<string, never>>) {
+      const { config } = context;
+      const customers: Population = {
+        initial: config.customers,
+        growthPerTick: config.new_customers_per_run,
+      };
+      const population: Population =
+        name === 'customers'
+          ? customers
+          : { initial: config.orders, growthPerTick: config.new_orders_per_run };
+      const startMs = Date.parse(config.start_date);
+      const previous = context.bookmark as TickBookmark | undefined;
       const resuming = previous?.after_id !== undefined;
       const tick = resuming ? previous.tick : (previous?.tick ?? -1) + 1;
       const fromTick = resuming ? (previous.from_tick ?? previous.tick - 1) : (previous?.tick ?? -1);
-      const population = stream.name === 'customers' ? customers : orders;
-      yield {
-        type: 'SCHEMA',
-        stream: stream.name,
-        schema: stream.schema,
-        keyProperties: stream.keyProperties,
-        bookmarkProperties: ['updated_at'],
-      };
-      let emitted = 0;
       let latest = previous?.updated_at;
+      let emitted = 0;
       for (let id = resuming ? (previous.after_id ?? 0) + 1 : 1; id <= countAt(population, tick); id += 1) {
-        const changed = lastChangeTick(seed, population, changeRate, id, tick);
+        const changed = lastChangeTick(config.seed, population, config.change_rate, id, tick);
         if (changed <= fromTick) continue;
         const record: JsonObject =
-          stream.name === 'customers'
-            ? customerAt(seed, id, tick, changed, startMs)
-            : orderAt(seed, id, changed, customers.initial, startMs);
-        yield { type: 'RECORD', stream: stream.name, record };
+          name === 'customers'
+            ? customerAt(config.seed, id, tick, changed, startMs)
+            : orderAt(config.seed, id, changed, customers.initial, startMs);
+        yield record;
         emitted += 1;
         if (latest === undefined || (record.updated_at as string) > latest)
           latest = record.updated_at as string;
-        if (emitted % stateEvery === 0) {
-          bookmarks[stream.name] = {
+        if (emitted % config.state_every === 0) {
+          context.advance({
             tick,
             from_tick: fromTick,
             after_id: id,
             ...(latest === undefined ? {} : { updated_at: latest }),
-          };
-          yield state();
-          if (options.deadline !== undefined && Date.now() >= options.deadline) {
-            options.log?.(
-              `sample: deadline reached in stream ${stream.name} after id ${id}; the next run resumes here`,
-            );
-            return;
-          }
+          });
+          context.checkpoint();
         }
       }
-      bookmarks[stream.name] = { tick, ...(latest === undefined ? {} : { updated_at: latest }) };
-      yield state();
-      options.log?.(`sample: ${stream.name}: ${emitted} new or changed records at tick ${tick}`);
-    }
-  },
-};
-
-function readBookmarks(state: unknown): Record<string, StreamBookmark> {
-  if (typeof state !== 'object' || state === null) return {};
-  const bookmarks = (state as { bookmarks?: unknown }).bookmarks;
-  return typeof bookmarks === 'object' && bookmarks !== null
-    ? (bookmarks as Record<string, StreamBookmark>)
-    : {};
+      context.advance({ tick, ...(latest === undefined ? {} : { updated_at: latest }) });
+      context.log(`sample: ${name}: ${emitted} new or changed records at tick ${tick}`);
+    },
+    stateEvery: Number.MAX_SAFE_INTEGER, // STATE comes from the checkpoints above
+  });
 }
+
+export const sampleStreamer = defineStreamer<SampleConfig>({
+  name: 'sample',
+  description: 'Deterministic offline customers and orders that change between runs',
+  configSchema,
+  streams: [tickStream('customers'), tickStream('orders')],
+});
