@@ -105,6 +105,13 @@ async function* runStreamer<Config extends object>(
       )
       .map((stream) => stream.name),
   );
+  const bookmarksOf = (name: string): StreamBookmarks => {
+    const existing = state.bookmarks[name];
+    if (existing !== undefined) return existing;
+    const created: StreamBookmarks = { partitions: {} };
+    state.bookmarks[name] = created;
+    return created;
+  };
   const failures = new Map<string, string>();
   const emittedSchemas = new Set<string>();
   const snapshot = (): Message => ({ type: 'STATE', value: structuredClone(state) });
@@ -164,7 +171,7 @@ async function* runStreamer<Config extends object>(
     fullTableVersion: number | undefined,
   ): AsyncGenerator<Message, void, undefined> {
     const partitionKey = partitionKeyOf(partition);
-    const bookmarks = (state.bookmarks[stream.name] ??= { partitions: {} });
+    const bookmarks = bookmarksOf(stream.name);
     const previous = bookmarks.partitions[partitionKey];
     const context = { config, partition, http, log };
     const keep = fieldFilter(stream);
@@ -460,7 +467,7 @@ async function* runStreamer<Config extends object>(
         const partitions = stream.partitions?.(config) ?? [{}];
         let version: number | undefined;
         if (stream.replication.method === 'FULL_TABLE' && stream.getRecords === undefined && emit) {
-          const bookmarks = (state.bookmarks[stream.name] ??= { partitions: {} });
+          const bookmarks = bookmarksOf(stream.name);
           if (bookmarks.in_progress !== true) {
             // A new pass. ACTIVATE_VERSION goes first only on the very first pass, so the table exists
             // at once; later passes replace the old rows only when they are complete.
