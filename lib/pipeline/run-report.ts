@@ -4,6 +4,9 @@ import type { StreamLoadCounts } from '../destinations/destination.ts';
 export interface StreamReport extends StreamLoadCounts {
   readonly stream: string;
   recordsRead: number;
+  /** API requests and retries the streamer made for this stream. */
+  requests: number;
+  retries: number;
 }
 
 export interface TapReport {
@@ -24,7 +27,7 @@ export interface TapReport {
 export function streamReport(report: TapReport, stream: string): StreamReport {
   let found = report.streams.get(stream);
   if (found === undefined) {
-    found = { stream, recordsRead: 0, inserted: 0, updated: 0, deleted: 0 };
+    found = { stream, recordsRead: 0, inserted: 0, updated: 0, deleted: 0, requests: 0, retries: 0 };
     report.streams.set(stream, found);
   }
   return found;

@@ -189,6 +189,11 @@ async function streamAndLoad(
     state: startingBookmark(state)?.bookmark,
     ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
     ...(context.log === undefined ? {} : { log: context.log }),
+    onMetrics: (stream, metrics) => {
+      const target = streamReport(report, stream);
+      target.requests += metrics.requests ?? 0;
+      target.retries += metrics.retries ?? 0;
+    },
   });
   let streamError: unknown;
   try {

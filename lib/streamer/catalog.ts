@@ -25,6 +25,8 @@ export function discoverCatalog(streamer: Streamer) {
             'table-key-properties': stream.keyProperties,
             'forced-replication-method': stream.replicationMethod,
             'valid-replication-keys': stream.replicationKey === undefined ? [] : [stream.replicationKey],
+            'replication-method': stream.replicationMethod,
+            ...(stream.replicationKey === undefined ? {} : { 'replication-key': stream.replicationKey }),
           },
         },
         ...Object.keys((stream.schema.properties ?? {}) as object).map((property) => ({
@@ -58,4 +60,30 @@ export function selectedStreamsFromCatalog(catalog: unknown, source: string): st
   return entries
     .filter((entry) => (anyMarked ? selectedFlag(entry) === true : true))
     .map((entry) => String(entry.tap_stream_id ?? entry.stream));
+}
+
+/** Per stream, the properties a catalog leaves selected (`selected: false` on a property removes it). */
+export function selectedFieldsFromCatalog(catalog: unknown): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  if (!isObject(catalog) || !Array.isArray(catalog.streams)) return fields;
+  for (const entry of catalog.streams.filter(isObject)) {
+    const stream = String(entry.tap_stream_id ?? entry.stream);
+    const metadata = (Array.isArray(entry.metadata) ? entry.metadata : []).filter(isObject);
+    const deselected = new Set(
+      metadata
+        .filter(
+          (item) =>
+            Array.isArray(item.breadcrumb) &&
+            item.breadcrumb.length === 2 &&
+            isObject(item.metadata) &&
+            item.metadata.selected === false,
+        )
+        .map((item) => String((item.breadcrumb as unknown[])[1])),
+    );
+    if (deselected.size === 0) continue;
+    const schema =
+      isObject(entry.schema) && isObject(entry.schema.properties) ? Object.keys(entry.schema.properties) : [];
+    fields[stream] = schema.filter((property) => !deselected.has(property));
+  }
+  return fields;
 }

@@ -89,9 +89,12 @@ async function* runStreamer<Config extends object>(
   const config = validateConfig(streamer, options.config) as Config;
   const redact = redactor(secretValues(config as JsonObject, spec.configSchema));
   const log = (line: string) => options.log?.(redact(line));
+  const baseUrl = (config as JsonObject).base_url;
   const http = new HttpClient({
     baseUrl: 'http://localhost/',
     ...spec.http?.(config),
+    // `base_url` in any streamer's config points it elsewhere: GitHub Enterprise, a proxy, a test fake.
+    ...(typeof baseUrl === 'string' ? { baseUrl } : {}),
     ...options.http,
     redact,
     log,

@@ -34,7 +34,10 @@ export function runCommand(): Command {
               stateStore: new FileStateStore(pipeline.statePath),
               destination,
               onProgress: (report) => progress.update(report),
-              log: (line) => progress.log(line),
+              // METRIC lines are for Singer tooling; the report shows the same counts.
+              log: (line) => {
+                if (!line.startsWith('METRIC: ')) progress.log(line);
+              },
             }),
           );
           progress.done(reports.at(-1) as TapReport);

@@ -1,6 +1,11 @@
 import { Command, Option } from 'commander';
 import { formatHeader, formatMessage, MESSAGE_FORMATS, type MessageFormat } from '../../protocol/writer.ts';
-import { discoverCatalog, selectedStreamsFromCatalog } from '../../streamer/catalog.ts';
+import {
+  discoverCatalog,
+  selectedFieldsFromCatalog,
+  selectedStreamsFromCatalog,
+} from '../../streamer/catalog.ts';
+import { configFromEnvironment } from '../../streamer/config-from-env.ts';
 import { findStreamer, streamerNames } from '../../streamers/index.ts';
 import { readJsonFile } from '../read-json-file.ts';
 import { writeOut } from '../write-out.ts';
@@ -9,7 +14,7 @@ export function tapCommand(): Command {
   return new Command('tap')
     .description('Run a streamer as a Singer tap: messages on stdout, logs on stderr.')
     .argument('<streamer>', `the streamer (${streamerNames().join(', ')})`)
-    .option('--config <file>', 'config JSON file (every key of `sample` has a default: {} works)')
+    .option('--config <file>', 'config JSON file, or ENV to read TAP_<STREAMER>_<KEY> environment variables')
     .option('--state <file>', 'bookmark to resume from (the last line `trib persist` printed)')
     .option('--catalog <file>', 'Singer catalog selecting streams (from --discover)')
     .option('--discover', 'print the catalog of streams and exit')
@@ -34,7 +39,12 @@ export function tapCommand(): Command {
           await writeOut(`${JSON.stringify(discoverCatalog(streamer), null, 2)}\n`);
           return;
         }
-        const config = options.config === undefined ? {} : await readJsonFile(options.config, '--config');
+        const config =
+          options.config === 'ENV'
+            ? configFromEnvironment(streamer)
+            : options.config === undefined
+              ? {}
+              : await readJsonFile(options.config, '--config');
         const state = options.state === undefined ? undefined : await readJsonFile(options.state, '--state');
         if (options.state !== undefined && state === undefined) {
           // `... | tail -1 > state.json` empties the file before this process reads it; say so loudly.
@@ -46,12 +56,14 @@ export function tapCommand(): Command {
           options.catalog === undefined ? undefined : await readJsonFile(options.catalog, '--catalog');
         const selected =
           catalog === undefined ? undefined : selectedStreamsFromCatalog(catalog, options.catalog ?? '');
+        const fields = catalog === undefined ? undefined : selectedFieldsFromCatalog(catalog);
         await writeOut(formatHeader(options.format));
         let buffer = '';
         for await (const message of streamer.run({
           config: (config ?? {}) as Record<string, unknown>,
           state,
           ...(selected === undefined ? {} : { selectedStreams: selected }),
+          ...(fields === undefined ? {} : { selectedFields: fields }),
           log: (line) => process.stderr.write(`${line}\n`),
         })) {
           buffer += formatMessage(message, options.format);
