@@ -75,7 +75,7 @@ export class WidgetApi {
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
 
-  private handle(request: IncomingMessage, response: ServerResponse): void {
+  private handle(request: IncomingMessage, response: ServerResponse) {
     const url = new URL(request.url ?? '/', this.baseUrl);
     this.requests.push(`${url.pathname}${url.search}`);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
