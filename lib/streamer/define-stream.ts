@@ -30,8 +30,9 @@ export type Replication =
        * bookmark (deduplicated by key at the boundary), 'none' nothing (filtered here). @default 'gte'
        */
       readonly filter?: 'gt' | 'gte' | 'none';
-      /** Re-read this far behind the bookmark for rows that arrive late, e.g. '1h', '2d'. */
-      readonly lookback?: string;
+      /** Re-read this far behind the bookmark for rows that arrive late, e.g. '1h', '2d'; or from config. */
+      // biome-ignore lint/suspicious/noExplicitAny: the config type of the stream
+      readonly lookback?: string | ((config: any) => string | undefined);
       /** Request bounded ranges of this size, e.g. '7d', for APIs that need them. */
       readonly window?: string;
       /**
@@ -85,6 +86,8 @@ export interface StreamSpec<Config = JsonObject, Partition = Record<string, neve
   readonly getRecords?: (context: RecordsContext<Config, Partition>) => AsyncIterable<JsonObject>;
   /** With getRecords: records between STATE messages. @default 1000 */
   readonly stateEvery?: number;
+  /** API answers that mean "nothing here" rather than a failure, e.g. GitHub's 409 for an empty repository. */
+  readonly treatAsEmpty?: (status: number, body: unknown) => boolean;
   /** Whether the stream is synced when no catalog or `streams:` list says otherwise. @default true */
   readonly selectedByDefault?: boolean;
 }

@@ -10,6 +10,7 @@ import { parseDuration, type StreamSpec } from './define-stream.ts';
 import {
   HttpClient,
   type HttpClientOptions,
+  HttpError,
   type HttpMetrics,
   RateLimitDeadlineError,
 } from './http-client.ts';
@@ -26,6 +27,15 @@ export interface StreamerSpec<Config> {
   readonly streams: readonly StreamSpec<Config, any>[];
   /** How to reach the API for a config: base URL, auth, headers. Omit for sources without HTTP. */
   readonly http?: (config: Config) => Omit<HttpClientOptions, 'deadline' | 'redact' | 'log'>;
+  /**
+   * Errors that end the whole run at once (a bad token fails every stream alike): returns the message
+   * to end it with, or undefined to treat the error as that stream's own.
+   */
+  readonly fatal?: (error: Error) => string | undefined;
+}
+
+export class StreamerFatalError extends Error {
+  override readonly name = 'StreamerFatalError';
 }
 
 export class StreamsFailedError extends Error {
@@ -249,6 +259,16 @@ async function* runStreamer<Config extends object>(
     const paginate = stream.paginate;
     const replication = stream.replication;
     const extract = stream.extract ?? ((body: unknown) => defaultExtract(body, stream.name));
+    const fetchPage = async (pageRequest: Parameters<HttpClient['request']>[0]) => {
+      try {
+        return await http.request(pageRequest);
+      } catch (error) {
+        if (error instanceof HttpError && stream.treatAsEmpty?.(error.status, error.body) === true) {
+          return { status: error.status, headers: new Headers(), url: error.url, body: [] };
+        }
+        throw error;
+      }
+    };
     const parse: (
       raw: unknown,
       context: { config: Config; partition: unknown; http: HttpClient; log: (line: string) => void },
@@ -266,7 +286,7 @@ async function* runStreamer<Config extends object>(
       const resume = previous?.resume as PageState | undefined;
       let page: PageState | undefined = resume;
       for (;;) {
-        const response = await http.request(
+        const response = await fetchPage(
           paginate === undefined ? request(context) : paginate.apply(request(context), page),
         );
         const records = parseEach(extract(response.body));
@@ -295,7 +315,9 @@ async function* runStreamer<Config extends object>(
         ? ((config as JsonObject).start_date as string)
         : undefined;
     const savedValue = typeof previous?.value === 'string' ? previous.value : undefined;
-    const lookbackMs = replication.lookback === undefined ? 0 : parseDuration(replication.lookback);
+    const lookback =
+      typeof replication.lookback === 'function' ? replication.lookback(config) : replication.lookback;
+    const lookbackMs = lookback === undefined ? 0 : parseDuration(lookback);
     const baseSince =
       savedValue === undefined ? startDate : lookbackMs > 0 ? shiftIso(savedValue, -lookbackMs) : savedValue;
     const boundaryKeys = new Set(
@@ -333,7 +355,7 @@ async function* runStreamer<Config extends object>(
       const keys = complete || order === 'asc' ? maxKeys : boundaryKeys;
       const settled: PartitionBookmark = {
         ...(value === undefined ? {} : { value }),
-        ...(filter === 'gte' && keys.size > 0 ? { boundary_keys: [...keys] } : {}),
+        ...(filter !== 'gt' && keys.size > 0 ? { boundary_keys: [...keys] } : {}),
       };
       return settled;
     };
@@ -351,7 +373,7 @@ async function* runStreamer<Config extends object>(
       let stop = false;
       for (;;) {
         const base = request(requestContext);
-        const response = await http.request(paginate === undefined ? base : paginate.apply(base, page));
+        const response = await fetchPage(paginate === undefined ? base : paginate.apply(base, page));
         const parsed = parseEach(extract(response.body));
         const records = parsed.filter((record) => {
           const value = record[replication.key];
@@ -482,24 +504,44 @@ async function* runStreamer<Config extends object>(
           }
           version = bookmarks.version;
         }
+        let partitionFailed = false;
         for (const partition of partitions) {
           const done =
             version !== undefined &&
             state.bookmarks[stream.name]?.partitions[partitionKeyOf(partition)]?.done === true;
           if (done) continue;
-          yield* syncPartition(stream, partition, emit, metrics, version);
+          try {
+            yield* syncPartition(stream, partition, emit, metrics, version);
+          } catch (error) {
+            if (
+              error instanceof DeadlineReached ||
+              error instanceof RateLimitDeadlineError ||
+              partitions.length === 1
+            )
+              throw error;
+            const fatal = spec.fatal?.(error as Error);
+            if (fatal !== undefined) throw new StreamerFatalError(redact(fatal), { cause: error });
+            // One partition (one repository) failing leaves the others to finish; its bookmark stays.
+            partitionFailed = true;
+            const where = partitionKeyOf(partition);
+            const reason = `${where}: ${redact((error as Error).message)}`;
+            failures.set(stream.name, [failures.get(stream.name), reason].filter(Boolean).join('; '));
+            log(`stream ${stream.name} failed for ${reason}`);
+          }
         }
-        if (version !== undefined) {
+        if (version !== undefined && !partitionFailed) {
           yield { type: 'ACTIVATE_VERSION', stream: stream.name, version };
           state.bookmarks[stream.name] = { partitions: {}, version };
           yield snapshot();
         }
       } catch (error) {
-        if (error instanceof DeadlineReached) throw error;
+        if (error instanceof DeadlineReached || error instanceof StreamerFatalError) throw error;
         if (error instanceof RateLimitDeadlineError) {
           log(`stream ${stream.name}: ${error.message}`);
           throw new DeadlineReached();
         }
+        const fatal = spec.fatal?.(error as Error);
+        if (fatal !== undefined) throw new StreamerFatalError(redact(fatal), { cause: error });
         failures.set(stream.name, redact((error as Error).message));
         log(`stream ${stream.name} failed: ${redact((error as Error).message)}`);
       } finally {

@@ -43,8 +43,13 @@ export interface HttpClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly now?: () => number;
   readonly fetch?: typeof fetch;
-  /** Decides whether a response is a rate limit (beyond 429): GitHub answers 403 when the budget is spent. */
-  readonly isRateLimited?: (response: Response) => boolean;
+  /**
+   * Decides whether a response is a rate limit (beyond 429): GitHub answers 403 when the budget is
+   * spent. Gets a clone, so it may read the body.
+   */
+  readonly isRateLimited?: (response: Response) => boolean | Promise<boolean>;
+  /** Shortest wait for a rate limit that says neither retry-after nor a reset (GitHub: 60 s). @default 0 */
+  readonly rateLimitMinWaitMs?: number;
 }
 
 export interface HttpRequest {
@@ -152,7 +157,11 @@ export class HttpClient {
         await this.options.auth.refresh(fetchFn);
         continue;
       }
-      const rateLimited = response.status === 429 || (this.options.isRateLimited?.(response) ?? false);
+      const rateLimited =
+        response.status === 429 ||
+        (this.options.isRateLimited !== undefined &&
+          !response.ok &&
+          (await this.options.isRateLimited(response.clone())));
       if ((rateLimited || RETRYABLE.has(response.status)) && attempt < maxRetries) {
         const text = await response.text().catch(() => '');
         this.metrics.bytes += text.length;
@@ -161,6 +170,7 @@ export class HttpClient {
           response,
           `HTTP ${response.status}${rateLimited ? ' (rate limited)' : ''}`,
           url,
+          rateLimited,
         );
         continue;
       }
@@ -186,6 +196,7 @@ export class HttpClient {
     response: Response | undefined,
     reason: string,
     url: string,
+    rateLimited = false,
   ): Promise<void> {
     this.metrics.retries += 1;
     const retryAfter = response === undefined ? undefined : retryAfterMs(response.headers, this.now());
@@ -194,7 +205,12 @@ export class HttpClient {
         ? this.resetAt - this.now()
         : undefined;
     const backoff = Math.random() * (this.options.backoffBaseMs ?? 1_000) * 2 ** attempt;
-    const wait = Math.max(0, retryAfter ?? reset ?? backoff);
+    // A rate limit that names no wait gets at least the API's minimum (GitHub: a minute), doubling.
+    const floor = rateLimited ? (this.options.rateLimitMinWaitMs ?? 0) * 2 ** attempt : 0;
+    const wait = Math.max(
+      0,
+      retryAfter ?? (reset !== undefined && reset > 0 ? reset : undefined) ?? Math.max(floor, backoff),
+    );
     this.options.log?.(this.redact(`${reason} from ${url}; retry ${attempt + 1} in ${Math.round(wait)} ms`));
     await this.pause(wait);
   }

@@ -1,0 +1,245 @@
+/**
+ * `github`: repositories, commits, issues, pull requests, issue comments, releases and stargazers of
+ * the configured repositories, from the GitHub REST API (github.com or Enterprise via `base_url`).
+ * Records keep the API's own fields and nesting, plus `repository` and a top-level replication key.
+ * See README.md in this folder.
+ */
+import type { JsonObject } from '../../protocol/messages.ts';
+import { tokenHeader } from '../../streamer/auth.ts';
+import { defineStream, schemaFile } from '../../streamer/define-stream.ts';
+import { defineStreamer } from '../../streamer/define-streamer.ts';
+import { HttpError } from '../../streamer/http-client.ts';
+import { linkHeader, singlePage } from '../../streamer/pagination.ts';
+
+export interface GithubConfig {
+  access_token: string;
+  repositories?: string[];
+  /** The Singer tap-github form: "owner/a owner/b". */
+  repository?: string;
+  start_date: string;
+  base_url: string;
+  lookback?: string;
+}
+
+type RepositoryPartition = { repository: string };
+
+const API_VERSION = '2022-11-28';
+const PER_PAGE = 100;
+
+/** The configured repositories, from `repositories` or tap-github's space-separated `repository`. */
+export function repositoriesOf(config: GithubConfig): string[] {
+  const listed = [...(config.repositories ?? []), ...(config.repository ?? '').split(/\s+/)]
+    .map((name) => name.trim())
+    .filter(Boolean);
+  return [...new Set(listed)];
+}
+
+const partitions = (config: GithubConfig): RepositoryPartition[] =>
+  repositoriesOf(config).map((repository) => ({ repository }));
+const schema = (name: string) => schemaFile(import.meta.url, `./schemas/${name}.json`);
+const withRepository = (raw: JsonObject, { partition }: { partition: RepositoryPartition }): JsonObject => ({
+  ...raw,
+  repository: partition.repository,
+});
+
+const repositories = defineStream<GithubConfig, RepositoryPartition>({
+  name: 'repositories',
+  schema: schema('repositories'),
+  keyProperties: ['id'],
+  replication: { method: 'FULL_TABLE' },
+  partitions,
+  request: ({ partition }) => ({ path: `/repos/${partition.repository}` }),
+  paginate: singlePage(),
+  extract: (body) => (body === undefined ? [] : [body]),
+  parse: withRepository,
+});
+
+const commits = defineStream<GithubConfig, RepositoryPartition>({
+  name: 'commits',
+  schema: schema('commits'),
+  keyProperties: ['repository', 'sha'],
+  // `since` is inclusive and commits come newest first: the bookmark moves when a repository is done.
+  replication: {
+    method: 'INCREMENTAL',
+    key: 'committed_at',
+    filter: 'gte',
+    order: 'none',
+    lookback: (config: GithubConfig) => config.lookback,
+  },
+  partitions,
+  request: ({ partition, since }) => ({
+    path: `/repos/${partition.repository}/commits`,
+    query: { since, per_page: PER_PAGE },
+  }),
+  paginate: linkHeader(),
+  // An empty repository answers 409 "Git Repository is empty.": no commits, not a failure.
+  treatAsEmpty: (status) => status === 409,
+  parse: (commit: JsonObject & { commit?: { committer?: { date?: string } } }, context) => ({
+    ...withRepository(commit, context),
+    committed_at: commit.commit?.committer?.date ?? null,
+  }),
+});
+
+const issues = defineStream<GithubConfig, RepositoryPartition>({
+  name: 'issues',
+  schema: schema('issues'),
+  keyProperties: ['id'],
+  replication: {
+    method: 'INCREMENTAL',
+    key: 'updated_at',
+    filter: 'gte',
+    order: 'asc',
+    lookback: (config: GithubConfig) => config.lookback,
+  },
+  partitions,
+  request: ({ partition, since }) => ({
+    path: `/repos/${partition.repository}/issues`,
+    query: { state: 'all', sort: 'updated', direction: 'asc', since, per_page: PER_PAGE },
+  }),
+  paginate: linkHeader(),
+  // The issues endpoint returns pull requests too; they are kept and marked, as the API means them.
+  parse: (issue: JsonObject, context) => ({
+    ...withRepository(issue, context),
+    is_pull_request: issue.pull_request !== undefined && issue.pull_request !== null,
+  }),
+});
+
+const pullRequests = defineStream<GithubConfig, RepositoryPartition>({
+  name: 'pull_requests',
+  schema: schema('pull_requests'),
+  keyProperties: ['id'],
+  // No `since` on this endpoint: newest updates first, paging stops at the first older than the bookmark.
+  replication: {
+    method: 'INCREMENTAL',
+    key: 'updated_at',
+    filter: 'none',
+    order: 'desc',
+    lookback: (config: GithubConfig) => config.lookback,
+  },
+  partitions,
+  request: ({ partition }) => ({
+    path: `/repos/${partition.repository}/pulls`,
+    query: { state: 'all', sort: 'updated', direction: 'desc', per_page: PER_PAGE },
+  }),
+  paginate: linkHeader(),
+  parse: withRepository,
+});
+
+const issueComments = defineStream<GithubConfig, RepositoryPartition>({
+  name: 'issue_comments',
+  schema: schema('issue_comments'),
+  keyProperties: ['id'],
+  replication: {
+    method: 'INCREMENTAL',
+    key: 'updated_at',
+    filter: 'gte',
+    order: 'asc',
+    lookback: (config: GithubConfig) => config.lookback,
+  },
+  partitions,
+  request: ({ partition, since }) => ({
+    path: `/repos/${partition.repository}/issues/comments`,
+    query: { sort: 'updated', direction: 'asc', since, per_page: PER_PAGE },
+  }),
+  paginate: linkHeader(),
+  parse: withRepository,
+});
+
+const releases = defineStream<GithubConfig, RepositoryPartition>({
+  name: 'releases',
+  schema: schema('releases'),
+  keyProperties: ['id'],
+  replication: { method: 'FULL_TABLE' },
+  partitions,
+  request: ({ partition }) => ({
+    path: `/repos/${partition.repository}/releases`,
+    query: { per_page: PER_PAGE },
+  }),
+  paginate: linkHeader(),
+  parse: withRepository,
+});
+
+const stargazers = defineStream<GithubConfig, RepositoryPartition>({
+  name: 'stargazers',
+  schema: schema('stargazers'),
+  keyProperties: ['repository', 'user_id'],
+  // No `since`: stars come oldest first, so the ones at or before the bookmark are skipped here.
+  replication: { method: 'INCREMENTAL', key: 'starred_at', filter: 'none', order: 'asc' },
+  partitions,
+  request: ({ partition }) => ({
+    path: `/repos/${partition.repository}/stargazers`,
+    query: { per_page: PER_PAGE },
+    headers: { accept: 'application/vnd.github.star+json' },
+  }),
+  paginate: linkHeader(),
+  parse: (star: { starred_at?: string; user?: { id?: number } }, context) => ({
+    ...withRepository(star as JsonObject, context),
+    user_id: star.user?.id ?? null,
+  }),
+});
+
+export const githubStreamer = defineStreamer<GithubConfig>({
+  name: 'github',
+  description: 'GitHub repositories, commits, issues, pull requests, comments, releases and stargazers',
+  configSchema: {
+    type: 'object',
+    required: ['access_token', 'start_date'],
+    anyOf: [{ required: ['repositories'] }, { required: ['repository'] }],
+    properties: {
+      access_token: {
+        type: 'string',
+        minLength: 1,
+        secret: true,
+        description: 'a personal access token or app installation token',
+      },
+      repositories: {
+        type: 'array',
+        minItems: 1,
+        items: { type: 'string', pattern: '^[^/\\s]+/[^/\\s]+$' },
+        description: 'owner/name of each repository',
+      },
+      repository: {
+        type: 'string',
+        pattern: '^\\s*[^/\\s]+/[^/\\s]+(\\s+[^/\\s]+/[^/\\s]+)*\\s*$',
+        description: 'tap-github form: "owner/a owner/b"',
+      },
+      start_date: {
+        type: 'string',
+        format: 'date-time',
+        description: 'where the first sync of incremental streams starts',
+      },
+      base_url: {
+        type: 'string',
+        default: 'https://api.github.com',
+        description: 'GitHub Enterprise: https://HOST/api/v3',
+      },
+      lookback: {
+        type: 'string',
+        pattern: '^\\d+\\s*[smhd]$',
+        description: "re-read this far behind the bookmark, e.g. '1h'",
+      },
+    },
+  },
+  http: (config) => ({
+    baseUrl: config.base_url,
+    auth: tokenHeader('authorization', `Bearer ${config.access_token}`),
+    headers: {
+      accept: 'application/vnd.github+json',
+      'x-github-api-version': API_VERSION,
+      'user-agent': 'tributary',
+    },
+    // Primary limit: 403/429 with no budget left. Secondary limit: 403/429 saying so, maybe with retry-after.
+    isRateLimited: async (response) =>
+      (response.status === 403 || response.status === 429) &&
+      (response.headers.get('x-ratelimit-remaining') === '0' ||
+        response.headers.has('retry-after') ||
+        /rate limit/i.test(await response.text())),
+    // Without retry-after or a spent budget, GitHub asks for at least a minute.
+    rateLimitMinWaitMs: 60_000,
+  }),
+  fatal: (error) =>
+    error instanceof HttpError && error.status === 401
+      ? `GitHub answered 401 Bad credentials: check access_token (is it expired or revoked?). ${error.url}`
+      : undefined,
+  streams: [repositories, commits, issues, pullRequests, issueComments, releases, stargazers],
+});
