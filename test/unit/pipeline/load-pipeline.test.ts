@@ -40,7 +40,7 @@ describe('parsePipeline', () => {
     ],
     [
       valid.replace('streamer: sample', 'streamer: nope'),
-      'pipeline.yaml: taps.sample-one.streamer: received "nope".\n  Allowed: sample.',
+      'pipeline.yaml: taps.sample-one.streamer: received "nope".\n  Allowed: github, sample.',
       { SEED: '1' },
     ],
     [
