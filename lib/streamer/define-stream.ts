@@ -86,6 +86,11 @@ export interface StreamSpec<Config = JsonObject, Partition = Record<string, neve
   readonly getRecords?: (context: RecordsContext<Config, Partition>) => AsyncIterable<JsonObject>;
   /** With getRecords: records between STATE messages. @default 1000 */
   readonly stateEvery?: number;
+  /**
+   * API answers that mean "this window holds too many records to page through" (PagerDuty's offset cap).
+   * The window is then narrowed: it restarts just after the last record read, which needs `order: 'asc'`.
+   */
+  readonly narrowWindowOn?: (status: number, body: unknown) => boolean;
   /** API answers that mean "nothing here" rather than a failure, e.g. GitHub's 409 for an empty repository. */
   readonly treatAsEmpty?: (status: number, body: unknown) => boolean;
   /** Whether the stream is synced when no catalog or `streams:` list says otherwise. @default true */

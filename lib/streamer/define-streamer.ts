@@ -336,6 +336,8 @@ async function* runStreamer<Config extends object>(
           : [],
     );
     let page = isObject(resume?.page) ? (resume.page as PageState) : undefined;
+    /** After a narrowed window restarts at a value, the records read at that value are not read again. */
+    let restartKeys = new Set<string>();
     const keyOf = (record: JsonObject) =>
       JSON.stringify(stream.keyProperties.map((key) => record[key] ?? null));
     const track = (record: JsonObject) => {
@@ -365,7 +367,7 @@ async function* runStreamer<Config extends object>(
         windowMs === undefined || windowStart === undefined
           ? undefined
           : minIso(shiftIso(windowStart, windowMs), runUntil);
-      const requestContext = {
+      let requestContext = {
         ...context,
         ...(windowStart === undefined ? {} : { since: windowStart }),
         ...(windowEnd === undefined ? {} : { until: windowEnd }),
@@ -373,7 +375,30 @@ async function* runStreamer<Config extends object>(
       let stop = false;
       for (;;) {
         const base = request(requestContext);
-        const response = await fetchPage(paginate === undefined ? base : paginate.apply(base, page));
+        let response: Awaited<ReturnType<typeof fetchPage>>;
+        try {
+          response = await fetchPage(paginate === undefined ? base : paginate.apply(base, page));
+        } catch (error) {
+          // Too many records in this window to page through: start it again after the last one read.
+          const narrowable =
+            error instanceof HttpError && stream.narrowWindowOn?.(error.status, error.body) === true;
+          if (
+            !narrowable ||
+            order !== 'asc' ||
+            maxValue === undefined ||
+            (windowStart !== undefined && compareValues(maxValue, windowStart) <= 0)
+          ) {
+            throw error;
+          }
+          log(
+            `stream ${stream.name}: window from ${windowStart} holds more than the API pages through; continuing from ${maxValue}`,
+          );
+          windowStart = maxValue;
+          restartKeys = new Set(maxKeys);
+          requestContext = { ...requestContext, since: windowStart };
+          page = undefined;
+          continue;
+        }
         const parsed = parseEach(extract(response.body));
         const records = parsed.filter((record) => {
           const value = record[replication.key];
@@ -386,6 +411,13 @@ async function* runStreamer<Config extends object>(
             savedValue !== undefined &&
             compareValues(text, savedValue) === 0 &&
             boundaryKeys.has(keyOf(record))
+          )
+            return false;
+          if (
+            restartKeys.size > 0 &&
+            windowStart !== undefined &&
+            compareValues(text, windowStart) === 0 &&
+            restartKeys.has(keyOf(record))
           )
             return false;
           return true;

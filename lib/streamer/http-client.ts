@@ -213,6 +213,8 @@ export class HttpClient {
     );
     this.options.log?.(this.redact(`${reason} from ${url}; retry ${attempt + 1} in ${Math.round(wait)} ms`));
     await this.pause(wait);
+    // The wait covered any reset; the next response says what the budget is now.
+    this.remaining = undefined;
   }
 
   private async waitForBudget(): Promise<void> {
@@ -237,13 +239,15 @@ export class HttpClient {
     await this.sleep(capped);
   }
 
+  /** The budget as the latest response tells it; a response without the headers says nothing. */
   private readRateLimit(headers: Headers): void {
     const remaining = headers.get('x-ratelimit-remaining') ?? headers.get('ratelimit-remaining');
-    if (remaining !== null && remaining !== '') this.remaining = Number(remaining);
     const epochReset = headers.get('x-ratelimit-reset');
     const deltaReset = headers.get('ratelimit-reset');
+    this.remaining = remaining === null || remaining === '' ? undefined : Number(remaining);
     if (epochReset !== null && epochReset !== '') this.resetAt = Number(epochReset) * 1000;
     else if (deltaReset !== null && deltaReset !== '') this.resetAt = this.now() + Number(deltaReset) * 1000;
+    else this.resetAt = undefined;
   }
 }
 

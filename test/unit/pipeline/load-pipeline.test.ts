@@ -40,7 +40,7 @@ describe('parsePipeline', () => {
     ],
     [
       valid.replace('streamer: sample', 'streamer: nope'),
-      'pipeline.yaml: taps.sample-one.streamer: received "nope".\n  Allowed: github, sample.',
+      'pipeline.yaml: taps.sample-one.streamer: received "nope".\n  Allowed: github, pagerduty, sample.',
       { SEED: '1' },
     ],
     [

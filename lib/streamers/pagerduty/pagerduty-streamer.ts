@@ -1,0 +1,118 @@
+/**
+ * `pagerduty`: incidents, log entries, services, users, escalation policies and teams from the
+ * PagerDuty REST API v2. See README.md in this folder for why incidents use a lookback.
+ */
+import { tokenHeader } from '../../streamer/auth.ts';
+import { defineStream, schemaFile } from '../../streamer/define-stream.ts';
+import { defineStreamer } from '../../streamer/define-streamer.ts';
+import { HttpError } from '../../streamer/http-client.ts';
+import { offsetLimit } from '../../streamer/pagination.ts';
+
+export interface PagerdutyConfig {
+  api_token: string;
+  start_date: string;
+  base_url: string;
+  time_zone: string;
+  incident_lookback: string;
+}
+
+const PAGE = 100;
+const schema = (name: string) => schemaFile(import.meta.url, `./schemas/${name}.json`);
+const page = () => offsetLimit({ limit: PAGE, moreField: 'more' });
+/** PagerDuty's 400 with code 2002: offset + limit past 10,000. */
+const offsetCapReached = (status: number, body: unknown) =>
+  status === 400 && (body as { error?: { code?: number } } | undefined)?.error?.code === 2002;
+
+const incidents = defineStream<PagerdutyConfig>({
+  name: 'incidents',
+  schema: schema('incidents'),
+  keyProperties: ['id'],
+  // The window filters on creation time, so an incident acknowledged or resolved later is found again
+  // only while it is inside the lookback: re-read on every run, and upserted by id.
+  replication: {
+    method: 'INCREMENTAL',
+    key: 'created_at',
+    filter: 'gte',
+    order: 'asc',
+    window: '30d', // well inside the API's 6-month maximum
+    lookback: (config: PagerdutyConfig) => config.incident_lookback,
+  },
+  request: ({ config, since, until }) => ({
+    path: '/incidents',
+    query: { since, until, time_zone: config.time_zone, sort_by: 'created_at:asc', limit: PAGE },
+  }),
+  paginate: page(),
+  narrowWindowOn: offsetCapReached,
+});
+
+const logEntries = defineStream<PagerdutyConfig>({
+  name: 'log_entries',
+  schema: schema('log_entries'),
+  keyProperties: ['id'],
+  // Log entries never change once written: a plain incremental stream on their creation time.
+  replication: { method: 'INCREMENTAL', key: 'created_at', filter: 'gte', order: 'none', window: '7d' },
+  request: ({ config, since, until }) => ({
+    path: '/log_entries',
+    query: { since, until, time_zone: config.time_zone, limit: PAGE },
+  }),
+  paginate: page(),
+});
+
+const fullTable = (name: 'services' | 'users' | 'escalation_policies' | 'teams') =>
+  defineStream<PagerdutyConfig>({
+    name,
+    schema: schema(name),
+    keyProperties: ['id'],
+    replication: { method: 'FULL_TABLE' },
+    request: ({ config }) => ({ path: `/${name}`, query: { time_zone: config.time_zone, limit: PAGE } }),
+    paginate: page(),
+  });
+
+export const pagerdutyStreamer = defineStreamer<PagerdutyConfig>({
+  name: 'pagerduty',
+  description: 'PagerDuty incidents, log entries, services, users, escalation policies and teams',
+  configSchema: {
+    type: 'object',
+    required: ['api_token', 'start_date'],
+    properties: {
+      api_token: {
+        type: 'string',
+        minLength: 1,
+        secret: true,
+        description: 'a REST API key (account or user)',
+      },
+      start_date: {
+        type: 'string',
+        format: 'date-time',
+        description: 'where the first sync of incidents and log entries starts',
+      },
+      base_url: { type: 'string', default: 'https://api.pagerduty.com' },
+      time_zone: { type: 'string', default: 'UTC', description: 'IANA zone the API renders timestamps in' },
+      incident_lookback: {
+        type: 'string',
+        pattern: '^\\d+\\s*[smhd]$',
+        default: '7d',
+        description: 'incidents created this long before the bookmark are re-read for status changes',
+      },
+    },
+  },
+  http: (config) => ({
+    baseUrl: config.base_url,
+    auth: tokenHeader('authorization', `Token token=${config.api_token}`),
+    headers: { accept: 'application/vnd.pagerduty+json;version=2', 'content-type': 'application/json' },
+    // A 429 without rate-limit headers: back off a minute, as PagerDuty asks.
+    rateLimitMinWaitMs: 60_000,
+  }),
+  fatal: (error) =>
+    error instanceof HttpError && error.status === 401
+      ? `PagerDuty answered 401 (${String((error.body as { error?: { message?: string } })?.error?.message ?? 'Authentication failed')}): check api_token`
+      : undefined,
+  streams: [
+    incidents,
+    logEntries,
+    fullTable('services'),
+    fullTable('users'),
+    fullTable('escalation_policies'),
+    fullTable('teams'),
+  ],
+});
