@@ -156,6 +156,29 @@ describe('github connector', () => {
     expect(logs.some((line) => /rate-limit budget spent; waiting/.test(line))).toBe(true);
   });
 
+  it('a rate limit whose wait would pass the deadline stops at the last STATE; the next run resumes without gaps', async () => {
+    api.budget = 4; // then an hour's wait
+    const select = { repositories: ['acme/big'], selectedStreams: ['issues', 'commits'] };
+    const stopped = await runStreamer(githubStreamer, {
+      ...options(select),
+      http: {},
+      deadline: Date.now() + 30_000,
+    });
+    expect(stopped.error).toBeUndefined();
+    expect(stopped.messages.at(-1)?.type).toBe('STATE');
+    expect(logs.some((line) => /would pass the run's deadline/.test(line))).toBe(true);
+    api.budget = 5_000;
+    const rest = await runStreamer(githubStreamer, options({ ...select, state: stopped.state }));
+    expect(rest.error).toBeUndefined();
+    const committedIssues = stopped.messages
+      .slice(0, stopped.messages.map((m) => m.type).lastIndexOf('STATE') + 1)
+      .flatMap((m) => (m.type === 'RECORD' && m.stream === 'issues' ? [m.record.id] : []));
+    const all = [...committedIssues, ...(rest.records.get('issues') ?? []).map((issue) => issue.id)];
+    expect(all.sort()).toEqual(
+      (api.repositories.get('acme/big')?.issues ?? []).map((issue) => issue.id).sort(),
+    );
+  });
+
   it('secondary rate limit: honours retry-after, and waits at least a minute without it', async () => {
     api.secondaryLimits.push({ retryAfter: 3 }, {});
     const run = await runStreamer(
