@@ -6,7 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    globalSetup: ['test/setup/postgres.ts'],
+    globalSetup: ['test/setup/postgres.ts', 'test/setup/aws.ts'],
     // .ci/run counts passed and failed tests from this report.
     ...(process.env.TRIB_VITEST_JSON === undefined
       ? {}

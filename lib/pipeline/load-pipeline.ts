@@ -25,6 +25,8 @@ const validatePipeline = new Ajv({ strict: false, allErrors: false }).compile(pi
 
 export interface LoadPipelineOptions {
   readonly env?: NodeJS.ProcessEnv;
+  /** Values for `${secret:NAME}` (from Secrets Manager in AWS); locally they come from the environment. */
+  readonly secrets?: Readonly<Record<string, string>>;
 }
 
 export async function loadPipeline(file: string, options: LoadPipelineOptions = {}): Promise<PipelineConfig> {
@@ -46,7 +48,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
   } catch (error) {
     throw new PipelineConfigError(`${file}: not valid YAML: ${(error as Error).message}`, { cause: error });
   }
-  const substituted = substitute(document, [], file, options.env ?? process.env);
+  const substituted = substitute(document, [], file, options.env ?? process.env, options.secrets);
   if (!validatePipeline(substituted)) {
     throw new PipelineConfigError(explain(file, substituted, validatePipeline.errors?.[0]));
   }
@@ -94,10 +96,16 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
   };
 }
 
-function substitute(value: unknown, path: string[], file: string, env: NodeJS.ProcessEnv): unknown {
+function substitute(
+  value: unknown,
+  path: string[],
+  file: string,
+  env: NodeJS.ProcessEnv,
+  secrets?: Readonly<Record<string, string>>,
+): unknown {
   if (typeof value === 'string') {
     return value.replaceAll(REFERENCE, (_match, _kind: string, name: string) => {
-      const found = env[name];
+      const found = _kind === 'secret' && secrets !== undefined ? secrets[name] : env[name];
       if (found === undefined) {
         throw new PipelineConfigError(
           `${file}: ${path.join('.')}: \${${_kind}:${name}} is not set. Set the environment variable ${name} (e.g. export ${name}=...) and run again.`,
@@ -107,10 +115,10 @@ function substitute(value: unknown, path: string[], file: string, env: NodeJS.Pr
     });
   }
   if (Array.isArray(value))
-    return value.map((item, index) => substitute(item, [...path, String(index)], file, env));
+    return value.map((item, index) => substitute(item, [...path, String(index)], file, env, secrets));
   if (isObject(value)) {
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key, substitute(item, [...path, key], file, env)]),
+      Object.entries(value).map(([key, item]) => [key, substitute(item, [...path, key], file, env, secrets)]),
     );
   }
   return value;

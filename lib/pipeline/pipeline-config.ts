@@ -20,6 +20,14 @@ export interface TapConfig {
   readonly chunk?: { readonly max_records?: number; readonly max_bytes?: number };
 }
 
+/** A tap's chunk limits from its `chunk:` block, in the chunk writer's terms. */
+export function chunkLimitsOf(tap: TapConfig): { maxRecords?: number; maxBytes?: number } {
+  return {
+    ...(tap.chunk?.max_records === undefined ? {} : { maxRecords: tap.chunk.max_records }),
+    ...(tap.chunk?.max_bytes === undefined ? {} : { maxBytes: tap.chunk.max_bytes }),
+  };
+}
+
 export interface PipelineConfig {
   /** The file it was read from, for messages. */
   readonly file: string;

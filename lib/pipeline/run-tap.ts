@@ -21,7 +21,7 @@ import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import { type StateStore, startingBookmark } from '../state/state-store.ts';
 import { findStreamer } from '../streamers/index.ts';
-import type { TapConfig } from './pipeline-config.ts';
+import { chunkLimitsOf, type TapConfig } from './pipeline-config.ts';
 import { streamReport, type TapReport } from './run-report.ts';
 import { stageRun } from './stage-run.ts';
 
@@ -207,7 +207,7 @@ async function streamAndLoad(
       stage,
       stateStore,
       queue,
-      ...(context.limits === undefined ? {} : { limits: context.limits }),
+      limits: { ...chunkLimitsOf(tap), ...context.limits },
       onRecord: (stream) => {
         const target = streamReport(report, stream);
         target.recordsRead += 1;

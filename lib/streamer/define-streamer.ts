@@ -111,6 +111,11 @@ async function* runStreamer<Config extends object>(
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
   });
   const state = readState(options.state);
+  let resumeAt =
+    state.currently_syncing !== undefined &&
+    spec.streams.some((stream) => stream.name === state.currently_syncing)
+      ? state.currently_syncing
+      : undefined;
   const selected = new Set(
     spec.streams
       .filter(
@@ -497,6 +502,7 @@ async function* runStreamer<Config extends object>(
   }
 
   const streamMetrics = new Map<string, StreamMetrics>();
+  let stoppedAtDeadline = false;
   const newMetrics = (): StreamMetrics => ({
     requests: 0,
     retries: 0,
@@ -512,6 +518,10 @@ async function* runStreamer<Config extends object>(
       if (stream.parent !== undefined) continue; // children run inside their parent
       const emit = selected.has(stream.name);
       if (!emit && !hasSelectedDescendant(stream.name)) continue;
+      // A run that stopped at a deadline finished the streams before this one: continue, not restart.
+      if (resumeAt !== undefined && resumeAt !== stream.name) continue;
+      resumeAt = undefined;
+      state.currently_syncing = stream.name;
       const started = Date.now();
       const before = { ...http.metrics };
       const metrics = newMetrics();
@@ -585,6 +595,8 @@ async function* runStreamer<Config extends object>(
   } catch (error) {
     if (!(error instanceof DeadlineReached)) throw error;
     log(`${spec.name}: deadline reached; stopped at the last STATE, the next run resumes there`);
+    options.onDeadline?.();
+    stoppedAtDeadline = true;
   } finally {
     for (const [stream, metrics] of streamMetrics) {
       for (const [metric, value] of Object.entries({
@@ -602,15 +614,32 @@ async function* runStreamer<Config extends object>(
       options.onMetrics?.(stream, { ...metrics });
     }
   }
+  if (stoppedAtDeadline) return; // the last STATE keeps currently_syncing: the next run continues there
+  // The run went through every stream (some may have failed): the next one starts from the first.
+  if (state.currently_syncing !== undefined) {
+    delete state.currently_syncing;
+    yield snapshot();
+  }
   if (failures.size > 0) throw new StreamsFailedError(failures);
 }
 
-function readState(value: unknown): { bookmarks: Record<string, StreamBookmarks> } {
+interface SyncState {
+  bookmarks: Record<string, StreamBookmarks>;
+  /** The stream a run was syncing when it stopped at a deadline (Singer's convention): the next run starts there. */
+  currently_syncing?: string;
+}
+
+function readState(value: unknown): SyncState {
   const bookmarks = isObject(value) && isObject(value.bookmarks) ? structuredClone(value.bookmarks) : {};
   for (const [name, entry] of Object.entries(bookmarks)) {
     if (!isObject(entry) || !isObject(entry.partitions)) bookmarks[name] = { partitions: {} };
   }
-  return { bookmarks: bookmarks as Record<string, StreamBookmarks> };
+  const current =
+    isObject(value) && typeof value.currently_syncing === 'string' ? value.currently_syncing : undefined;
+  return {
+    bookmarks: bookmarks as Record<string, StreamBookmarks>,
+    ...(current === undefined ? {} : { currently_syncing: current }),
+  };
 }
 
 export function partitionKeyOf(partition: unknown): string {

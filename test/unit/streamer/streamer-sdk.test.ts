@@ -293,3 +293,28 @@ describe('streamer SDK: catalog, selection and config', () => {
     );
   });
 });
+
+describe('streamer SDK: continuing a run', () => {
+  it('a run stopped at a deadline keeps currently_syncing, and the next run skips the streams already done', async () => {
+    const stopped = await runStreamer(
+      widgetStreamer,
+      options(['cursor_widgets', 'page_widgets'], { deadline: Date.now() - 1 }),
+    );
+    // drain the generator completely: the deadline must not be followed by a STATE that forgets where it was
+    expect((stopped.state as { currently_syncing?: string }).currently_syncing).toBe('cursor_widgets');
+    const cursorDone = await runStreamer(
+      widgetStreamer,
+      options(['cursor_widgets', 'page_widgets'], { state: stopped.state }),
+    );
+    expect((cursorDone.state as { currently_syncing?: string }).currently_syncing).toBeUndefined();
+    api.requests.length = 0;
+    const midway = { ...(cursorDone.state as object), currently_syncing: 'page_widgets' };
+    const resumed = await runStreamer(
+      widgetStreamer,
+      options(['cursor_widgets', 'page_widgets'], { state: midway }),
+    );
+    expect(resumed.records.get('cursor_widgets')).toBeUndefined();
+    expect(api.requests.some((path) => path.startsWith('/cursor/'))).toBe(false);
+    expect((resumed.state as { currently_syncing?: string }).currently_syncing).toBeUndefined();
+  });
+});

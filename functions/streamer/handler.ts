@@ -1,0 +1,38 @@
+/**
+ * The streamer Lambda: a schedule event `{tap}` (or its own continuation) runs one invocation of the
+ * tap's sync. All logic is in lib/pipeline/streamer-invocation.ts.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type AwsRuntime, createAwsRuntime, settingsFromEnvironment } from '../../lib/aws/runtime.ts';
+import {
+  type InvocationResult,
+  runStreamerInvocation,
+  type StreamerEvent,
+} from '../../lib/pipeline/streamer-invocation.ts';
+
+export function createStreamerHandler(
+  runtime: () => Promise<AwsRuntime>,
+  logger = new Logger({ serviceName: 'tributary-streamer' }),
+) {
+  return middy(async (event: StreamerEvent, context: Context): Promise<InvocationResult> => {
+    const { pipeline, stage, queue, stateStore, invoker } = await runtime();
+    return runStreamerInvocation(event, {
+      pipeline,
+      stage,
+      queue,
+      stateStore,
+      invoker,
+      remainingMs: () => context.getRemainingTimeInMillis(),
+      log: (line, fields) => logger.info(line, fields ?? {}),
+    });
+  }).use(injectLambdaContext(logger));
+}
+
+let cached: Promise<AwsRuntime> | undefined;
+export const handler = createStreamerHandler(() => {
+  cached ??= createAwsRuntime(settingsFromEnvironment());
+  return cached;
+});

@@ -1,0 +1,254 @@
+/**
+ * The serverless runtime end to end against local AWS emulators (s3rver, fauxqs, dynalite) with the
+ * real SDK clients and the real handlers: schedule event → streamer → S3 + SQS → persister → DuckDB,
+ * bookmarks in DynamoDB; and the faults: a tiny time budget, duplicate delivery, crashes, an S3
+ * error, conditional-check failures, overlapping events.
+ */
+import { join } from 'node:path';
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createPersisterHandler } from '../../functions/persister/handler.ts';
+import { createStreamerHandler } from '../../functions/streamer/handler.ts';
+import type { AwsRuntime } from '../../lib/aws/runtime.ts';
+import type { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
+import type { StreamerEvent } from '../../lib/pipeline/streamer-invocation.ts';
+import { FaultyStage } from '../../lib/testing/faulty-stage.ts';
+import { FaultyStateStore } from '../../lib/testing/faulty-state-store.ts';
+import { createAwsRuntime, lambdaContext, serverlessResources, sqsEvent } from '../helpers/aws.ts';
+
+const pipelineYaml = (customers: number) => (folder: string) =>
+  `
+destination: { type: duckdb, path: ${join(folder, 'warehouse.duckdb')} }
+taps:
+  sample:
+    streamer: sample
+    schedule: rate(1 hour)
+    config: { customers: ${customers}, orders: ${customers}, state_every: 500 }
+    chunk: { max_records: 1000 }
+`;
+
+const opened: AwsRuntime[] = [];
+afterAll(async () => {
+  for (const runtime of opened) await (await runtime.destination()).close();
+});
+
+async function setUp(customers = 3_000) {
+  const settings = await serverlessResources(pipelineYaml(customers));
+  const runtime = await createAwsRuntime(settings);
+  opened.push(runtime);
+  const continuations: StreamerEvent[] = [];
+  runtime.invoker.continueWith = async (event) => {
+    continuations.push(event);
+  };
+  const withOverrides = (overrides: Partial<AwsRuntime>) =>
+    createStreamerHandler(async () => ({ ...runtime, ...overrides }));
+  const streamer = withOverrides({});
+  const persister = createPersisterHandler(async () => runtime);
+  const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+  /** Lambda's SQS event source: receive, invoke, delete what succeeded, make the rest visible again. */
+  const drain = async (handler = persister, rounds = 50): Promise<number> => {
+    let delivered = 0;
+    for (let round = 0; round < rounds; round += 1) {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: settings.queueUrl, MaxNumberOfMessages: 10 }),
+      );
+      const messages = (received.Messages ?? []).map((m) => ({
+        receipt: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+      }));
+      if (messages.length === 0) return delivered;
+      delivered += messages.length;
+      const event = sqsEvent(messages);
+      const result = await handler(
+        event,
+        lambdaContext(() => 60_000),
+      );
+      const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+      for (const record of event.Records) {
+        if (failed.has(record.messageId)) {
+          await sqs.send(
+            new ChangeMessageVisibilityCommand({
+              QueueUrl: settings.queueUrl,
+              ReceiptHandle: record.receiptHandle,
+              VisibilityTimeout: 0,
+            }),
+          );
+        } else {
+          await sqs.send(
+            new DeleteMessageCommand({ QueueUrl: settings.queueUrl, ReceiptHandle: record.receiptHandle }),
+          );
+        }
+      }
+    }
+    return delivered;
+  };
+  const warehouse = async () => (await runtime.destination()) as DuckDbDestination;
+  const count = async (sql: string) => Number((await (await warehouse()).query(sql))[0]?.n);
+  return { settings, runtime, streamer, persister, withOverrides, continuations, drain, warehouse, count };
+}
+
+const schedule = (tap = 'sample'): StreamerEvent => ({ tap });
+const plenty = lambdaContext(() => 600_000);
+
+describe('serverless runtime against local AWS emulators', () => {
+  it('a schedule event stages chunks in S3 and SQS; the persister loads them; the next event syncs only new data', async () => {
+    const env = await setUp();
+    const result = await env.streamer(schedule(), plenty);
+    expect(result).toMatchObject({ status: 'finished', records: 6_000 });
+    const keys = await env.runtime.stage.list('stage/sample/');
+    expect(keys.length).toBe(result.chunks);
+    expect(keys.length).toBeGreaterThan(5);
+    expect(await env.runtime.stage.metadata(keys[0] ?? '')).toMatchObject({ tap: 'sample', seq: 0 });
+    expect(await env.drain()).toBe(keys.length);
+    expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(3_000);
+    const state = await env.runtime.stateStore.read('sample');
+    expect(state.committed).toMatchObject({ run: result.run, seq: keys.length - 1 });
+    expect(state.lease).toBeUndefined();
+    const second = await env.streamer(schedule(), plenty);
+    expect(second.records).toBeGreaterThan(20);
+    expect(second.records).toBeLessThan(400);
+    await env.drain();
+    expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(3_020);
+    expect(await env.count('SELECT count(*) - count(DISTINCT id) AS n FROM sample.orders')).toBe(0);
+  });
+
+  it('a tiny time budget spreads one run over several invocations and loads exactly what one long run would', async () => {
+    const reference = await setUp(6_000);
+    await reference.streamer(schedule(), plenty);
+    await reference.drain();
+    const env = await setUp(6_000);
+    let invocations = 0;
+    const tight = () => lambdaContext(() => 60_000 + 150); // 60 s margin: about 150 ms of work each
+    let event: StreamerEvent | undefined = schedule();
+    while (event !== undefined) {
+      invocations += 1;
+      const result: { status: string } = await env.streamer(event, tight());
+      event = result.status === 'continued' ? env.continuations.shift() : undefined;
+      await env.drain();
+    }
+    expect(invocations).toBeGreaterThan(2);
+    const runs = new Set((await env.runtime.stage.list('stage/sample/')).map((key) => key.split('/')[2]));
+    expect(runs.size).toBe(1); // one run, continued
+    const rows = (w: DuckDbDestination) =>
+      w.query('SELECT id, CAST(updated_at AS VARCHAR) AS u FROM sample.customers ORDER BY id');
+    expect(await rows(await env.warehouse())).toEqual(await rows(await reference.warehouse()));
+    expect((await env.runtime.stateStore.read('sample')).lease).toBeUndefined();
+  });
+
+  it('duplicate SQS delivery loads nothing twice', async () => {
+    const env = await setUp(1_000);
+    await env.streamer(schedule(), plenty);
+    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    const received = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: env.settings.queueUrl, MaxNumberOfMessages: 1 }),
+    );
+    const message = {
+      receipt: received.Messages?.[0]?.ReceiptHandle ?? '',
+      body: received.Messages?.[0]?.Body ?? '',
+    };
+    const first = await env.persister(sqsEvent([message]), plenty);
+    const again = await env.persister(sqsEvent([message, message]), plenty);
+    expect(first.batchItemFailures).toEqual([]);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(await env.count('SELECT count(*) AS n FROM main._tributary_chunks')).toBe(1);
+    await sqs.send(
+      new DeleteMessageCommand({ QueueUrl: env.settings.queueUrl, ReceiptHandle: message.receipt }),
+    );
+    await env.drain();
+    expect(await env.count('SELECT count(*) - count(DISTINCT id) AS n FROM sample.customers')).toBe(0);
+    expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(1_000);
+  });
+
+  it('a persister crash after commit, before the bookmark write: the redelivery skips the chunk and moves the bookmark', async () => {
+    const env = await setUp(1_000);
+    await env.streamer(schedule(), plenty);
+    const faulty = new FaultyStateStore(env.runtime.stateStore);
+    faulty.failNextCommittedWrites(1);
+    const crashing = createPersisterHandler(async () => ({ ...env.runtime, stateStore: faulty }));
+    await env.drain(crashing, 1); // one batch: the first chunk commits, its bookmark write fails, the rest wait behind it
+    expect((await env.runtime.stateStore.read('sample')).committed).toBeUndefined();
+    await env.drain();
+    const state = await env.runtime.stateStore.read('sample');
+    expect(state.committed?.seq).toBe(state.staged?.seq);
+    expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(1_000);
+    expect(await env.count('SELECT count(*) - count(DISTINCT id) AS n FROM sample.orders')).toBe(0);
+  });
+
+  it('an S3 error on put fails the run, keeps the bookmark and releases the lease; the next event loads everything once', async () => {
+    const env = await setUp(2_000);
+    const stage = new FaultyStage(env.runtime.stage);
+    stage.failNextPuts(1, 2);
+    const failing = env.withOverrides({ stage });
+    await expect(failing(schedule(), plenty)).rejects.toThrow(
+      /tap sample, run .*: .*injected fault: the stage refused .* Chunks staged before the failure are kept/,
+    );
+    const afterFailure = await env.runtime.stateStore.read('sample');
+    expect(afterFailure.lease).toBeUndefined();
+    expect(afterFailure.staged?.seq).toBe(1);
+    expect(afterFailure.lastRun).toMatchObject({ status: 'failed' });
+    await env.drain();
+    await env.streamer(schedule(), plenty);
+    await env.drain();
+    // sample's bookmarks are per stream: customers may have finished tick 0 before the failure and moved
+    // on to tick 1 (20 new customers) in the next run
+    const bookmark = (await env.runtime.stateStore.read('sample')).committed?.bookmark as {
+      bookmarks: { customers: { partitions: Record<string, { tick: number }> } };
+    };
+    const tick = bookmark.bookmarks.customers.partitions['']?.tick ?? 0;
+    expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(2_000 + 20 * tick);
+    expect(await env.count('SELECT count(*) - count(DISTINCT id) AS n FROM sample.customers')).toBe(0);
+  });
+
+  it('conditional-check failures: a replayed old chunk never moves the bookmark back', async () => {
+    const env = await setUp(1_000);
+    await env.streamer(schedule(), plenty);
+    await env.drain();
+    const before = await env.runtime.stateStore.read('sample');
+    const first = (await env.runtime.stage.list('stage/sample/'))[0] ?? '';
+    const metadata = await env.runtime.stage.metadata(first);
+    expect(
+      await env.runtime.stateStore.markCommitted('sample', {
+        run: metadata?.run ?? '',
+        seq: 0,
+        bookmark: 'old',
+        at: 'x',
+      }),
+    ).toBe(false);
+    const replay = await env.persister(
+      sqsEvent([{ receipt: 'r', body: JSON.stringify({ ...metadata, key: first }) }]),
+      plenty,
+    );
+    expect(replay.batchItemFailures).toEqual([]);
+    expect((await env.runtime.stateStore.read('sample')).committed).toEqual(before.committed);
+  });
+
+  it('a chunk that cannot load blocks only its tap: it and every later message of the tap are reported failed', async () => {
+    const env = await setUp(1_000);
+    await env.streamer(schedule(), plenty);
+    const keys = await env.runtime.stage.list('stage/sample/');
+    const message = async (key: string) =>
+      JSON.stringify({ ...(await env.runtime.stage.metadata(key)), key });
+    const result = await env.persister(
+      sqsEvent([
+        { receipt: 'a', body: await message(keys[1] ?? '') },
+        { receipt: 'b', body: await message(keys[2] ?? '') },
+        { receipt: 'c', body: 'not json' },
+      ]),
+      plenty,
+    );
+    expect(result.batchItemFailures).toHaveLength(3); // seq 1 waits for seq 0 (gap), seq 2 behind it, and the bad message
+  });
+
+  it('two overlapping schedule events for one tap: the second sees the lease and does nothing', async () => {
+    const env = await setUp(2_000);
+    const [a, b] = await Promise.all([env.streamer(schedule(), plenty), env.streamer(schedule(), plenty)]);
+    expect([a.status, b.status].sort()).toEqual(['finished', 'skipped']);
+    await env.drain();
+    expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(2_000);
+  });
+});
