@@ -6,6 +6,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   type SQSClient,
@@ -26,12 +27,38 @@ export class SqsChunkQueue implements ChunkQueue {
   ) {}
 
   async send(message: ChunkMessage): Promise<void> {
+    await this.sendWithId(message, deduplicationId(message));
+  }
+
+  /**
+   * Sends a chunk again on purpose (`trib replay`): a fresh deduplication id, so SQS does not drop it
+   * as a duplicate of the first send; the persister's ledger still loads it at most once.
+   */
+  async replay(message: ChunkMessage, now = Date.now()): Promise<void> {
+    await this.sendWithId(message, `${deduplicationId(message)}:replay:${now}`);
+  }
+
+  /** Messages waiting (visible and in flight), e.g. of a dead-letter queue. */
+  async depth(): Promise<number> {
+    const result = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(result.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(result.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  }
+
+  private async sendWithId(message: ChunkMessage, id: string): Promise<void> {
     await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify({ uri: `${this.stageUri}${message.key}`, ...message }),
         MessageGroupId: message.tap,
-        MessageDeduplicationId: deduplicationId(message),
+        MessageDeduplicationId: id,
       }),
     );
   }

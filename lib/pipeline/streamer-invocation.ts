@@ -115,7 +115,8 @@ export async function runStreamerInvocation(
           seq: metadata.seq,
         });
       },
-      shouldStop: () => Date.now() >= deadline,
+      // The streamer stops itself at the deadline; this later cut-off only guards against one that does not.
+      shouldStop: () => Date.now() >= deadline + (deps.marginMs ?? 60_000) / 2,
     });
     if (outOfTime || result.stopped) {
       // Out of time: the rest of this run goes to a new invocation, which keeps the lease.

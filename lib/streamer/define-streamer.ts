@@ -187,6 +187,7 @@ async function* runStreamer<Config extends object>(
     emit: boolean,
     metrics: StreamMetrics,
     fullTableVersion: number | undefined,
+    beforeFinalCheckpoint: () => void = () => {},
   ): AsyncGenerator<Message, void, undefined> {
     const partitionKey = partitionKeyOf(partition);
     const bookmarks = bookmarksOf(stream.name);
@@ -221,7 +222,7 @@ async function* runStreamer<Config extends object>(
     const checkpoint = function* (): Generator<Message, void, undefined> {
       if (!emit) return;
       yield snapshot();
-      if (deadlinePassed()) throw new DeadlineReached();
+      if (deadlinePassed() && !allStreamsDone) throw new DeadlineReached();
     };
 
     if (stream.getRecords !== undefined) {
@@ -255,6 +256,7 @@ async function* runStreamer<Config extends object>(
       }
       yield* handleRecords(buffer.splice(0));
       if (emit && current !== undefined) bookmarks.partitions[partitionKey] = current;
+      beforeFinalCheckpoint();
       yield* checkpoint();
       return;
     }
@@ -474,6 +476,7 @@ async function* runStreamer<Config extends object>(
       bookmarks.partitions[partitionKey] = bookmarkNow(true);
       bookmarks.value = maxString(bookmarks.value, maxValue);
     }
+    beforeFinalCheckpoint();
     yield* checkpoint();
   }
 
@@ -501,6 +504,20 @@ async function* runStreamer<Config extends object>(
     }
   }
 
+  let allStreamsDone = false;
+  const topLevel = spec.streams.filter(
+    (stream) =>
+      stream.parent === undefined && (selected.has(stream.name) || hasSelectedDescendant(stream.name)),
+  );
+  const moveOnFrom = (name: string) => {
+    const next = topLevel[topLevel.findIndex((stream) => stream.name === name) + 1];
+    if (next === undefined) {
+      delete state.currently_syncing;
+      allStreamsDone = true; // a deadline now finds nothing left to do
+    } else {
+      state.currently_syncing = next.name;
+    }
+  };
   const streamMetrics = new Map<string, StreamMetrics>();
   let stoppedAtDeadline = false;
   const newMetrics = (): StreamMetrics => ({
@@ -552,8 +569,14 @@ async function* runStreamer<Config extends object>(
             version !== undefined &&
             state.bookmarks[stream.name]?.partitions[partitionKeyOf(partition)]?.done === true;
           if (done) continue;
+          // When an incremental stream's last partition is done, its final STATE already points the run
+          // at the next stream, so a deadline right there does not make the next invocation redo this one.
+          const last = partition === partitions[partitions.length - 1] && version === undefined;
+          const advance = () => {
+            if (last) moveOnFrom(stream.name);
+          };
           try {
-            yield* syncPartition(stream, partition, emit, metrics, version);
+            yield* syncPartition(stream, partition, emit, metrics, version, advance);
           } catch (error) {
             if (
               error instanceof DeadlineReached ||

@@ -20,6 +20,7 @@ import type { StreamerEvent } from '../../lib/pipeline/streamer-invocation.ts';
 import { FaultyStage } from '../../lib/testing/faulty-stage.ts';
 import { FaultyStateStore } from '../../lib/testing/faulty-state-store.ts';
 import { createAwsRuntime, lambdaContext, serverlessResources, sqsEvent } from '../helpers/aws.ts';
+import { shell } from '../helpers/cli.ts';
 
 const pipelineYaml = (customers: number) => (folder: string) =>
   `
@@ -242,6 +243,77 @@ describe('serverless runtime against local AWS emulators', () => {
       plenty,
     );
     expect(result.batchItemFailures).toHaveLength(3); // seq 1 waits for seq 0 (gap), seq 2 behind it, and the bad message
+  });
+
+  it('trib status --aws and trib replay s3://… work on the deployed pipeline', async () => {
+    const env = await setUp(1_000);
+    await env.streamer(schedule(), plenty);
+    await env.drain();
+    const awsEnv = { TRIBUTARY_S3_PATH_STYLE: 'true' };
+    const status = await shell(
+      `"$TRIB" status --aws --bucket ${env.settings.bucket} --table ${env.settings.table} --dlq-url "${env.settings.queueUrl}"`,
+      env.settings.folder,
+      awsEnv,
+    );
+    expect(status.stderr).not.toMatch(/Error/); // on Node 20 the AWS SDK prints a notice that its 2027 releases need Node 22
+    expect(status.stdout).toMatch(/dead-letter queue: 0 chunk\(s\)/);
+    expect(status.stdout).toMatch(/sample\n {2}last run: +succeeded/);
+    expect(status.stdout).toMatch(/lag: +0 chunk\(s\) staged but not loaded/);
+    const [first] = await env.runtime.stage.list('stage/sample/');
+    const uri = `s3://${env.settings.bucket}/${first}`;
+    const requeued = await shell(
+      `"$TRIB" replay ${uri} --queue-url "${env.settings.queueUrl}"`,
+      env.settings.folder,
+      awsEnv,
+    );
+    expect(requeued.stdout).toMatch(/sent to the chunk queue again/);
+    expect(await env.drain()).toBe(1); // delivered despite FIFO deduplication, and skipped by the ledger
+    expect(await env.count('SELECT count(*) AS n FROM main._tributary_chunks')).toBe(
+      (await env.runtime.stage.list('stage/sample/')).length,
+    );
+    const direct = await shell(
+      `"$TRIB" replay ${uri} --direct --to duckdb:copy.duckdb`,
+      env.settings.folder,
+      awsEnv,
+    );
+    expect(direct.stdout).toMatch(/loaded \d+ records/);
+    const missing = await shell(`"$TRIB" replay ${uri}`, env.settings.folder, awsEnv);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/give --queue-url \(the stack output ChunkQueueUrl\), or --direct/);
+  });
+
+  it('the deployed handlers read their settings from the environment, as Lambda runs them', async () => {
+    const settings = await serverlessResources(pipelineYaml(500));
+    Object.assign(process.env, {
+      TRIBUTARY_PIPELINE_FILE: settings.pipelineFile,
+      TRIBUTARY_STAGE_BUCKET: settings.bucket,
+      TRIBUTARY_QUEUE_URL: settings.queueUrl,
+      TRIBUTARY_STATE_TABLE: settings.table,
+      TRIBUTARY_S3_PATH_STYLE: 'true',
+    });
+    const { handler: streamerHandler } = await import('../../functions/streamer/handler.ts');
+    const { handler: persisterHandler } = await import('../../functions/persister/handler.ts');
+    const result = await streamerHandler(schedule(), plenty);
+    expect(result).toMatchObject({ status: 'finished', records: 1_000 });
+    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    for (let round = 0; round < 10; round += 1) {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: settings.queueUrl, MaxNumberOfMessages: 10 }),
+      );
+      const messages = (received.Messages ?? []).map((m) => ({
+        receipt: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+      }));
+      if (messages.length === 0) break;
+      const batch = await persisterHandler(sqsEvent(messages), plenty);
+      expect(batch.batchItemFailures).toEqual([]);
+      for (const message of messages)
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: settings.queueUrl, ReceiptHandle: message.receipt }),
+        );
+    }
+    const state = await (await createAwsRuntime(settings)).stateStore.read('sample');
+    expect(state.committed).toMatchObject({ run: result.run, seq: state.staged?.seq });
   });
 
   it('two overlapping schedule events for one tap: the second sees the lease and does nothing', async () => {

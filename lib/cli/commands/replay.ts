@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
+import { parseS3Uri } from '../../aws/s3-stage.ts';
 import { parseChunkKey } from '../../chunks/chunk-key.ts';
 import { readChunk } from '../../chunks/read-chunk.ts';
 import type { Destination } from '../../destinations/destination.ts';
@@ -6,59 +8,116 @@ import { openDestination, parseDestinationSpec } from '../../destinations/open-d
 import { loadChunks } from '../../persister/load-chunks.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
+import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
 import type { StateStore } from '../../state/state-store.ts';
+
+interface ReplayOptions {
+  pipeline: string;
+  to?: string;
+  direct?: boolean;
+  queueUrl?: string;
+  table?: string;
+}
 
 export function replayCommand(): Command {
   return new Command('replay')
     .description(
       'Load a staged chunk again. A chunk already loaded loads nothing; a bookmark never moves back.',
     )
-    .argument('<chunk>', 'path of a staged chunk: .../stage/<tap>/<run>/<seq>.jsonl.gz')
-    .option('--pipeline <file>', 'pipeline whose destination and state to use', 'pipeline.yaml')
+    .argument(
+      '<chunk>',
+      'a staged chunk: a path .../stage/<tap>/<run>/<seq>.jsonl.gz, or s3://bucket/stage/...',
+    )
+    .option('--pipeline <file>', 'pipeline whose destination (and local state) to use', 'pipeline.yaml')
     .option('--to <destination>', 'load into this destination instead (no bookmark is moved)')
-    .action(async (path: string, options: { pipeline: string; to?: string }) => {
-      const ref = parseChunkKey(path);
-      const root = path.replaceAll('\\', '/').slice(0, -ref.key.length) || '.';
-      const stage = new FolderStage(root);
-      let destination: Destination;
-      let stateStore: StateStore | undefined;
-      if (options.to !== undefined) {
-        destination = await openDestination(parseDestinationSpec(options.to));
-      } else {
-        const pipeline = await loadPipeline(options.pipeline);
-        destination = await openDestination(pipeline.destination);
-        stateStore = new FileStateStore(pipeline.statePath);
-      }
-      try {
+    .option(
+      '--queue-url <url>',
+      's3:// chunks: the chunk queue to send it to again (the stack output ChunkQueueUrl)',
+    )
+    .option('--direct', 's3:// chunks: load it from here instead of through the queue')
+    .option(
+      '--table <name>',
+      's3:// chunks with --direct: the state table whose committed bookmark may move forward',
+    )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  trib replay .tributary/stage/sample/20261123T101500123Z-3f9a1c/000002.jsonl.gz\n  trib replay s3://my-stage/stage/github/20261123T101500123Z-3f9a1c/000002.jsonl.gz --queue-url https://sqs…/chunks.fifo',
+    )
+    .action(async (location: string, options: ReplayOptions) => {
+      const ref = parseChunkKey(location);
+      if (location.startsWith('s3://')) {
+        const { bucket } = parseS3Uri(location);
+        const stage = awsStage(bucket);
         const metadata = await stage.metadata(ref.key);
-        const [outcome] = await loadChunks(
-          ref.tap,
-          [
-            {
-              ...ref,
-              ...(metadata?.previous === undefined ? {} : { previous: metadata.previous }),
-              source: stage.uriOf(ref.key),
-              messages: () => readChunk(stage, ref.key),
-            },
-          ],
-          { destination, ...(stateStore === undefined ? {} : { stateStore }) },
-        );
-        if (outcome?.status === 'skipped') {
-          process.stdout.write(`${ref.key}: already loaded (in the ledger); nothing loaded again.\n`);
-        } else if (outcome !== undefined) {
-          const counts = Object.entries(outcome.counts)
-            .map(
-              ([stream, c]) =>
-                `${stream}: ${c.inserted} inserted, ${c.updated} updated, ${c.deleted} deleted`,
-            )
-            .join('; ');
+        if (metadata === undefined)
+          throw new Error(`${location}: no such chunk in the stage bucket (or its metadata is missing)`);
+        if (options.direct !== true) {
+          if (options.queueUrl === undefined)
+            throw new Error(
+              'replaying an s3:// chunk sends it to the chunk queue: give --queue-url (the stack output ChunkQueueUrl), or --direct to load it from here',
+            );
+          await awsQueue(options.queueUrl, bucket).replay({ ...metadata, key: ref.key });
           process.stdout.write(
-            `${ref.key}: loaded ${outcome.records} records (${counts || 'no rows'}).${outcome.bookmarkMoved ? ' Committed bookmark moved forward.' : ''}\n`,
+            `${location}: sent to the chunk queue again; the persister loads it unless it is already in the ledger.\n`,
           );
+          return;
         }
-      } finally {
-        await destination.close();
+        await replayInto(
+          ref,
+          stage,
+          await destinationFor(options),
+          options.table === undefined ? undefined : awsStateStore(options.table, bucket),
+          metadata.previous,
+        );
+        return;
       }
+      const root = location.replaceAll('\\', '/').slice(0, -ref.key.length) || '.';
+      const stage = new FolderStage(root);
+      let stateStore: StateStore | undefined;
+      if (options.to === undefined)
+        stateStore = new FileStateStore((await loadPipeline(options.pipeline)).statePath);
+      const metadata = await stage.metadata(ref.key);
+      await replayInto(ref, stage, await destinationFor(options), stateStore, metadata?.previous);
     });
+}
+
+async function destinationFor(options: ReplayOptions): Promise<Destination> {
+  if (options.to !== undefined) return openDestination(parseDestinationSpec(options.to));
+  return openDestination((await loadPipeline(options.pipeline)).destination);
+}
+
+async function replayInto(
+  ref: ReturnType<typeof parseChunkKey>,
+  stage: Stage,
+  destination: Destination,
+  stateStore: StateStore | undefined,
+  previous: { run: string; seq: number } | undefined,
+): Promise<void> {
+  try {
+    const [outcome] = await loadChunks(
+      ref.tap,
+      [
+        {
+          ...ref,
+          ...(previous === undefined ? {} : { previous }),
+          source: stage.uriOf(ref.key),
+          messages: () => readChunk(stage, ref.key),
+        },
+      ],
+      { destination, ...(stateStore === undefined ? {} : { stateStore }) },
+    );
+    if (outcome?.status === 'skipped') {
+      process.stdout.write(`${ref.key}: already loaded (in the ledger); nothing loaded again.\n`);
+    } else if (outcome !== undefined) {
+      const counts = Object.entries(outcome.counts)
+        .map(([stream, c]) => `${stream}: ${c.inserted} inserted, ${c.updated} updated, ${c.deleted} deleted`)
+        .join('; ');
+      process.stdout.write(
+        `${ref.key}: loaded ${outcome.records} records (${counts || 'no rows'}).${outcome.bookmarkMoved ? ' Committed bookmark moved forward.' : ''}\n`,
+      );
+    }
+  } finally {
+    await destination.close();
+  }
 }

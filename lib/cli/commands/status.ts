@@ -1,20 +1,54 @@
 import { Command } from 'commander';
+import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { parseChunkKey, runPrefix } from '../../chunks/chunk-key.ts';
 import { comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { summarise } from '../../pipeline/run-report.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
+import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
+import type { StateStore } from '../../state/state-store.ts';
+
+interface StatusOptions {
+  aws?: boolean;
+  bucket?: string;
+  table?: string;
+  dlqUrl?: string;
+}
 
 export function statusCommand(): Command {
   return new Command('status')
     .description('Show each tap: last run, staged vs committed bookmark, chunks waiting to load.')
     .argument('[pipeline]', 'pipeline YAML file', 'pipeline.yaml')
-    .action(async (file: string) => {
-      const pipeline = await loadPipeline(file);
-      const stateStore = new FileStateStore(pipeline.statePath);
-      const stage = new FolderStage(pipeline.stagePath);
-      const names = [...new Set([...pipeline.taps.keys(), ...(await stateStore.taps())])];
+    .option('--aws', 'read the deployed pipeline: S3 stage, DynamoDB state, SQS dead-letter queue')
+    .option('--bucket <name>', 'with --aws: the stage bucket (stack output StageBucketName)')
+    .option('--table <name>', 'with --aws: the state table (stack output StateTableName)')
+    .option('--dlq-url <url>', 'with --aws: the dead-letter queue (stack output DeadLetterQueueUrl)')
+    .action(async (file: string, options: StatusOptions) => {
+      let stage: Stage;
+      let stateStore: StateStore;
+      let names: string[];
+      if (options.aws === true) {
+        if (options.bucket === undefined || options.table === undefined) {
+          throw new Error(
+            'status --aws needs --bucket and --table (the stack outputs StageBucketName and StateTableName)',
+          );
+        }
+        stage = awsStage(options.bucket);
+        stateStore = awsStateStore(options.table, options.bucket);
+        names = await stateStore.taps();
+        if (options.dlqUrl !== undefined) {
+          const depth = await awsQueue(options.dlqUrl, options.bucket).depth();
+          process.stdout.write(
+            `dead-letter queue: ${depth} chunk(s)${depth > 0 ? ' — a chunk failed repeatedly and blocks its tap; fix the cause, then `trib replay` it' : ''}\n`,
+          );
+        }
+      } else {
+        const pipeline = await loadPipeline(file);
+        stage = new FolderStage(pipeline.stagePath);
+        stateStore = new FileStateStore(pipeline.statePath);
+        names = [...new Set([...pipeline.taps.keys(), ...(await stateStore.taps())])];
+      }
       for (const tap of names) {
         const state = await stateStore.read(tap);
         const waiting = (await stage.list(runPrefix(tap)))
@@ -23,7 +57,7 @@ export function statusCommand(): Command {
             (ref) => state.committed === undefined || comparePositions(ref, state.committed) > 0,
           ).length;
         const last = state.lastRun;
-        process.stdout.write(`${tap}${pipeline.taps.has(tap) ? '' : ' (not in the pipeline file)'}\n`);
+        process.stdout.write(`${tap}\n`);
         process.stdout.write(
           `  last run:  ${last === undefined ? 'never' : `${last.status} at ${last.finishedAt}, ${last.records} records, ${last.chunks} chunks`}\n`,
         );

@@ -1,0 +1,180 @@
+/** The AWS adapters' requests and error handling, with the SDK clients mocked (aws-sdk-client-mock). */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DynamoStateStore, positionKey } from '../../../lib/aws/dynamo-state-store.ts';
+import { fromObjectMetadata, parseS3Uri, S3Stage, toObjectMetadata } from '../../../lib/aws/s3-stage.ts';
+import { ChunkMessageError, parseChunkMessage, SqsChunkQueue } from '../../../lib/aws/sqs-chunk-queue.ts';
+
+const s3 = mockClient(S3Client);
+const sqs = mockClient(SQSClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+afterEach(() => {
+  s3.reset();
+  sqs.reset();
+  dynamo.reset();
+});
+
+const metadata = {
+  tap: 'github-acme',
+  run: '20260101T000000000Z-abcdef',
+  seq: 0,
+  records: 12,
+  streams: ['commits', 'issues'],
+  previous: { run: '20251231T000000000Z-000000', seq: 4 },
+};
+
+describe('S3Stage', () => {
+  it('puts a gzip chunk, encrypted, with its metadata; SSE-KMS when given a key', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    await new S3Stage(new S3Client({}), 'stage-bucket').put(
+      'stage/t/r/000000.jsonl.gz',
+      Buffer.from('x'),
+      metadata,
+    );
+    expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input).toMatchObject({
+      Bucket: 'stage-bucket',
+      Key: 'stage/t/r/000000.jsonl.gz',
+      ContentEncoding: 'gzip',
+      ServerSideEncryption: 'AES256',
+      Metadata: {
+        tap: 'github-acme',
+        seq: '0',
+        records: '12',
+        streams: 'commits,issues',
+        previous: '20251231T000000000Z-000000/4',
+      },
+    });
+    await new S3Stage(new S3Client({}), 'stage-bucket', { kmsKeyId: 'key-1' }).put(
+      'k.jsonl.gz',
+      Buffer.from('x'),
+      metadata,
+    );
+    expect(s3.commandCalls(PutObjectCommand)[1]?.args[0].input).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: 'key-1',
+    });
+  });
+
+  it('round-trips metadata, lists only chunks in order, and names a missing chunk', async () => {
+    expect(fromObjectMetadata(toObjectMetadata(metadata))).toEqual(metadata);
+    s3.on(ListObjectsV2Command)
+      .resolvesOnce({
+        Contents: [{ Key: 'stage/t/r/000001.jsonl.gz' }, { Key: 'stage/t/r/notes.txt' }],
+        IsTruncated: true,
+        NextContinuationToken: 'n',
+      })
+      .resolvesOnce({ Contents: [{ Key: 'stage/t/r/000000.jsonl.gz' }] });
+    const stage = new S3Stage(new S3Client({}), 'b');
+    expect(await stage.list('stage/t/')).toEqual(['stage/t/r/000000.jsonl.gz', 'stage/t/r/000001.jsonl.gz']);
+    s3.on(GetObjectCommand).rejects(Object.assign(new Error('missing'), { name: 'NoSuchKey' }));
+    await expect(stage.open('stage/t/r/000009.jsonl.gz')).rejects.toThrow(
+      'no chunk at s3://b/stage/t/r/000009.jsonl.gz',
+    );
+    s3.on(HeadObjectCommand).rejects(Object.assign(new Error('missing'), { name: 'NotFound' }));
+    expect(await stage.metadata('x')).toBeUndefined();
+    expect(parseS3Uri('s3://b/stage/t/r/000000.jsonl.gz')).toEqual({
+      bucket: 'b',
+      key: 'stage/t/r/000000.jsonl.gz',
+    });
+    expect(() => parseS3Uri('/tmp/x')).toThrow(/is not an s3:\/\/ URI/);
+  });
+});
+
+describe('SqsChunkQueue', () => {
+  it('sends to the tap group with run:seq as the deduplication id, and the chunk URI in the body', async () => {
+    sqs.on(SendMessageCommand).resolves({});
+    await new SqsChunkQueue(new SQSClient({}), 'https://q', 's3://b/').send({
+      ...metadata,
+      key: 'stage/github-acme/r/000000.jsonl.gz',
+    });
+    const input = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      QueueUrl: 'https://q',
+      MessageGroupId: 'github-acme',
+      MessageDeduplicationId: '20260101T000000000Z-abcdef:0',
+    });
+    expect(JSON.parse(input?.MessageBody ?? '')).toMatchObject({
+      uri: 's3://b/stage/github-acme/r/000000.jsonl.gz',
+      seq: 0,
+      records: 12,
+    });
+    expect(input?.MessageBody).not.toContain('"record"');
+  });
+
+  it('refuses a message body that names no chunk', () => {
+    expect(() => parseChunkMessage('{"tap":"t"}')).toThrow(ChunkMessageError);
+    expect(() => parseChunkMessage('nope')).toThrow(/queue message is not JSON/);
+  });
+});
+
+describe('DynamoStateStore', () => {
+  const store = (spill?: boolean) =>
+    new DynamoStateStore(
+      new DynamoDBClient({ region: 'us-east-1' }),
+      'state',
+      spill ? { s3: new S3Client({}), bucket: 'b' } : undefined,
+      () => 1_000,
+    );
+
+  it('moves a bookmark forward with a condition on its position, and reports a failed condition as false', async () => {
+    dynamo
+      .on(UpdateCommand)
+      .resolvesOnce({})
+      .rejectsOnce(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
+    expect(await store().markCommitted('t', { run: 'r2', seq: 3, bookmark: { a: 1 }, at: 'now' })).toBe(true);
+    expect(await store().markCommitted('t', { run: 'r1', seq: 9, bookmark: {}, at: 'now' })).toBe(false);
+    const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input?.ConditionExpression).toBe(
+      'attribute_not_exists(committed_position) OR committed_position < :position',
+    );
+    expect(input?.ExpressionAttributeValues).toMatchObject({
+      ':position': 'r2/000000003',
+      ':stored': { bookmark: '{"a":1}' },
+    });
+    expect(positionKey({ run: 'r1', seq: 10 }) > positionKey({ run: 'r1', seq: 9 })).toBe(true);
+  });
+
+  it("takes a lease only when free, expired, its own or a dead owner's", async () => {
+    dynamo.on(UpdateCommand).resolves({});
+    await store().acquireLease('t', 'run:a', 500, 'run:dead');
+    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
+      ConditionExpression:
+        'attribute_not_exists(lease_owner) OR lease_expires <= :now OR lease_owner = :owner OR lease_owner = :previous',
+      ExpressionAttributeValues: {
+        ':owner': 'run:a',
+        ':expires': 1_500,
+        ':now': 1_000,
+        ':previous': 'run:dead',
+      },
+    });
+  });
+
+  it('spills a bookmark too big for an item to S3 and reads it back', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    dynamo.on(UpdateCommand).resolves({});
+    const big = { bookmarks: { blob: 'x'.repeat(200_000) } };
+    await store(true).markStaged('t', { run: 'r', seq: 1, bookmark: big, at: 'now' });
+    const stored =
+      dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':stored'];
+    expect(stored).toMatchObject({ bookmark_s3_key: 'state/t/staged/r-000000001.json' });
+    expect(stored).not.toHaveProperty('bookmark');
+    dynamo.on(GetCommand).resolves({ Item: { tap: 't', staged: stored } });
+    s3.on(GetObjectCommand).resolves({
+      Body: { transformToString: async () => JSON.stringify(big) } as never,
+    });
+    expect((await store(true).read('t')).staged?.bookmark).toEqual(big);
+    await expect(
+      store(false).markStaged('t', { run: 'r', seq: 2, bookmark: big, at: 'now' }),
+    ).rejects.toThrow(/needs an S3 bucket to spill to/);
+  });
+});
