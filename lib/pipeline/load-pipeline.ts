@@ -20,7 +20,7 @@ export class PipelineConfigError extends Error {
   override readonly name = 'PipelineConfigError';
 }
 
-const REFERENCE = /\$\{(env|secret):([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const REFERENCE = /\$\{(env|secret):([A-Za-z0-9/_+=.@-]+)\}/g; // secret names may hold / + = . @ -
 const validatePipeline = new Ajv({ strict: false, allErrors: false }).compile(pipelineSchema);
 
 export interface LoadPipelineOptions {

@@ -178,3 +178,28 @@ describe('DynamoStateStore', () => {
     ).rejects.toThrow(/needs an S3 bucket to spill to/);
   });
 });
+
+describe('secrets', () => {
+  it('finds ${secret:NAME} references, reads them from Secrets Manager, and substitutes them', async () => {
+    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const { fetchSecrets, secretNamesIn } = await import('../../../lib/aws/secrets.ts');
+    const { parsePipeline } = await import('../../../lib/pipeline/load-pipeline.ts');
+    const secrets = mockClient(SecretsManagerClient);
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'prod/github' })
+      .resolves({ SecretString: 'ghp_fromSecretsManager' });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'missing' })
+      .rejects(Object.assign(new Error('x'), { name: 'ResourceNotFoundException' }));
+    const text = `destination: { type: duckdb, path: w.duckdb }\ntaps:\n  gh:\n    streamer: github\n    config: { access_token: "\${secret:prod/github}", repositories: [a/b], start_date: "2024-01-01T00:00:00Z" }\n`;
+    expect(secretNamesIn(text)).toEqual(['prod/github']);
+    const values = await fetchSecrets(new SecretsManagerClient({ region: 'us-east-1' }), ['prod/github']);
+    expect(
+      parsePipeline(text, 'pipeline.yaml', { secrets: values }).taps.get('gh')?.config.access_token,
+    ).toBe('ghp_fromSecretsManager');
+    await expect(
+      fetchSecrets(new SecretsManagerClient({ region: 'us-east-1' }), ['missing']),
+    ).rejects.toThrow(/secret missing: ResourceNotFoundException: cannot be read from Secrets Manager/);
+    secrets.restore();
+  });
+});
