@@ -4,7 +4,6 @@
  */
 import type { DestinationConfig } from '../pipeline/pipeline-config.ts';
 import type { Destination } from './destination.ts';
-import { DuckDbDestination } from './duckdb/duckdb-destination.ts';
 import { PostgresDestination } from './postgres/postgres-destination.ts';
 import { redactUrl } from './postgres/postgres-url.ts';
 
@@ -24,11 +23,18 @@ export function parseDestinationSpec(spec: string): DestinationConfig {
 
 export async function openDestination(config: DestinationConfig): Promise<Destination> {
   switch (config.type) {
-    case 'duckdb':
+    case 'duckdb': {
+      // Loaded only when used: DuckDB is a native module that Lambda bundles leave out. The specifier is
+      // computed so bundlers do not follow it (a deployed pipeline never has a DuckDB destination).
+      const duckdbModule: string = './duckdb/duckdb-destination.ts';
+      const { DuckDbDestination } = (await import(
+        duckdbModule
+      )) as typeof import('./duckdb/duckdb-destination.ts');
       return DuckDbDestination.open(
         config.path,
         config.memory_limit === undefined ? {} : { memoryLimit: config.memory_limit },
       );
+    }
     case 'postgres':
       return PostgresDestination.open(
         config.url,

@@ -13,6 +13,8 @@ export interface TapConfig {
   readonly name: string;
   readonly streamer: string;
   readonly schedule?: string;
+  /** IANA time zone for cron schedules, e.g. Europe/Berlin. @default UTC */
+  readonly timezone?: string;
   readonly config: JsonObject;
   /** Selected streams; undefined means all. */
   readonly streams?: readonly string[];

@@ -59,6 +59,7 @@ export const pipelineSchema = {
         properties: {
           streamer: { type: 'string', minLength: 1 },
           schedule: { type: 'string', pattern: SCHEDULE_PATTERN },
+          timezone: { type: 'string', pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' },
           config: { type: 'object' },
           streams: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
           transforms: {

@@ -6,10 +6,17 @@
  */
 import type { JsonObject } from '../../protocol/messages.ts';
 import { tokenHeader } from '../../streamer/auth.ts';
-import { defineStream, schemaFile } from '../../streamer/define-stream.ts';
+import { defineStream } from '../../streamer/define-stream.ts';
 import { defineStreamer } from '../../streamer/define-streamer.ts';
 import { HttpError } from '../../streamer/http-client.ts';
 import { linkHeader, singlePage } from '../../streamer/pagination.ts';
+import commitsSchema from './schemas/commits.json' with { type: 'json' };
+import issuecommentsSchema from './schemas/issue_comments.json' with { type: 'json' };
+import issuesSchema from './schemas/issues.json' with { type: 'json' };
+import pullrequestsSchema from './schemas/pull_requests.json' with { type: 'json' };
+import releasesSchema from './schemas/releases.json' with { type: 'json' };
+import repositoriesSchema from './schemas/repositories.json' with { type: 'json' };
+import stargazersSchema from './schemas/stargazers.json' with { type: 'json' };
 
 export interface GithubConfig {
   access_token: string;
@@ -36,7 +43,6 @@ export function repositoriesOf(config: GithubConfig): string[] {
 
 const partitions = (config: GithubConfig): RepositoryPartition[] =>
   repositoriesOf(config).map((repository) => ({ repository }));
-const schema = (name: string) => schemaFile(import.meta.url, `./schemas/${name}.json`);
 const withRepository = (raw: JsonObject, { partition }: { partition: RepositoryPartition }): JsonObject => ({
   ...raw,
   repository: partition.repository,
@@ -44,7 +50,7 @@ const withRepository = (raw: JsonObject, { partition }: { partition: RepositoryP
 
 const repositories = defineStream<GithubConfig, RepositoryPartition>({
   name: 'repositories',
-  schema: schema('repositories'),
+  schema: repositoriesSchema,
   keyProperties: ['id'],
   replication: { method: 'FULL_TABLE' },
   partitions,
@@ -56,7 +62,7 @@ const repositories = defineStream<GithubConfig, RepositoryPartition>({
 
 const commits = defineStream<GithubConfig, RepositoryPartition>({
   name: 'commits',
-  schema: schema('commits'),
+  schema: commitsSchema,
   keyProperties: ['repository', 'sha'],
   // `since` is inclusive and commits come newest first: the bookmark moves when a repository is done.
   replication: {
@@ -82,7 +88,7 @@ const commits = defineStream<GithubConfig, RepositoryPartition>({
 
 const issues = defineStream<GithubConfig, RepositoryPartition>({
   name: 'issues',
-  schema: schema('issues'),
+  schema: issuesSchema,
   keyProperties: ['id'],
   replication: {
     method: 'INCREMENTAL',
@@ -106,7 +112,7 @@ const issues = defineStream<GithubConfig, RepositoryPartition>({
 
 const pullRequests = defineStream<GithubConfig, RepositoryPartition>({
   name: 'pull_requests',
-  schema: schema('pull_requests'),
+  schema: pullrequestsSchema,
   keyProperties: ['id'],
   // No `since` on this endpoint: newest updates first, paging stops at the first older than the bookmark.
   replication: {
@@ -127,7 +133,7 @@ const pullRequests = defineStream<GithubConfig, RepositoryPartition>({
 
 const issueComments = defineStream<GithubConfig, RepositoryPartition>({
   name: 'issue_comments',
-  schema: schema('issue_comments'),
+  schema: issuecommentsSchema,
   keyProperties: ['id'],
   replication: {
     method: 'INCREMENTAL',
@@ -147,7 +153,7 @@ const issueComments = defineStream<GithubConfig, RepositoryPartition>({
 
 const releases = defineStream<GithubConfig, RepositoryPartition>({
   name: 'releases',
-  schema: schema('releases'),
+  schema: releasesSchema,
   keyProperties: ['id'],
   replication: { method: 'FULL_TABLE' },
   partitions,
@@ -161,7 +167,7 @@ const releases = defineStream<GithubConfig, RepositoryPartition>({
 
 const stargazers = defineStream<GithubConfig, RepositoryPartition>({
   name: 'stargazers',
-  schema: schema('stargazers'),
+  schema: stargazersSchema,
   keyProperties: ['repository', 'user_id'],
   // No `since`: stars come oldest first, so the ones at or before the bookmark are skipped here.
   replication: { method: 'INCREMENTAL', key: 'starred_at', filter: 'none', order: 'asc' },

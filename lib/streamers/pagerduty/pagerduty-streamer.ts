@@ -3,10 +3,16 @@
  * PagerDuty REST API v2. See README.md in this folder for why incidents use a lookback.
  */
 import { tokenHeader } from '../../streamer/auth.ts';
-import { defineStream, schemaFile } from '../../streamer/define-stream.ts';
+import { defineStream } from '../../streamer/define-stream.ts';
 import { defineStreamer } from '../../streamer/define-streamer.ts';
 import { HttpError } from '../../streamer/http-client.ts';
 import { offsetLimit } from '../../streamer/pagination.ts';
+import escalationpoliciesSchema from './schemas/escalation_policies.json' with { type: 'json' };
+import incidentsSchema from './schemas/incidents.json' with { type: 'json' };
+import logentriesSchema from './schemas/log_entries.json' with { type: 'json' };
+import servicesSchema from './schemas/services.json' with { type: 'json' };
+import teamsSchema from './schemas/teams.json' with { type: 'json' };
+import usersSchema from './schemas/users.json' with { type: 'json' };
 
 export interface PagerdutyConfig {
   api_token: string;
@@ -17,7 +23,12 @@ export interface PagerdutyConfig {
 }
 
 const PAGE = 100;
-const schema = (name: string) => schemaFile(import.meta.url, `./schemas/${name}.json`);
+const schemas = {
+  services: servicesSchema,
+  users: usersSchema,
+  escalation_policies: escalationpoliciesSchema,
+  teams: teamsSchema,
+};
 const page = () => offsetLimit({ limit: PAGE, moreField: 'more' });
 /** PagerDuty's 400 with code 2002: offset + limit past 10,000. */
 const offsetCapReached = (status: number, body: unknown) =>
@@ -25,7 +36,7 @@ const offsetCapReached = (status: number, body: unknown) =>
 
 const incidents = defineStream<PagerdutyConfig>({
   name: 'incidents',
-  schema: schema('incidents'),
+  schema: incidentsSchema,
   keyProperties: ['id'],
   // The window filters on creation time, so an incident acknowledged or resolved later is found again
   // only while it is inside the lookback: re-read on every run, and upserted by id.
@@ -47,7 +58,7 @@ const incidents = defineStream<PagerdutyConfig>({
 
 const logEntries = defineStream<PagerdutyConfig>({
   name: 'log_entries',
-  schema: schema('log_entries'),
+  schema: logentriesSchema,
   keyProperties: ['id'],
   // Log entries never change once written: a plain incremental stream on their creation time.
   replication: { method: 'INCREMENTAL', key: 'created_at', filter: 'gte', order: 'none', window: '7d' },
@@ -61,7 +72,7 @@ const logEntries = defineStream<PagerdutyConfig>({
 const fullTable = (name: 'services' | 'users' | 'escalation_policies' | 'teams') =>
   defineStream<PagerdutyConfig>({
     name,
-    schema: schema(name),
+    schema: schemas[name],
     keyProperties: ['id'],
     replication: { method: 'FULL_TABLE' },
     request: ({ config }) => ({ path: `/${name}`, query: { time_zone: config.time_zone, limit: PAGE } }),

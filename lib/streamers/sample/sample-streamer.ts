@@ -6,9 +6,11 @@
  * Built on the streamer SDK with `getRecords`, as any source that is not a paged HTTP API would be.
  */
 import type { JsonObject, JsonSchema } from '../../protocol/messages.ts';
-import { defineStream, type RecordsContext, schemaFile } from '../../streamer/define-stream.ts';
+import { defineStream, type RecordsContext } from '../../streamer/define-stream.ts';
 import { defineStreamer } from '../../streamer/define-streamer.ts';
 import { countAt, customerAt, lastChangeTick, orderAt, type Population } from './sample-data.ts';
+import customersSchema from './schemas/customers.json' with { type: 'json' };
+import ordersSchema from './schemas/orders.json' with { type: 'json' };
 
 interface SampleConfig {
   customers: number;
@@ -58,7 +60,8 @@ interface TickBookmark extends JsonObject {
 function tickStream(name: 'customers' | 'orders') {
   return defineStream<SampleConfig>({
     name,
-    schema: schemaFile(import.meta.url, `./schemas/${name}.json`),
+    // JSON imports, so bundles for Lambda carry the schemas inside
+    schema: name === 'customers' ? customersSchema : ordersSchema,
     keyProperties: ['id'],
     replication: { method: 'INCREMENTAL', key: 'updated_at' },
     async *getRecords(context: RecordsContext<SampleConfig, Record<string, never>>) {

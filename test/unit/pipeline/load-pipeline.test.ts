@@ -65,7 +65,7 @@ describe('parsePipeline', () => {
     ],
     [
       valid.replace('    streams:', '    stream:'),
-      'pipeline.yaml: taps.sample-one.stream: received "stream".\n  Allowed: no such key here; known keys: streamer, schedule, config, streams, transforms, chunk.',
+      'pipeline.yaml: taps.sample-one.stream: received "stream".\n  Allowed: no such key here; known keys: streamer, schedule, timezone, config, streams, transforms, chunk.',
       { SEED: '1' },
     ],
     ['taps: [', 'pipeline.yaml: not valid YAML'],

@@ -1,0 +1,95 @@
+/**
+ * What `cdk deploy` needs from a pipeline file, checked at synth so a bad file fails before anything
+ * is created: every tap's streamer exists, its schedule parses, its config passes the streamer's
+ * schema (with `${secret:…}` and `${env:…}` standing in for their values), secrets are referenced and
+ * never written in the file, and the destination is one a Lambda can reach (not a local DuckDB file).
+ */
+
+import { secretValues } from '../streamer/redact.ts';
+import { StreamerConfigError } from '../streamer/streamer.ts';
+import { validateConfig } from '../streamer/validate-config.ts';
+import { findStreamer } from '../streamers/index.ts';
+import { PipelineConfigError, parsePipeline } from './load-pipeline.ts';
+
+export interface DeployTap {
+  readonly name: string;
+  readonly schedule: string;
+  readonly timezone?: string;
+  /** Secrets Manager names the streamer must read. */
+  readonly secrets: readonly string[];
+}
+
+export interface DeployPlan {
+  readonly taps: readonly DeployTap[];
+  /** Secrets Manager names the persister must read (destination credentials). */
+  readonly destinationSecrets: readonly string[];
+  /** `${env:NAME}` references, whose synth-time values the functions get as environment variables. */
+  readonly environment: Readonly<Record<string, string>>;
+}
+
+const SECRET = /\$\{secret:([A-Za-z0-9/_+=.@-]+)\}/g;
+const ENV = /\$\{env:([A-Za-z0-9/_+=.@-]+)\}/g;
+
+export function planDeployment(text: string, file: string, env: NodeJS.ProcessEnv = process.env): DeployPlan {
+  const secretNames = [...text.matchAll(SECRET)].map((match) => match[1] ?? '');
+  const envNames = [...new Set([...text.matchAll(ENV)].map((match) => match[1] ?? ''))];
+  const environment: Record<string, string> = {};
+  for (const name of envNames) {
+    const value = env[name];
+    if (value === undefined)
+      throw new PipelineConfigError(
+        `${file}: \${env:${name}} is not set at synth. Set it, or keep secret values in Secrets Manager and write \${secret:NAME}.`,
+      );
+    environment[name] = value;
+  }
+  // Secrets stand for themselves here: the functions read the real values at run time.
+  const placeholders = Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`]));
+  const pipeline = parsePipeline(text, file, { env, secrets: placeholders });
+  if (pipeline.destination.type === 'duckdb') {
+    throw new PipelineConfigError(
+      `${file}: destination.type: received "duckdb". Allowed in AWS: postgres (a DuckDB file would live in a Lambda's temporary disk and vanish). Use \`trib run\` for DuckDB.`,
+    );
+  }
+  const taps: DeployTap[] = [];
+  for (const tap of pipeline.taps.values()) {
+    if (tap.schedule === undefined) {
+      throw new PipelineConfigError(
+        `${file}: taps.${tap.name}.schedule: received nothing.\n  Allowed: rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>), e.g. rate(1 hour).`,
+      );
+    }
+    const streamer = findStreamer(tap.streamer);
+    try {
+      validateConfig(streamer, tap.config, `taps.${tap.name}.config`);
+    } catch (error) {
+      if (error instanceof StreamerConfigError)
+        throw new PipelineConfigError(
+          `${file}: ${error.message.replace(/^streamer \S+: invalid config\n\s*/, '')}`,
+        );
+      throw error;
+    }
+    for (const value of secretValues(tap.config, streamer.configSchema)) {
+      if (!value.startsWith('${secret:')) {
+        const key = Object.entries(tap.config).find(([, v]) => v === value)?.[0] ?? '?';
+        throw new PipelineConfigError(
+          `${file}: taps.${tap.name}.config.${key}: a secret written in the pipeline file. Store it in Secrets Manager and write \${secret:NAME}.`,
+        );
+      }
+    }
+    taps.push({
+      name: tap.name,
+      schedule: tap.schedule,
+      ...(tap.timezone === undefined ? {} : { timezone: tap.timezone }),
+      secrets: [...JSON.stringify(tap.config).matchAll(SECRET)].map((match) => match[1] ?? ''),
+    });
+  }
+  const destinationSecrets = [...JSON.stringify(pipeline.destination).matchAll(SECRET)].map(
+    (match) => match[1] ?? '',
+  );
+  const url = pipeline.destination.type === 'postgres' ? pipeline.destination.url : '';
+  if (!url.includes('${secret:') && /:\/\/[^:/@]+:[^@]+@/.test(url)) {
+    throw new PipelineConfigError(
+      `${file}: destination.url: a password written in the pipeline file. Store the URL in Secrets Manager and write \${secret:NAME}.`,
+    );
+  }
+  return { taps, destinationSecrets, environment };
+}
