@@ -69,6 +69,8 @@ export async function persistBatch(
           tap: message.tap,
           run: message.run,
           seq: message.seq,
+          status: outcome.status,
+          records: outcome.records,
         });
       }
     } catch (error) {
