@@ -5,7 +5,7 @@
  * @example
  * export const commits = defineStream<GithubConfig, { repository: string }>({
  *   name: 'commits',
- *   schema: schemaFile(import.meta.url, 'schemas/commits.json'),
+ *   schema: commitsSchema, // import commitsSchema from './schemas/commits.json' with { type: 'json' };
  *   keyProperties: ['repository', 'sha'],
  *   replication: { method: 'INCREMENTAL', key: 'committed_at', lookback: '1h' },
  *   partitions: (config) => config.repositories.map((repository) => ({ repository })),
@@ -14,7 +14,6 @@
  *   parse: (commit, { partition }) => ({ ...commit, repository: partition.repository, committed_at: commit.commit.committer.date }),
  * });
  */
-import { readFileSync } from 'node:fs';
 import type { JsonObject, JsonSchema } from '../protocol/messages.ts';
 import type { HttpClient, HttpRequest } from './http-client.ts';
 import type { Paginator } from './pagination.ts';
@@ -112,11 +111,6 @@ export function defineStream<Config = JsonObject, Partition = Record<string, nev
     throw new Error(`stream ${spec.name}: replication key "${spec.replication.key}" is not in its schema`);
   }
   return spec;
-}
-
-/** Reads a JSON schema file next to a module: schemaFile(import.meta.url, 'schemas/commits.json'). */
-export function schemaFile(moduleUrl: string, relativePath: string): JsonSchema {
-  return JSON.parse(readFileSync(new URL(relativePath, moduleUrl), 'utf8')) as JsonSchema;
 }
 
 /** '90s', '15m', '1h', '7d' in milliseconds. */
