@@ -71,3 +71,18 @@ export interface Destination {
   ledger(tap: string): Promise<LedgerEntry[]>;
   close(): Promise<void>;
 }
+
+export function emptyCounts(): StreamLoadCounts {
+  return { inserted: 0, updated: 0, deleted: 0 };
+}
+
+/** A chunk's row counts for its ledger row: the streams it changed, by name. */
+export function countsByStream(
+  targets: Iterable<{ readonly definition: StreamDefinition; readonly counts: StreamLoadCounts }>,
+): Record<string, StreamLoadCounts> {
+  return Object.fromEntries(
+    [...targets]
+      .filter((target) => target.counts.inserted + target.counts.updated + target.counts.deleted > 0)
+      .map((target) => [target.definition.stream, target.counts]),
+  );
+}

@@ -9,15 +9,18 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
 import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
 import { sanitizeIdentifier } from '../../persister/identifiers.ts';
-import type {
-  Destination,
-  LedgerEntry,
-  LoadTransaction,
-  RowToLoad,
-  StreamDefinition,
-  StreamLoadCounts,
+import {
+  countsByStream,
+  type Destination,
+  emptyCounts,
+  type LedgerEntry,
+  type LoadTransaction,
+  type RowToLoad,
+  type StreamDefinition,
+  type StreamLoadCounts,
 } from '../destination.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
+import { StatementQueue } from '../statement-queue.ts';
 import { duckDbReadType, duckDbType } from './duckdb-types.ts';
 import { NdjsonBatch } from './ndjson-batch.ts';
 
@@ -151,10 +154,7 @@ class DuckDbLoad implements LoadTransaction {
   private batches = 0;
   private chunk: ChunkPosition = { run: '', seq: 0 };
   private finished = false;
-  /** Statements run one at a time, in order; this is the last one queued. */
-  private tail: Promise<void> = Promise.resolve();
-  /** The first statement that failed; everything after it is refused and the transaction rolls back. */
-  private failure: unknown;
+  private readonly statements = new StatementQueue();
 
   constructor(
     private readonly connection: DuckDBConnection,
@@ -214,7 +214,7 @@ class DuckDbLoad implements LoadTransaction {
   }
 
   async write(stream: string, row: RowToLoad): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
+    this.statements.throwIfFailed();
     const target = this.target(stream);
     target.batch ??= new NdjsonBatch(join(this.folder, `batch-${this.batches++}`), target.plan.columns);
     await target.batch.write(row);
@@ -242,11 +242,7 @@ class DuckDbLoad implements LoadTransaction {
     for (const target of this.streams.values()) await this.flush(target);
     const position = this.chunk;
     return this.serial(async () => {
-      const counts = Object.fromEntries(
-        [...this.streams.values()]
-          .filter((target) => target.counts.inserted + target.counts.updated + target.counts.deleted > 0)
-          .map((target) => [target.definition.stream, target.counts]),
-      );
+      const counts = countsByStream(this.streams.values());
       await run(
         this.connection,
         `INSERT INTO ${LEDGER} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4::JSON, $5, $6::JSON, now())`,
@@ -274,7 +270,7 @@ class DuckDbLoad implements LoadTransaction {
 
   async rollback(): Promise<void> {
     try {
-      await this.tail; // let a statement under way finish; its failure is already recorded
+      await this.statements.settled(); // let a statement under way finish; its failure is already recorded
       await run(this.connection, 'ROLLBACK');
     } finally {
       await this.cleanUp();
@@ -282,17 +278,7 @@ class DuckDbLoad implements LoadTransaction {
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => {
-      if (this.failure !== undefined) throw this.failure;
-      return work();
-    });
-    this.tail = result.then(
-      () => {},
-      (error: unknown) => {
-        this.failure ??= error;
-      },
-    );
-    return result;
+    return this.statements.run(work);
   }
 
   private async cleanUp(): Promise<void> {
@@ -411,8 +397,4 @@ function batchSource(batch: NdjsonBatch): string {
     );
   }
   return parts.join(' UNION ALL ');
-}
-
-function emptyCounts(): StreamLoadCounts {
-  return { inserted: 0, updated: 0, deleted: 0 };
 }

@@ -10,15 +10,18 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
 import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
 import { sanitizeIdentifier } from '../../persister/identifiers.ts';
-import type {
-  Destination,
-  LedgerEntry,
-  LoadTransaction,
-  RowToLoad,
-  StreamDefinition,
-  StreamLoadCounts,
+import {
+  countsByStream,
+  type Destination,
+  emptyCounts,
+  type LedgerEntry,
+  type LoadTransaction,
+  type RowToLoad,
+  type StreamDefinition,
+  type StreamLoadCounts,
 } from '../destination.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
+import { StatementQueue } from '../statement-queue.ts';
 import { copyLine } from './copy-text.ts';
 import { postgresType } from './postgres-types.ts';
 import { parsePostgresUrl, redactUrl } from './postgres-url.ts';
@@ -188,8 +191,7 @@ class PostgresLoad implements LoadTransaction {
   private readonly streams = new Map<string, StreamTarget>();
   private temps = 0;
   private chunk: ChunkPosition = { run: '', seq: 0 };
-  private tail: Promise<void> = Promise.resolve();
-  private failure: unknown;
+  private readonly statements = new StatementQueue();
   private finished = false;
   private broken = false;
 
@@ -276,7 +278,7 @@ class PostgresLoad implements LoadTransaction {
   }
 
   async write(stream: string, row: RowToLoad): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
+    this.statements.throwIfFailed();
     const target = this.target(stream);
     const line = copyLine(row, target.plan.columns);
     target.buffer.push(line);
@@ -318,11 +320,7 @@ class PostgresLoad implements LoadTransaction {
     for (const target of this.streams.values()) await this.flush(target);
     const position = this.chunk;
     return this.serial(async () => {
-      const counts = Object.fromEntries(
-        [...this.streams.values()]
-          .filter((target) => target.counts.inserted + target.counts.updated + target.counts.deleted > 0)
-          .map((target) => [target.definition.stream, target.counts]),
-      );
+      const counts = countsByStream(this.streams.values());
       await this.sql(
         `INSERT INTO ${this.ledgerTable} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
         [
@@ -351,7 +349,7 @@ class PostgresLoad implements LoadTransaction {
 
   async rollback(): Promise<void> {
     try {
-      await this.tail;
+      await this.statements.settled();
       if (!this.broken) await this.client.query('ROLLBACK');
     } catch {
       this.broken = true;
@@ -364,27 +362,17 @@ class PostgresLoad implements LoadTransaction {
     if (this.finished) return;
     this.finished = true;
     // A connection that failed is thrown away rather than handed to the next load.
-    this.client.release(this.broken || this.failure !== undefined ? true : undefined);
+    this.client.release(this.broken || this.statements.failure !== undefined ? true : undefined);
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(() => {
-      if (this.failure !== undefined) throw this.failure;
-      return work();
-    });
-    this.tail = result.then(
-      () => {},
-      (error: unknown) => {
-        this.failure ??= error;
-      },
-    );
-    return result;
+    return this.statements.run(work);
   }
 
   /** Keeps at most a couple of COPY buffers queued, so memory stays bounded when the server is slow. */
   private pendingSends = 0;
   private async waitIfBehind(): Promise<void> {
-    if (this.pendingSends > 2) await this.tail.catch(() => {});
+    if (this.pendingSends > 2) await this.statements.settled();
   }
 
   private sendBuffer(target: StreamTarget): Promise<void> {
@@ -545,8 +533,4 @@ function connectionError(where: string, error: unknown): PostgresConnectionError
     `cannot connect to ${where}: ${redactUrl((error as Error).message)}.${hint}`,
     { cause: error },
   );
-}
-
-function emptyCounts(): StreamLoadCounts {
-  return { inserted: 0, updated: 0, deleted: 0 };
 }
