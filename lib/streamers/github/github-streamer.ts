@@ -86,17 +86,20 @@ const commits = defineStream<GithubConfig, RepositoryPartition>({
   }),
 });
 
+/** `since` on updated_at (inclusive), oldest first: the bookmark advances page by page. */
+const updatedSinceAscending = {
+  method: 'INCREMENTAL',
+  key: 'updated_at',
+  filter: 'gte',
+  order: 'asc',
+  lookback: (config: GithubConfig) => config.lookback,
+} as const;
+
 const issues = defineStream<GithubConfig, RepositoryPartition>({
   name: 'issues',
   schema: issuesSchema,
   keyProperties: ['id'],
-  replication: {
-    method: 'INCREMENTAL',
-    key: 'updated_at',
-    filter: 'gte',
-    order: 'asc',
-    lookback: (config: GithubConfig) => config.lookback,
-  },
+  replication: updatedSinceAscending,
   partitions,
   request: ({ partition, since }) => ({
     path: `/repos/${partition.repository}/issues`,
@@ -135,13 +138,7 @@ const issueComments = defineStream<GithubConfig, RepositoryPartition>({
   name: 'issue_comments',
   schema: issuecommentsSchema,
   keyProperties: ['id'],
-  replication: {
-    method: 'INCREMENTAL',
-    key: 'updated_at',
-    filter: 'gte',
-    order: 'asc',
-    lookback: (config: GithubConfig) => config.lookback,
-  },
+  replication: updatedSinceAscending,
   partitions,
   request: ({ partition, since }) => ({
     path: `/repos/${partition.repository}/issues/comments`,
