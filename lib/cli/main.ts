@@ -7,6 +7,7 @@ import { persistCommand } from './commands/persist.ts';
 import { queryCommand } from './commands/query.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runCommand } from './commands/run.ts';
+import { scheduleCommand } from './commands/schedule.ts';
 import { statusCommand } from './commands/status.ts';
 import { tapCommand } from './commands/tap.ts';
 import { reportFailure } from './report-failure.ts';
@@ -15,6 +16,7 @@ const program = new Command('trib')
   .description('Tributary: sync SaaS API data into a warehouse on a schedule, exactly once.')
   .showHelpAfterError('(run with --help for usage)')
   .addCommand(runCommand())
+  .addCommand(scheduleCommand())
   .addCommand(tapCommand())
   .addCommand(persistCommand())
   .addCommand(replayCommand())

@@ -10,6 +10,7 @@ import { StreamerConfigError } from '../streamer/streamer.ts';
 import { validateConfig } from '../streamer/validate-config.ts';
 import { findStreamer } from '../streamers/index.ts';
 import { PipelineConfigError, parsePipeline } from './load-pipeline.ts';
+import { parseSchedule } from './schedule.ts';
 
 export interface DeployTap {
   readonly name: string;
@@ -56,6 +57,11 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
       throw new PipelineConfigError(
         `${file}: taps.${tap.name}.schedule: received nothing.\n  Allowed: rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>), e.g. rate(1 hour).`,
       );
+    }
+    try {
+      parseSchedule(tap.schedule, tap.timezone);
+    } catch (error) {
+      throw new PipelineConfigError(`${file}: taps.${tap.name}.schedule: ${(error as Error).message}`);
     }
     const streamer = findStreamer(tap.streamer);
     try {

@@ -149,8 +149,18 @@ describe('trib CLI', () => {
     expect(counts).toEqual({ n: 150000n, d: 150000n });
   });
 
+  it('schedule --once runs each scheduled tap once and exits', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(500, 500));
+    const result = await trib(['schedule', 'pipeline.yaml', '--once'], folder);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/tap sample {2}\[ok\]/);
+    const [counts] = await query(folder, 'SELECT count(*) AS n FROM sample.customers');
+    expect(counts?.n).toBe(500n);
+  });
+
   it('every command has --help, and bad input says what to do', async () => {
-    for (const command of ['run', 'tap', 'persist', 'replay', 'status', 'query']) {
+    for (const command of ['run', 'schedule', 'tap', 'persist', 'replay', 'status', 'query']) {
       const help = await trib([command, '--help'], temporaryFolder());
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: trib /);

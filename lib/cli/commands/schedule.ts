@@ -1,0 +1,64 @@
+import { Command } from 'commander';
+import { openDestination } from '../../destinations/open-destination.ts';
+import { loadPipeline } from '../../pipeline/load-pipeline.ts';
+import type { TapConfig } from '../../pipeline/pipeline-config.ts';
+import { formatRunReport } from '../../pipeline/run-report.ts';
+import { runTap } from '../../pipeline/run-tap.ts';
+import { parseSchedule } from '../../pipeline/schedule.ts';
+import { FolderStage } from '../../stage/folder-stage.ts';
+import { FileStateStore } from '../../state/file-state-store.ts';
+
+export function scheduleCommand(): Command {
+  return new Command('schedule')
+    .description(
+      'Keep running each tap on its schedule, locally, until stopped (Ctrl-C lets the run under way finish).',
+    )
+    .argument('<pipeline>', 'pipeline YAML file')
+    .option('--once', 'run each scheduled tap once, then exit')
+    .action(async (file: string, options: { once?: boolean }) => {
+      const pipeline = await loadPipeline(file);
+      const taps = [...pipeline.taps.values()].filter((tap) => tap.schedule !== undefined);
+      if (taps.length === 0)
+        throw new Error(`${file}: no tap has a schedule; add one, e.g. schedule: rate(1 hour)`);
+      const schedules = new Map(
+        taps.map((tap) => [tap.name, parseSchedule(tap.schedule ?? '', tap.timezone)]),
+      );
+      const destination = await openDestination(pipeline.destination);
+      const run = async (tap: TapConfig) => {
+        const report = await runTap(tap, {
+          stage: new FolderStage(pipeline.stagePath),
+          stateStore: new FileStateStore(pipeline.statePath),
+          destination,
+        });
+        process.stdout.write(`${formatRunReport([report])}\n`);
+      };
+      let stopping = false;
+      process.once('SIGINT', () => {
+        stopping = true;
+        process.stderr.write('trib schedule: stopping after the run under way\n');
+      });
+      try {
+        // Every tap runs at start, then at its schedule, one at a time (DuckDB allows one writer).
+        const due = new Map(taps.map((tap) => [tap.name, Date.now()]));
+        while (!stopping) {
+          const [name, at] = [...due].sort((a, b) => a[1] - b[1])[0] as [string, number];
+          if (at > Date.now()) {
+            if (options.once === true) break;
+            process.stderr.write(`trib schedule: next is ${name} at ${new Date(at).toISOString()}\n`);
+            await sleepUnless(at - Date.now(), () => stopping);
+            continue;
+          }
+          await run(pipeline.taps.get(name) as TapConfig);
+          due.set(name, schedules.get(name)?.next(Date.now()) ?? Number.POSITIVE_INFINITY);
+        }
+      } finally {
+        await destination.close();
+      }
+    });
+}
+
+async function sleepUnless(ms: number, stop: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && !stop())
+    await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, until - Date.now())));
+}
