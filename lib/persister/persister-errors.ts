@@ -28,8 +28,3 @@ export class RecordValidationError extends Error {
     super(`${source}: line ${line}: ${detail}`);
   }
 }
-
-/** Loading a chunk failed; nothing of it was committed. */
-export class ChunkLoadError extends Error {
-  override readonly name = 'ChunkLoadError';
-}

@@ -14,7 +14,7 @@ import {
   type HttpMetrics,
   RateLimitDeadlineError,
 } from './http-client.ts';
-import type { PageState } from './pagination.ts';
+import { nextPage, type PageState } from './pagination.ts';
 import { redactor, secretValues } from './redact.ts';
 import type { StreamDescription, Streamer, StreamerRunOptions } from './streamer.ts';
 import { validateConfig } from './validate-config.ts';
@@ -297,12 +297,7 @@ async function* runStreamer<Config extends object>(
           paginate === undefined ? request(context) : paginate.apply(request(context), page),
         );
         const records = parseEach(extract(response.body));
-        const next = paginate?.next(response, records, page);
-        if (next !== undefined && page !== undefined && JSON.stringify(next) === JSON.stringify(page)) {
-          throw new Error(
-            `stream ${stream.name}: the API returned the same page again (${JSON.stringify(next)}); stopping instead of looping`,
-          );
-        }
+        const next = nextPage(paginate, response, records, page, stream.name);
         yield* handleRecords(records);
         if (next === undefined) break;
         page = next;
@@ -430,12 +425,7 @@ async function* runStreamer<Config extends object>(
           return true;
         });
         if (order === 'desc' && parsed.length > records.length) stop = true;
-        const next = stop ? undefined : paginate?.next(response, parsed, page);
-        if (next !== undefined && page !== undefined && JSON.stringify(next) === JSON.stringify(page)) {
-          throw new Error(
-            `stream ${stream.name}: the API returned the same page again (${JSON.stringify(next)}); stopping instead of looping`,
-          );
-        }
+        const next = stop ? undefined : nextPage(paginate, response, parsed, page, stream.name);
         for (const record of records) track(record);
         yield* handleRecords(records);
         if (next === undefined) break;

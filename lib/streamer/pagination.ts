@@ -22,6 +22,26 @@ export class RepeatedPageError extends Error {
   override readonly name = 'RepeatedPageError';
 }
 
+/**
+ * The page after `response`, or undefined at the end; refuses a next page equal to the current one,
+ * so an API that hands out the same cursor again cannot loop a sync forever.
+ */
+export function nextPage(
+  paginator: Paginator | undefined,
+  response: HttpResponse,
+  records: readonly unknown[],
+  current: PageState | undefined,
+  stream: string,
+): PageState | undefined {
+  const next = paginator?.next(response, records, current);
+  if (next !== undefined && current !== undefined && JSON.stringify(next) === JSON.stringify(current)) {
+    throw new RepeatedPageError(
+      `stream ${stream}: the API returned the same page again (${JSON.stringify(next)}); stopping instead of looping`,
+    );
+  }
+  return next;
+}
+
 /** `Link: <…>; rel="next"` (GitHub). The state is the next URL itself. */
 export function linkHeader(): Paginator {
   return {
