@@ -8,8 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { parseChunkKey, runPrefix } from '../chunks/chunk-key.ts';
-import { comparePositions } from '../chunks/chunk-position.ts';
 import type { ChunkLimits } from '../chunks/chunk-writer.ts';
 import { readChunk } from '../chunks/read-chunk.ts';
 import { newRunId } from '../chunks/run-id.ts';
@@ -18,6 +16,7 @@ import { type ChunkOutcome, type ChunkToLoad, loadChunks } from '../persister/lo
 import { RecordValidators } from '../persister/record-validator.ts';
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
+import { chunksWaiting } from '../stage/chunks-waiting.ts';
 import type { Stage } from '../stage/stage.ts';
 import { type StateStore, startingBookmark } from '../state/state-store.ts';
 import { findStreamer } from '../streamers/index.ts';
@@ -135,11 +134,8 @@ async function catchUp(
   load: (message: ChunkMessage) => Promise<ChunkOutcome>,
 ): Promise<number> {
   const committed = (await stateStore.read(tap)).committed;
-  const waiting = (await stage.list(runPrefix(tap)))
-    .map(parseChunkKey)
-    .filter((ref) => ref.tap === tap && (committed === undefined || comparePositions(ref, committed) > 0));
   let loaded = 0;
-  for (const ref of waiting) {
+  for (const ref of await chunksWaiting(stage, tap, committed)) {
     const metadata = await stage.metadata(ref.key);
     const outcome = await load({ records: 0, streams: [], ...metadata, ...ref });
     if (outcome.status === 'loaded') loaded += 1;

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
-import { parseChunkKey, runPrefix } from '../../chunks/chunk-key.ts';
-import { comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
+import { formatPosition } from '../../chunks/chunk-position.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { summarise } from '../../pipeline/run-report.ts';
+import { chunksWaiting } from '../../stage/chunks-waiting.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
@@ -51,11 +51,7 @@ export function statusCommand(): Command {
       }
       for (const tap of names) {
         const state = await stateStore.read(tap);
-        const waiting = (await stage.list(runPrefix(tap)))
-          .map(parseChunkKey)
-          .filter(
-            (ref) => state.committed === undefined || comparePositions(ref, state.committed) > 0,
-          ).length;
+        const waiting = (await chunksWaiting(stage, tap, state.committed)).length;
         const last = state.lastRun;
         process.stdout.write(`${tap}\n`);
         process.stdout.write(
