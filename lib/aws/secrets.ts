@@ -4,10 +4,10 @@
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
-const SECRET_REFERENCE = /\$\{secret:([A-Za-z0-9/_+=.@-]+)\}/g;
+import { referencedNames } from '../pipeline/references.ts';
 
 export function secretNamesIn(text: string): string[] {
-  return [...new Set([...text.matchAll(SECRET_REFERENCE)].map((match) => match[1] ?? ''))].filter(Boolean);
+  return referencedNames(text, 'secret');
 }
 
 export async function fetchSecrets(

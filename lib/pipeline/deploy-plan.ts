@@ -10,6 +10,7 @@ import { StreamerConfigError } from '../streamer/streamer.ts';
 import { validateConfig } from '../streamer/validate-config.ts';
 import { findStreamer } from '../streamers/index.ts';
 import { PipelineConfigError, parsePipeline } from './load-pipeline.ts';
+import { referencedNames } from './references.ts';
 import { parseSchedule } from './schedule.ts';
 
 export interface DeployTap {
@@ -28,12 +29,9 @@ export interface DeployPlan {
   readonly environment: Readonly<Record<string, string>>;
 }
 
-const SECRET = /\$\{secret:([A-Za-z0-9/_+=.@-]+)\}/g;
-const ENV = /\$\{env:([A-Za-z0-9/_+=.@-]+)\}/g;
-
 export function planDeployment(text: string, file: string, env: NodeJS.ProcessEnv = process.env): DeployPlan {
-  const secretNames = [...text.matchAll(SECRET)].map((match) => match[1] ?? '');
-  const envNames = [...new Set([...text.matchAll(ENV)].map((match) => match[1] ?? ''))];
+  const secretNames = referencedNames(text, 'secret');
+  const envNames = referencedNames(text, 'env');
   const environment: Record<string, string> = {};
   for (const name of envNames) {
     const value = env[name];
@@ -85,12 +83,10 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
       name: tap.name,
       schedule: tap.schedule,
       ...(tap.timezone === undefined ? {} : { timezone: tap.timezone }),
-      secrets: [...JSON.stringify(tap.config).matchAll(SECRET)].map((match) => match[1] ?? ''),
+      secrets: referencedNames(JSON.stringify(tap.config), 'secret'),
     });
   }
-  const destinationSecrets = [...JSON.stringify(pipeline.destination).matchAll(SECRET)].map(
-    (match) => match[1] ?? '',
-  );
+  const destinationSecrets = referencedNames(JSON.stringify(pipeline.destination), 'secret');
   const url = pipeline.destination.type === 'postgres' ? pipeline.destination.url : '';
   if (!url.includes('${secret:') && /:\/\/[^:/@]+:[^@]+@/.test(url)) {
     throw new PipelineConfigError(

@@ -15,12 +15,12 @@ import { describe, isObject } from '../protocol/parser.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
 import type { DestinationConfig, PipelineConfig, TapConfig, TransformConfig } from './pipeline-config.ts';
 import { ALLOWED_HINTS, pipelineSchema } from './pipeline-schema.ts';
+import { REFERENCE } from './references.ts';
 
 export class PipelineConfigError extends Error {
   override readonly name = 'PipelineConfigError';
 }
 
-const REFERENCE = /\$\{(env|secret):([A-Za-z0-9/_+=.@-]+)\}/g; // secret names may hold / + = . @ -
 const validatePipeline = new Ajv({ strict: false, allErrors: false }).compile(pipelineSchema);
 
 export interface LoadPipelineOptions {
