@@ -86,3 +86,20 @@ export function countsByStream(
       .map((target) => [target.definition.stream, target.counts]),
   );
 }
+
+/** A ledger row's values: tap, run, seq, bookmark (JSON text), records, counts (JSON text). */
+export function ledgerValues(
+  tap: string,
+  position: ChunkPosition,
+  chunk: { readonly bookmark: unknown; readonly records: number },
+  counts: Record<string, StreamLoadCounts>,
+): [string, string, number, string, number, string] {
+  return [
+    tap,
+    position.run,
+    position.seq,
+    JSON.stringify(chunk.bookmark ?? null),
+    chunk.records,
+    JSON.stringify(counts),
+  ];
+}

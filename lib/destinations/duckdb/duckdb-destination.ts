@@ -15,6 +15,7 @@ import {
   emptyCounts,
   type LedgerEntry,
   type LoadTransaction,
+  ledgerValues,
   type RowToLoad,
   type StreamDefinition,
   type StreamLoadCounts,
@@ -246,14 +247,7 @@ class DuckDbLoad implements LoadTransaction {
       await run(
         this.connection,
         `INSERT INTO ${LEDGER} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4::JSON, $5, $6::JSON, now())`,
-        [
-          this.tap,
-          position.run,
-          position.seq,
-          JSON.stringify(chunk.bookmark ?? null),
-          chunk.records,
-          JSON.stringify(counts),
-        ],
+        ledgerValues(this.tap, position, chunk, counts),
       );
       for (const target of this.streams.values()) target.counts = emptyCounts();
       return counts;

@@ -16,6 +16,7 @@ import {
   emptyCounts,
   type LedgerEntry,
   type LoadTransaction,
+  ledgerValues,
   type RowToLoad,
   type StreamDefinition,
   type StreamLoadCounts,
@@ -323,14 +324,7 @@ class PostgresLoad implements LoadTransaction {
       const counts = countsByStream(this.streams.values());
       await this.sql(
         `INSERT INTO ${this.ledgerTable} (tap, run, seq, bookmark, records, counts, loaded_at) VALUES ($1, $2, $3, $4, $5, $6, now())`,
-        [
-          this.tap,
-          position.run,
-          position.seq,
-          JSON.stringify(chunk.bookmark ?? null),
-          chunk.records,
-          JSON.stringify(counts),
-        ],
+        ledgerValues(this.tap, position, chunk, counts),
       );
       for (const target of this.streams.values()) target.counts = emptyCounts();
       return counts;
