@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
@@ -64,11 +64,6 @@ export class FolderStage implements Stage {
 
   uriOf(key: string): string {
     return this.pathOf(key);
-  }
-
-  /** Moves a chunk aside (tests use it to simulate a lost upload). */
-  async remove(key: string): Promise<void> {
-    await rename(this.pathOf(key), `${this.pathOf(key)}.removed`);
   }
 
   private pathOf(key: string): string {
