@@ -81,6 +81,12 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
         );
       }
     }
+    // Refused here, for every runtime: a deployed tap must not silently skip the transforms it declares.
+    if ((tap.transforms ?? []).length > 0) {
+      throw new PipelineConfigError(
+        `${file}: taps.${name}.transforms: transforms are not supported yet; remove them to run this tap.`,
+      );
+    }
     taps.set(name, { ...tap, name, config: tap.config ?? {}, transforms: tap.transforms ?? [] });
   }
   const destination =

@@ -11,7 +11,7 @@ export interface StreamReport extends StreamLoadCounts {
 
 export interface TapReport {
   readonly tap: string;
-  readonly run: string | undefined;
+  run: string | undefined;
   status: 'succeeded' | 'failed' | 'skipped';
   error?: string;
   /** Chunks left by earlier runs that this run loaded first. */

@@ -85,11 +85,6 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
   };
   try {
     report.chunksCaughtUp = await catchUp(tap.name, stage, stateStore, load);
-    if (tap.transforms.length > 0) {
-      throw new Error(
-        `taps.${tap.name}.transforms: transforms are not supported yet; remove them to run this tap`,
-      );
-    }
     await streamAndLoad(tap, context, report, load);
   } catch (error) {
     report.status = 'failed';
@@ -153,7 +148,7 @@ async function streamAndLoad(
   const streamer = findStreamer(tap.streamer);
   const state = await stateStore.read(tap.name);
   const run = newRunId();
-  (report as { run: string | undefined }).run = run;
+  report.run = run;
   const queue = new InProcessChunkQueue();
   let producing = true;
   let loadError: Error | undefined;

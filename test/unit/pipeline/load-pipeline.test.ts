@@ -69,6 +69,14 @@ describe('parsePipeline', () => {
       { SEED: '1' },
     ],
     ['taps: [', 'pipeline.yaml: not valid YAML'],
+    [
+      valid.replace(
+        '    streams: [customers]',
+        '    streams: [customers]\n    transforms: [{ use: hash, fields: [email] }]',
+      ),
+      'pipeline.yaml: taps.sample-one.transforms: transforms are not supported yet',
+      { SEED: '1' },
+    ],
   ];
   it.each(errors)('explains a bad file (%#)', (text, message, env) => {
     expect(() => parse(text, env)).toThrow(PipelineConfigError);
