@@ -136,6 +136,32 @@ describe('github connector', () => {
     expect(run.records.get('issues')?.length).toBe(api.repositories.get('acme/api')?.issues.length);
   });
 
+  it('a repository that is not owner/name is refused before any request, so the token never reaches another path', async () => {
+    for (const bad of [
+      '../orgs',
+      'acme/..',
+      'acme/api/../../orgs',
+      'acme/a b',
+      'acme/api?x=1',
+      'acme/%2e%2e',
+    ]) {
+      const run = await runStreamer(githubStreamer, options({ repositories: [bad] }));
+      expect(run.error?.message, bad).toMatch(/repositories|must match pattern/);
+      expect(() =>
+        repositoriesOf({ access_token: 't', start_date: '', base_url: '', repository: bad }),
+      ).toThrow(/Allowed: owner\/name/);
+    }
+    expect(api.requests).toHaveLength(0);
+    expect(
+      repositoriesOf({
+        access_token: 't',
+        start_date: '',
+        base_url: '',
+        repository: 'acme/my.repo_1 acme-co/x',
+      }),
+    ).toEqual(['acme/my.repo_1', 'acme-co/x']);
+  });
+
   it('a bad token fails the whole run at once, saying to check access_token', async () => {
     const run = await runStreamer(githubStreamer, {
       ...options(),

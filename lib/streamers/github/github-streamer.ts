@@ -10,6 +10,7 @@ import { defineStream } from '../../streamer/define-stream.ts';
 import { defineStreamer } from '../../streamer/define-streamer.ts';
 import { HttpError } from '../../streamer/http-client.ts';
 import { linkHeader, singlePage } from '../../streamer/pagination.ts';
+import { StreamerConfigError } from '../../streamer/streamer.ts';
 import commitsSchema from './schemas/commits.json' with { type: 'json' };
 import issuecommentsSchema from './schemas/issue_comments.json' with { type: 'json' };
 import issuesSchema from './schemas/issues.json' with { type: 'json' };
@@ -33,13 +34,31 @@ type RepositoryPartition = { repository: string };
 const API_VERSION = '2022-11-28';
 const PER_PAGE = 100;
 
+/**
+ * `owner/name` as GitHub allows them: an owner of letters, digits and hyphens; a name of letters,
+ * digits, `.`, `_` and `-` that is not `.` or `..`. Anything else (`../orgs`, `a/b/c`) would send the
+ * token to another API path, so it is refused when the config is read.
+ */
+export const REPOSITORY_PATTERN = '^[A-Za-z0-9][A-Za-z0-9-]*/(?!\\.\\.?$)[A-Za-z0-9._-]+$';
+const repositoryPattern = new RegExp(REPOSITORY_PATTERN);
+
 /** The configured repositories, from `repositories` or tap-github's space-separated `repository`. */
 export function repositoriesOf(config: GithubConfig): string[] {
   const listed = [...(config.repositories ?? []), ...(config.repository ?? '').split(/\s+/)]
     .map((name) => name.trim())
     .filter(Boolean);
+  for (const name of listed) {
+    if (!repositoryPattern.test(name))
+      throw new StreamerConfigError(
+        `streamer github: repositories: received ${JSON.stringify(name)}. Allowed: owner/name, e.g. acme/api.`,
+      );
+  }
   return [...new Set(listed)];
 }
+
+/** `/repos/owner/name`, each segment encoded, for a repository that passed REPOSITORY_PATTERN. */
+const repoPath = (repository: string): string =>
+  `/repos/${repository.split('/').map(encodeURIComponent).join('/')}`;
 
 const partitions = (config: GithubConfig): RepositoryPartition[] =>
   repositoriesOf(config).map((repository) => ({ repository }));
@@ -54,7 +73,7 @@ const repositories = defineStream<GithubConfig, RepositoryPartition>({
   keyProperties: ['id'],
   replication: { method: 'FULL_TABLE' },
   partitions,
-  request: ({ partition }) => ({ path: `/repos/${partition.repository}` }),
+  request: ({ partition }) => ({ path: repoPath(partition.repository) }),
   paginate: singlePage(),
   extract: (body) => (body === undefined ? [] : [body]),
   parse: withRepository,
@@ -74,7 +93,7 @@ const commits = defineStream<GithubConfig, RepositoryPartition>({
   },
   partitions,
   request: ({ partition, since }) => ({
-    path: `/repos/${partition.repository}/commits`,
+    path: `${repoPath(partition.repository)}/commits`,
     query: { since, per_page: PER_PAGE },
   }),
   paginate: linkHeader(),
@@ -102,7 +121,7 @@ const issues = defineStream<GithubConfig, RepositoryPartition>({
   replication: updatedSinceAscending,
   partitions,
   request: ({ partition, since }) => ({
-    path: `/repos/${partition.repository}/issues`,
+    path: `${repoPath(partition.repository)}/issues`,
     query: { state: 'all', sort: 'updated', direction: 'asc', since, per_page: PER_PAGE },
   }),
   paginate: linkHeader(),
@@ -127,7 +146,7 @@ const pullRequests = defineStream<GithubConfig, RepositoryPartition>({
   },
   partitions,
   request: ({ partition }) => ({
-    path: `/repos/${partition.repository}/pulls`,
+    path: `${repoPath(partition.repository)}/pulls`,
     query: { state: 'all', sort: 'updated', direction: 'desc', per_page: PER_PAGE },
   }),
   paginate: linkHeader(),
@@ -141,7 +160,7 @@ const issueComments = defineStream<GithubConfig, RepositoryPartition>({
   replication: updatedSinceAscending,
   partitions,
   request: ({ partition, since }) => ({
-    path: `/repos/${partition.repository}/issues/comments`,
+    path: `${repoPath(partition.repository)}/issues/comments`,
     query: { sort: 'updated', direction: 'asc', since, per_page: PER_PAGE },
   }),
   paginate: linkHeader(),
@@ -155,7 +174,7 @@ const releases = defineStream<GithubConfig, RepositoryPartition>({
   replication: { method: 'FULL_TABLE' },
   partitions,
   request: ({ partition }) => ({
-    path: `/repos/${partition.repository}/releases`,
+    path: `${repoPath(partition.repository)}/releases`,
     query: { per_page: PER_PAGE },
   }),
   paginate: linkHeader(),
@@ -170,7 +189,7 @@ const stargazers = defineStream<GithubConfig, RepositoryPartition>({
   replication: { method: 'INCREMENTAL', key: 'starred_at', filter: 'none', order: 'asc' },
   partitions,
   request: ({ partition }) => ({
-    path: `/repos/${partition.repository}/stargazers`,
+    path: `${repoPath(partition.repository)}/stargazers`,
     query: { per_page: PER_PAGE },
     headers: { accept: 'application/vnd.github.star+json' },
   }),
@@ -198,7 +217,7 @@ export const githubStreamer = defineStreamer<GithubConfig>({
       repositories: {
         type: 'array',
         minItems: 1,
-        items: { type: 'string', pattern: '^[^/\\s]+/[^/\\s]+$' },
+        items: { type: 'string', pattern: REPOSITORY_PATTERN },
         description: 'owner/name of each repository',
       },
       repository: {
