@@ -5,7 +5,7 @@
 import type { DestinationConfig } from '../pipeline/pipeline-config.ts';
 import type { Destination } from './destination.ts';
 import { PostgresDestination } from './postgres/postgres-destination.ts';
-import { redactUrl } from './postgres/postgres-url.ts';
+import { redactUrl } from './redact-url.ts';
 
 export class DestinationSpecError extends Error {
   override readonly name = 'DestinationSpecError';

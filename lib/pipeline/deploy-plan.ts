@@ -5,6 +5,8 @@
  * never written in the file, and the destination is one a Lambda can reach (not a local DuckDB file).
  */
 
+import { parse as parseYaml } from 'yaml';
+import { secretsInUrl } from '../destinations/redact-url.ts';
 import { secretValues } from '../streamer/redact.ts';
 import { StreamerConfigError } from '../streamer/streamer.ts';
 import { validateConfig } from '../streamer/validate-config.ts';
@@ -87,11 +89,27 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
     });
   }
   const destinationSecrets = referencedNames(JSON.stringify(pipeline.destination), 'secret');
-  const url = pipeline.destination.type === 'postgres' ? pipeline.destination.url : '';
-  if (!url.includes('${secret:') && /:\/\/[^:/@]+:[^@]+@/.test(url)) {
-    throw new PipelineConfigError(
-      `${file}: destination.url: a password written in the pipeline file. Store the URL in Secrets Manager and write \${secret:NAME}.`,
-    );
-  }
+  if (pipeline.destination.type === 'postgres') refuseSecretsInUrl(file, text, pipeline.destination.url);
   return { taps, destinationSecrets, environment };
+}
+
+const SECRET_PLACEHOLDER = /^\$\{secret:[^}]+\}$/;
+
+/**
+ * A destination URL reaches the template in plain text unless each secret part of it (password,
+ * `?password=`, `?sslkey=`, `?token=`…) is a `${secret:…}` reference: written in the file it lands in the
+ * function bundle, and through `${env:…}` in the functions' environment in the template.
+ */
+function refuseSecretsInUrl(file: string, text: string, url: string): void {
+  const leaked = secretsInUrl(url).filter((secret) => !SECRET_PLACEHOLDER.test(secret.value));
+  if (leaked.length === 0) return;
+  const written = (parseYaml(text) as { destination?: { url?: unknown } } | null)?.destination?.url;
+  const envNames = referencedNames(String(written ?? ''), 'env');
+  const origin =
+    envNames.length === 0
+      ? 'written in the pipeline file, it would be copied into the function bundle'
+      : `from ${envNames.map((name) => `\${env:${name}}`).join(', ')}, it would be stored in the CloudFormation template`;
+  throw new PipelineConfigError(
+    `${file}: destination.url: the ${leaked.map((secret) => secret.part).join(' and the ')} of the URL is a secret in plain text (${origin}).\n  Store the whole URL in Secrets Manager and write url: "\${secret:NAME}", or write each secret part as \${secret:NAME}.`,
+  );
 }

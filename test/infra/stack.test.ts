@@ -189,6 +189,21 @@ describe('TributaryStack', () => {
 });
 
 describe('a bad pipeline file fails synth, naming the tap and the field', () => {
+  it('accepts a URL whose secret parts are ${secret:} references, and never puts their values in the plan', () => {
+    const file = join(temporaryFolder(), 'pipeline.yaml');
+    process.env.TRIB_TEST_PGHOST = 'db.internal';
+    writeFileSync(
+      file,
+      readFileSync(example, 'utf8').replace(
+        '"${secret:tributary/postgres-url}"',
+        '"postgres://app:${secret:tributary/pg-password}@${env:TRIB_TEST_PGHOST}/wh?sslmode=require"',
+      ),
+    );
+    const plan = planDeployment(readFileSync(file, 'utf8'), file);
+    expect(plan.destinationSecrets).toEqual(['tributary/pg-password']);
+    expect(plan.environment).toEqual({ TRIB_TEST_PGHOST: 'db.internal' });
+  });
+
   const folder = temporaryFolder();
   const variant = (change: (text: string) => string) => {
     const file = join(folder, `pipeline-${Math.random().toString(36).slice(2)}.yaml`);
@@ -224,6 +239,19 @@ describe('a bad pipeline file fails synth, naming the tap and the field', () => 
           '{ type: duckdb, path: w.duckdb }',
         ),
       /destination\.type: received "duckdb"\. Allowed in AWS: postgres/,
+    ],
+    [
+      'a password in the destination URL',
+      (t: string) => t.replace('"${secret:tributary/postgres-url}"', '"postgres://app:Pa@ss@db.internal/wh"'),
+      /destination\.url: the password of the URL is a secret in plain text \(written in the pipeline file/,
+    ],
+    [
+      'a password in a query parameter of a URL from ${env:}',
+      (t: string) => {
+        process.env.TRIB_TEST_PGURL = 'postgres://app@db.internal/wh?sslmode=require&password=Hunter2';
+        return t.replace('"${secret:tributary/postgres-url}"', '"${env:TRIB_TEST_PGURL}"');
+      },
+      /the query parameter password of the URL is a secret in plain text \(from \$\{env:TRIB_TEST_PGURL\}, it would be stored in the CloudFormation template/,
     ],
   ])('%s', (_name, change, message) => {
     const plan = variant(change);

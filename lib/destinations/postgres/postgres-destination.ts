@@ -21,11 +21,12 @@ import {
   type StreamDefinition,
   type StreamLoadCounts,
 } from '../destination.ts';
+import { redactUrlsIn } from '../redact-url.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
 import { StatementQueue } from '../statement-queue.ts';
 import { copyLine } from './copy-text.ts';
 import { postgresType } from './postgres-types.ts';
-import { parsePostgresUrl, redactUrl } from './postgres-url.ts';
+import { parsePostgresUrl } from './postgres-url.ts';
 
 export interface PostgresOptions {
   /** Mark rows of replaced versions with `_tributary_deleted_at` instead of deleting them. @default false */
@@ -524,7 +525,7 @@ function connectionError(where: string, error: unknown): PostgresConnectionError
           ? ' Is the server running and reachable at that host and port?'
           : '';
   return new PostgresConnectionError(
-    `cannot connect to ${where}: ${redactUrl((error as Error).message)}.${hint}`,
+    `cannot connect to ${where}: ${redactUrlsIn((error as Error).message)}.${hint}`,
     { cause: error },
   );
 }

@@ -2,12 +2,14 @@
  * `postgres://user:password@host:port/database?schema=NAME`. The password is only ever handed to the
  * driver: descriptions, logs and errors show the URL with it masked.
  */
+import { redactUrl } from '../redact-url.ts';
+
 export interface PostgresLocation {
   /** The URL without our own query parameters, for the driver. */
   readonly connectionString: string;
   /** Schema prefix (`?schema=`): tap schemas are `<prefix>_<tap>` and the ledger lives in `<prefix>`. */
   readonly schemaPrefix: string | undefined;
-  /** The URL with the password masked. */
+  /** The URL with the password and credential-like query parameters masked. */
   readonly redacted: string;
 }
 
@@ -32,9 +34,4 @@ export function parsePostgresUrl(url: string): PostgresLocation {
   const schemaPrefix = parsed.searchParams.get('schema') ?? undefined;
   parsed.searchParams.delete('schema');
   return { connectionString: parsed.toString(), schemaPrefix, redacted: redactUrl(url) };
-}
-
-/** The URL with any password replaced by `***`, even when it does not parse. */
-export function redactUrl(url: string): string {
-  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
 }
