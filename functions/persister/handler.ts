@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { type AwsRuntime, createAwsRuntime, settingsFromEnvironment } from '../../lib/aws/runtime.ts';
+import { type AwsRuntime, runtimeProvider, settingsFromEnvironment } from '../../lib/aws/runtime.ts';
 import { persistBatch } from '../../lib/persister/persist-queue-batch.ts';
 
 export function createPersisterHandler(
@@ -26,8 +26,8 @@ export function createPersisterHandler(
   }).use(injectLambdaContext(logger));
 }
 
-let cached: Promise<AwsRuntime> | undefined;
+let provider: (() => Promise<AwsRuntime>) | undefined;
 export const handler = createPersisterHandler(() => {
-  cached ??= createAwsRuntime(settingsFromEnvironment());
-  return cached;
+  provider ??= runtimeProvider(settingsFromEnvironment());
+  return provider();
 });

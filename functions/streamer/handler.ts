@@ -6,7 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { type AwsRuntime, createAwsRuntime, settingsFromEnvironment } from '../../lib/aws/runtime.ts';
+import { type AwsRuntime, runtimeProvider, settingsFromEnvironment } from '../../lib/aws/runtime.ts';
 import {
   type InvocationResult,
   runStreamerInvocation,
@@ -31,8 +31,8 @@ export function createStreamerHandler(
   }).use(injectLambdaContext(logger));
 }
 
-let cached: Promise<AwsRuntime> | undefined;
+let provider: (() => Promise<AwsRuntime>) | undefined;
 export const handler = createStreamerHandler(() => {
-  cached ??= createAwsRuntime(settingsFromEnvironment());
-  return cached;
+  provider ??= runtimeProvider(settingsFromEnvironment());
+  return provider();
 });

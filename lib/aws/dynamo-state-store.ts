@@ -4,8 +4,10 @@
  * the lease is taken only when free, expired, ours, or held by a known-dead owner. A bookmark too big
  * for an item (they may reach 1 MB; an item holds 400 KB) is written to S3 and the item keeps its key.
  */
+
+import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BookmarkAt, LastRun, StateStore, TapState } from '../state/state-store.ts';
 
@@ -15,6 +17,10 @@ const INLINE_BOOKMARK_BYTES = 150 * 1024;
 export interface SpillTarget {
   readonly s3: S3Client;
   readonly bucket: string;
+  /** SSE-KMS with this key (the stack's key under `-c encryption=kms`); otherwise SSE-S3. */
+  readonly kmsKeyId?: string;
+  /** @default 150 KiB */
+  readonly inlineBookmarkBytes?: number;
 }
 
 interface StoredBookmark {
@@ -121,37 +127,54 @@ export class DynamoStateStore implements StateStore {
     return taps.sort();
   }
 
+  /**
+   * A spilled bookmark goes to a new object key first; the item then points at it only if the
+   * conditional write succeeds. The object the item pointed at before is removed after the write, and
+   * the new one is removed if the write was refused, so a refused write never touches what a reader
+   * of the current item would fetch.
+   */
   private async moveForward(tap: string, field: 'staged' | 'committed', at: BookmarkAt): Promise<boolean> {
     const position = positionKey(at);
     const stored: StoredBookmark = { run: at.run, seq: at.seq, at: at.at };
     const text = JSON.stringify(at.bookmark ?? null);
-    if (Buffer.byteLength(text) > INLINE_BOOKMARK_BYTES) {
+    if (Buffer.byteLength(text) > (this.spill?.inlineBookmarkBytes ?? INLINE_BOOKMARK_BYTES)) {
       if (this.spill === undefined)
         throw new Error(
           `tap ${tap}: a ${Buffer.byteLength(text)}-byte bookmark needs an S3 bucket to spill to`,
         );
-      stored.bookmark_s3_key = `state/${tap}/${field}/${position.replace('/', '-')}.json`;
+      stored.bookmark_s3_key = `state/${tap}/${field}/${position.replace('/', '-')}-${randomBytes(4).toString('hex')}.json`;
       await this.spill.s3.send(
         new PutObjectCommand({
           Bucket: this.spill.bucket,
           Key: stored.bookmark_s3_key,
           Body: text,
           ContentType: 'application/json',
-          ServerSideEncryption: 'AES256',
+          ...(this.spill.kmsKeyId === undefined
+            ? { ServerSideEncryption: 'AES256' as const }
+            : { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: this.spill.kmsKeyId }),
         }),
       );
     } else {
       stored.bookmark = text;
     }
-    return this.conditional(
+    let previous: StoredBookmark | undefined;
+    const written = await this.conditional(
       new UpdateCommand({
         TableName: this.table,
         Key: { tap },
         UpdateExpression: `SET ${field} = :stored, ${field}_position = :position`,
         ConditionExpression: `attribute_not_exists(${field}_position) OR ${field}_position < :position`,
         ExpressionAttributeValues: { ':stored': stored, ':position': position },
+        ReturnValues: 'UPDATED_OLD',
       }),
+      (attributes) => {
+        previous = attributes?.[field] as StoredBookmark | undefined;
+      },
     );
+    const orphan = written ? previous?.bookmark_s3_key : stored.bookmark_s3_key;
+    if (orphan !== undefined && this.spill !== undefined)
+      await this.spill.s3.send(new DeleteObjectCommand({ Bucket: this.spill.bucket, Key: orphan }));
+    return written;
   }
 
   private async load(stored: StoredBookmark | undefined): Promise<BookmarkAt | undefined> {
@@ -173,9 +196,13 @@ export class DynamoStateStore implements StateStore {
   }
 
   /** Runs a conditional write; false when its condition did not hold. */
-  private async conditional(command: UpdateCommand): Promise<boolean> {
+  private async conditional(
+    command: UpdateCommand,
+    onWritten?: (old: Record<string, unknown> | undefined) => void,
+  ): Promise<boolean> {
     try {
-      await this.documents.send(command);
+      const output = await this.documents.send(command);
+      onWritten?.(output.Attributes);
       return true;
     } catch (error) {
       if (

@@ -1,8 +1,8 @@
 /**
- * Builds what the Lambda handlers need from their environment, once per cold start: the pipeline file
- * (with `${secret:NAME}` from Secrets Manager), the S3 stage, the SQS queue, the DynamoDB state store,
- * the self-invoker, and the destination. Endpoints come from the SDK's own AWS_ENDPOINT_URL_<SERVICE>
- * variables, so the same code runs against local emulators.
+ * Builds what the Lambda handlers need from their environment: the pipeline file (with this
+ * function's own `${secret:NAME}` values from Secrets Manager, cached with a TTL), the S3 stage, the
+ * SQS queue, the DynamoDB state store, the self-invoker, and the destination. Endpoints come from the
+ * SDK's own AWS_ENDPOINT_URL_<SERVICE> variables, so the same code runs against local emulators.
  */
 import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -19,21 +19,35 @@ import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
+import { type FunctionRole, secretsFor } from './function-secrets.ts';
 import { LambdaContinuation } from './lambda-continuation.ts';
 import { S3Stage } from './s3-stage.ts';
-import { fetchSecrets, secretNamesIn } from './secrets.ts';
+import { SecretsCache } from './secrets.ts';
 import { parseChunkMessage, SqsChunkQueue } from './sqs-chunk-queue.ts';
+
+export type { FunctionRole } from './function-secrets.ts';
+
+/** Any SDK client: the hook sees each one once, e.g. to record the calls it makes. */
+export type AwsClient = S3Client | SQSClient | DynamoDBClient | LambdaClient | SecretsManagerClient;
 
 export interface AwsSettings {
   readonly pipelineFile: string;
   readonly bucket: string;
   readonly queueUrl: string;
   readonly table: string;
+  /** Which function this is: it reads only the secrets that function needs. */
+  readonly role: FunctionRole;
   readonly kmsKeyId?: string;
   /** This function's name, for continuations (Lambda sets AWS_LAMBDA_FUNCTION_NAME). */
   readonly functionName?: string;
   /** s3rver and other emulators need path-style addressing. */
   readonly s3PathStyle?: boolean;
+  /** How long a secret value is reused before it is read again. @default 300 */
+  readonly secretsMaxAgeSeconds?: number;
+  /** Bookmarks larger than this (serialised) are spilled to S3. @default 150 KiB */
+  readonly inlineBookmarkBytes?: number;
+  /** Called with every SDK client the runtime creates (tests record the calls for the IAM check). */
+  readonly onClient?: (client: AwsClient) => void;
 }
 
 export class RuntimeSettingsError extends Error {
@@ -49,18 +63,27 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): A
       );
     return value;
   };
+  const kind = required('TRIBUTARY_FUNCTION');
+  if (kind !== 'streamer' && kind !== 'persister')
+    throw new RuntimeSettingsError(
+      `environment variable TRIBUTARY_FUNCTION: received ${JSON.stringify(kind)}. Allowed: streamer, persister.`,
+    );
+  const maxAge = env.TRIBUTARY_SECRETS_MAX_AGE_SECONDS;
   return {
     pipelineFile: env.TRIBUTARY_PIPELINE_FILE ?? 'pipeline.yaml',
     bucket: required('TRIBUTARY_STAGE_BUCKET'),
     queueUrl: required('TRIBUTARY_QUEUE_URL'),
     table: required('TRIBUTARY_STATE_TABLE'),
+    role: kind === 'streamer' ? { kind, tap: required('TRIBUTARY_TAP') } : { kind },
     ...(env.TRIBUTARY_KMS_KEY_ID ? { kmsKeyId: env.TRIBUTARY_KMS_KEY_ID } : {}),
     ...(env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: env.AWS_LAMBDA_FUNCTION_NAME } : {}),
+    ...(maxAge === undefined ? {} : { secretsMaxAgeSeconds: Number(maxAge) }),
     s3PathStyle: env.TRIBUTARY_S3_PATH_STYLE === 'true',
   };
 }
 
 export interface AwsRuntime {
+  readonly role: FunctionRole;
   readonly pipeline: PipelineConfig;
   readonly stage: Stage;
   readonly queue: ChunkQueue;
@@ -70,29 +93,88 @@ export interface AwsRuntime {
   destination(): Promise<Destination>;
 }
 
-export async function createAwsRuntime(settings: AwsSettings): Promise<AwsRuntime> {
-  const s3 = new S3Client({ forcePathStyle: settings.s3PathStyle === true });
-  const text = await readFile(settings.pipelineFile, 'utf8');
-  const names = secretNamesIn(text);
-  const secrets = names.length === 0 ? {} : await fetchSecrets(new SecretsManagerClient({}), names);
-  const pipeline = parsePipeline(text, settings.pipelineFile, { secrets });
-  const stage = new S3Stage(
-    s3,
-    settings.bucket,
-    settings.kmsKeyId === undefined ? {} : { kmsKeyId: settings.kmsKeyId },
-  );
-  let destination: Promise<Destination> | undefined;
+/**
+ * The runtime for every invocation of one container: clients and connections are made once, the
+ * pipeline is parsed again only when one of this function's secrets changed (read at most every
+ * `secretsMaxAgeSeconds`), and the destination is reopened only when its settings changed.
+ */
+export function runtimeProvider(settings: AwsSettings): () => Promise<AwsRuntime> {
+  const ports = createPorts(settings);
+  let text: Promise<string> | undefined;
+  let current: { readonly secretsJson: string; readonly runtime: AwsRuntime } | undefined;
+  let destination: { readonly json: string; readonly opened: Promise<Destination> } | undefined;
+  const destinationFor = (pipeline: PipelineConfig): Promise<Destination> => {
+    const json = JSON.stringify(pipeline.destination);
+    if (destination?.json !== json) {
+      const previous = destination?.opened;
+      // The container runs one invocation at a time: the old pool is idle, closed before the new opens.
+      const opened = (async () => {
+        await previous?.then((old) => old.close()).catch(() => {});
+        return openDestination(pipeline.destination);
+      })();
+      destination = { json, opened };
+    }
+    return destination.opened;
+  };
+  return async () => {
+    text ??= readFile(settings.pipelineFile, 'utf8');
+    const source = await text;
+    const split = secretsFor(source, settings.role);
+    const values = await ports.secrets.read(split.needed);
+    const secretsJson = JSON.stringify(values);
+    if (current?.secretsJson === secretsJson) return current.runtime;
+    const pipeline = parsePipeline(source, settings.pipelineFile, {
+      secrets: { ...split.placeholders, ...values },
+    });
+    if (settings.role.kind === 'streamer' && !pipeline.taps.has(settings.role.tap))
+      throw new RuntimeSettingsError(
+        `TRIBUTARY_TAP names tap ${JSON.stringify(settings.role.tap)}, which is not in ${settings.pipelineFile}; taps: ${[...pipeline.taps.keys()].join(', ')}`,
+      );
+    const runtime: AwsRuntime = {
+      role: settings.role,
+      pipeline,
+      stage: ports.stage,
+      queue: ports.queue,
+      stateStore: ports.stateStore,
+      invoker: ports.invoker,
+      parseMessage: parseChunkMessage,
+      destination: () => destinationFor(pipeline),
+    };
+    current = { secretsJson, runtime };
+    return runtime;
+  };
+}
+
+/** One runtime, resolved now (tests and one-off tools; handlers use runtimeProvider). */
+export function createAwsRuntime(settings: AwsSettings): Promise<AwsRuntime> {
+  return runtimeProvider(settings)();
+}
+
+function createPorts(settings: AwsSettings) {
+  const observe = <T extends AwsClient>(client: T): T => {
+    settings.onClient?.(client);
+    return client;
+  };
+  const s3 = observe(new S3Client({ forcePathStyle: settings.s3PathStyle === true }));
+  const kms = settings.kmsKeyId === undefined ? {} : { kmsKeyId: settings.kmsKeyId };
   return {
-    pipeline,
-    stage,
+    secrets: new SecretsCache(observe(new SecretsManagerClient({})), settings.secretsMaxAgeSeconds ?? 300),
+    stage: new S3Stage(s3, settings.bucket, kms),
     // Requests go to the SQS endpoint the SDK resolves, not one parsed from the queue URL (emulators
     // hand out queue URLs whose host does not parse).
     queue: new SqsChunkQueue(
-      new SQSClient({ useQueueUrlAsEndpoint: false }),
+      observe(new SQSClient({ useQueueUrlAsEndpoint: false })),
       settings.queueUrl,
       `s3://${settings.bucket}/`,
     ),
-    stateStore: new DynamoStateStore(new DynamoDBClient({}), settings.table, { s3, bucket: settings.bucket }),
+    stateStore: new DynamoStateStore(observe(new DynamoDBClient({})), settings.table, {
+      s3,
+      bucket: settings.bucket,
+      ...kms,
+      ...(settings.inlineBookmarkBytes === undefined
+        ? {}
+        : { inlineBookmarkBytes: settings.inlineBookmarkBytes }),
+    }),
     invoker:
       settings.functionName === undefined
         ? {
@@ -103,12 +185,6 @@ export async function createAwsRuntime(settings: AwsSettings): Promise<AwsRuntim
                 ),
               ),
           }
-        : new LambdaContinuation(new LambdaClient({}), settings.functionName),
-    parseMessage: parseChunkMessage,
-    destination: () => {
-      // One connection pool per container, opened on first use and kept warm between invocations.
-      destination ??= openDestination(pipeline.destination);
-      return destination;
-    },
+        : new LambdaContinuation(observe(new LambdaClient({})), settings.functionName),
   };
 }

@@ -48,7 +48,15 @@ export async function serverlessResources(
   const folder = temporaryFolder('tributary-serverless-');
   const pipelineFile = join(folder, 'pipeline.yaml');
   writeFileSync(pipelineFile, pipelineYaml(folder));
-  return { folder, pipelineFile, bucket, table, queueUrl: queue.QueueUrl ?? '', s3PathStyle: true };
+  return {
+    folder,
+    pipelineFile,
+    bucket,
+    table,
+    queueUrl: queue.QueueUrl ?? '',
+    s3PathStyle: true,
+    role: { kind: 'streamer', tap: 'sample' },
+  };
 }
 
 export { createAwsRuntime };

@@ -290,11 +290,14 @@ describe('serverless runtime against local AWS emulators', () => {
       TRIBUTARY_QUEUE_URL: settings.queueUrl,
       TRIBUTARY_STATE_TABLE: settings.table,
       TRIBUTARY_S3_PATH_STYLE: 'true',
+      TRIBUTARY_FUNCTION: 'streamer',
+      TRIBUTARY_TAP: 'sample',
     });
     const { handler: streamerHandler } = await import('../../functions/streamer/handler.ts');
     const { handler: persisterHandler } = await import('../../functions/persister/handler.ts');
     const result = await streamerHandler(schedule(), plenty);
     expect(result).toMatchObject({ status: 'finished', records: 1_000 });
+    process.env.TRIBUTARY_FUNCTION = 'persister'; // each handler reads its settings at its first event
     const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
     for (let round = 0; round < 10; round += 1) {
       const received = await sqs.send(

@@ -1,6 +1,7 @@
 /** The AWS adapters' requests and error handling, with the SDK clients mocked (aws-sdk-client-mock). */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -10,7 +11,7 @@ import {
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DynamoStateStore, positionKey } from '../../../lib/aws/dynamo-state-store.ts';
 import { fromObjectMetadata, parseS3Uri, S3Stage, toObjectMetadata } from '../../../lib/aws/s3-stage.ts';
 import { ChunkMessageError, parseChunkMessage, SqsChunkQueue } from '../../../lib/aws/sqs-chunk-queue.ts';
@@ -159,6 +160,28 @@ describe('DynamoStateStore', () => {
     });
   });
 
+  it('a spilled bookmark goes to a new key: a refused write removes it, a successful one removes the old', async () => {
+    const big = { bookmarks: { blob: 'x'.repeat(200_000) } };
+    s3.on(PutObjectCommand).resolves({});
+    s3.on(DeleteObjectCommand).resolves({});
+    dynamo
+      .on(UpdateCommand)
+      .rejectsOnce(Object.assign(new Error('no'), { name: 'ConditionalCheckFailedException' }));
+    expect(await store(true).markStaged('t', { run: 'r', seq: 1, bookmark: big, at: 'now' })).toBe(false);
+    const refusedKey = s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key;
+    expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input.Key)).toEqual([refusedKey]);
+    dynamo.on(UpdateCommand).resolves({
+      Attributes: { staged: { run: 'r', seq: 0, at: 'then', bookmark_s3_key: 'state/t/staged/old.json' } },
+    });
+    expect(await store(true).markStaged('t', { run: 'r', seq: 2, bookmark: big, at: 'now' })).toBe(true);
+    const newKey = s3.commandCalls(PutObjectCommand)[1]?.args[0].input.Key;
+    expect(newKey).not.toBe(refusedKey);
+    expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input.Key)).toEqual([
+      refusedKey,
+      'state/t/staged/old.json',
+    ]);
+  });
+
   it('spills a bookmark too big for an item to S3 and reads it back', async () => {
     s3.on(PutObjectCommand).resolves({});
     dynamo.on(UpdateCommand).resolves({});
@@ -166,7 +189,9 @@ describe('DynamoStateStore', () => {
     await store(true).markStaged('t', { run: 'r', seq: 1, bookmark: big, at: 'now' });
     const stored =
       dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':stored'];
-    expect(stored).toMatchObject({ bookmark_s3_key: 'state/t/staged/r-000000001.json' });
+    expect(stored).toMatchObject({
+      bookmark_s3_key: expect.stringMatching(/^state\/t\/staged\/r-000000001-[0-9a-f]{8}\.json$/),
+    });
     expect(stored).not.toHaveProperty('bookmark');
     dynamo.on(GetCommand).resolves({ Item: { tap: 't', staged: stored } });
     s3.on(GetObjectCommand).resolves({
@@ -180,10 +205,30 @@ describe('DynamoStateStore', () => {
 });
 
 describe('secrets', () => {
-  it('finds ${secret:NAME} references, reads them from Secrets Manager, and substitutes them', async () => {
+  const text = `destination: { type: postgres, url: "\${secret:prod/pg-url}" }
+taps:
+  gh:
+    streamer: github
+    config: { access_token: "\${secret:prod/github}", repositories: [a/b], start_date: "2024-01-01T00:00:00Z" }
+  pd:
+    streamer: pagerduty
+    config: { api_token: "\${secret:prod/pagerduty}", start_date: "2024-01-01T00:00:00Z" }
+`;
+
+  it('each function reads only its own secrets: a tap its section, the persister the destination', async () => {
+    const { secretsFor } = await import('../../../lib/aws/function-secrets.ts');
+    expect(secretsFor(text, { kind: 'streamer', tap: 'gh' })).toEqual({
+      needed: ['prod/github'],
+      placeholders: { 'prod/pg-url': '${secret:prod/pg-url}', 'prod/pagerduty': '${secret:prod/pagerduty}' },
+    });
+    expect(secretsFor(text, { kind: 'persister' }).needed).toEqual(['prod/pg-url']);
+  });
+
+  it('reads secrets from Secrets Manager once per max age, and names the one it cannot read', async () => {
     const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const { fetchSecrets, secretNamesIn } = await import('../../../lib/aws/secrets.ts');
+    const { SecretsCache } = await import('../../../lib/aws/secrets.ts');
     const { parsePipeline } = await import('../../../lib/pipeline/load-pipeline.ts');
+    const { secretsFor } = await import('../../../lib/aws/function-secrets.ts');
     const secrets = mockClient(SecretsManagerClient);
     secrets
       .on(GetSecretValueCommand, { SecretId: 'prod/github' })
@@ -191,15 +236,26 @@ describe('secrets', () => {
     secrets
       .on(GetSecretValueCommand, { SecretId: 'missing' })
       .rejects(Object.assign(new Error('x'), { name: 'ResourceNotFoundException' }));
-    const text = `destination: { type: duckdb, path: w.duckdb }\ntaps:\n  gh:\n    streamer: github\n    config: { access_token: "\${secret:prod/github}", repositories: [a/b], start_date: "2024-01-01T00:00:00Z" }\n`;
-    expect(secretNamesIn(text)).toEqual(['prod/github']);
-    const values = await fetchSecrets(new SecretsManagerClient({ region: 'us-east-1' }), ['prod/github']);
-    expect(
-      parsePipeline(text, 'pipeline.yaml', { secrets: values }).taps.get('gh')?.config.access_token,
-    ).toBe('ghp_fromSecretsManager');
-    await expect(
-      fetchSecrets(new SecretsManagerClient({ region: 'us-east-1' }), ['missing']),
-    ).rejects.toThrow(/secret missing: ResourceNotFoundException: cannot be read from Secrets Manager/);
-    secrets.restore();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const cache = new SecretsCache(new SecretsManagerClient({ region: 'us-east-1' }), 60);
+      const split = secretsFor(text, { kind: 'streamer', tap: 'gh' });
+      const values = await cache.read(split.needed);
+      expect(
+        parsePipeline(text, 'pipeline.yaml', { secrets: { ...split.placeholders, ...values } }).taps.get('gh')
+          ?.config.access_token,
+      ).toBe('ghp_fromSecretsManager');
+      await cache.read(split.needed);
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+      vi.setSystemTime(Date.now() + 61_000);
+      await cache.read(split.needed);
+      expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+      await expect(cache.read(['missing'])).rejects.toThrow(
+        /secret missing: ResourceNotFoundException: cannot be read from Secrets Manager/,
+      );
+    } finally {
+      vi.useRealTimers();
+      secrets.restore();
+    }
   });
 });
