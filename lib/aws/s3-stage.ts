@@ -11,6 +11,7 @@ import {
   ListObjectsV2Command,
   NotFound,
   PutObjectCommand,
+  PutObjectTaggingCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -23,6 +24,9 @@ export interface S3StageOptions {
   /** Chunks at least this big are uploaded in parts. @default 16 MiB */
   readonly multipartThreshold?: number;
 }
+
+/** The tag the persister puts on a chunk once it is loaded; the stage bucket expires only tagged chunks. */
+export const LOADED_TAG = 'tributary-loaded';
 
 export class S3Stage implements Stage {
   readonly description: string;
@@ -73,6 +77,16 @@ export class S3Stage implements Stage {
       if (error instanceof NotFound || (error as { name?: string }).name === 'NotFound') return undefined;
       throw error;
     }
+  }
+
+  async markLoaded(key: string): Promise<void> {
+    await this.client.send(
+      new PutObjectTaggingCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Tagging: { TagSet: [{ Key: LOADED_TAG, Value: 'true' }] },
+      }),
+    );
   }
 
   async list(prefix: string): Promise<string[]> {

@@ -65,6 +65,7 @@ export async function persistBatch(
       );
       if (outcome !== undefined) {
         outcomes.push(outcome);
+        await markLoaded(deps, message.key);
         deps.log?.(`chunk ${message.key}: ${outcome.status}, ${outcome.records} records`, {
           tap: message.tap,
           run: message.run,
@@ -84,4 +85,15 @@ export async function persistBatch(
     }
   }
   return { batchItemFailures: failures, outcomes };
+}
+
+/** Tags a loaded chunk so the stage may expire it; a chunk left untagged is only kept longer. */
+async function markLoaded(deps: PersistBatchDeps, key: string): Promise<void> {
+  try {
+    await deps.stage.markLoaded(key);
+  } catch (error) {
+    deps.log?.(
+      `chunk ${key}: loaded, but could not be marked loaded (it is kept, not expired): ${(error as Error).message}`,
+    );
+  }
 }

@@ -36,6 +36,9 @@ export class FolderStage implements Stage {
     return createReadStream(path, { highWaterMark: 1 << 20 });
   }
 
+  /** Local chunks are kept until the folder is cleaned; nothing to record yet. */
+  async markLoaded(_key: string): Promise<void> {}
+
   async metadata(key: string): Promise<ChunkMetadata | undefined> {
     try {
       return JSON.parse(await readFile(`${this.pathOf(key)}${METADATA_SUFFIX}`, 'utf8')) as ChunkMetadata;

@@ -15,6 +15,11 @@ export interface Stage {
   metadata(key: string): Promise<ChunkMetadata | undefined>;
   /** Chunk keys under a prefix, sorted (so in (run, seq) order). */
   list(prefix: string): Promise<string[]>;
+  /**
+   * Records that a chunk is loaded, after its load committed: only loaded chunks may expire (the S3
+   * stage tags the object; its lifecycle rule expires tagged objects only).
+   */
+  markLoaded(key: string): Promise<void>;
   /** A URI or path a person can paste into `trib replay`. */
   uriOf(key: string): string;
 }

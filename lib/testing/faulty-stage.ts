@@ -31,6 +31,10 @@ export class FaultyStage implements Stage {
     return this.inner.open(key);
   }
 
+  markLoaded(key: string): Promise<void> {
+    return this.inner.markLoaded(key);
+  }
+
   metadata(key: string): Promise<ChunkMetadata | undefined> {
     return this.inner.metadata(key);
   }

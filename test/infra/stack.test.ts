@@ -1,48 +1,31 @@
 /** The stack as CloudFormation sees it: resources, their key settings, IAM per function, schedules. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Aspects } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { Duration } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { TributaryStack } from '../../infra/stacks/tributary-stack.ts';
+import { queueSettings, VISIBILITY_PER_TIMEOUT } from '../../infra/constructs/queue-settings.ts';
+import { ResolvedTemplate, type Template } from '../../infra/permissions/resolved-template.ts';
 import { planDeployment } from '../../lib/pipeline/deploy-plan.ts';
 import { PipelineConfigError } from '../../lib/pipeline/load-pipeline.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
 import { repoRoot } from '../helpers/paths.ts';
+import { synthStack } from '../helpers/synth.ts';
 
 const example = join(repoRoot, 'examples', 'aws-pipeline.yaml');
 
-function synth(pipelineFile = example, encryption: 'kms' | 'managed' = 'managed') {
-  // Bundling is skipped here; `cdk synth` in the test command bundles for real.
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new TributaryStack(app, 'Test', {
-    pipelineFile,
-    plan: planDeployment(readFileSync(pipelineFile, 'utf8'), pipelineFile),
-    encryption,
-  });
-  Aspects.of(app).add(new AwsSolutionsChecks());
-  app.synth();
-  return { stack, template: Template.fromStack(stack) };
-}
-
-const { stack, template } = synth();
-const policyOf = (logicalIdPrefix: string) => {
-  const policies = template.findResources('AWS::IAM::Policy');
-  const entry = Object.entries(policies).find(([id]) => id.startsWith(logicalIdPrefix));
-  return (
-    (
-      entry?.[1] as
-        | {
-            Properties: { PolicyDocument: { Statement: Array<{ Sid?: string; Action: string | string[] }> } };
-          }
-        | undefined
-    )?.Properties.PolicyDocument.Statement ?? []
-  );
-};
+const { stack, template } = synthStack(example);
+const resolved = new ResolvedTemplate(template.toJSON() as Template);
+const account = 'arn:aws:%s:us-east-1:123456789012';
+/** A role's statements as they would be in the account: every intrinsic resolved to its ARN. */
+const statementsOf = (rolePrefix: string) =>
+  resolved
+    .policiesOfRole(resolved.logicalId('AWS::IAM::Role', rolePrefix))
+    .flatMap((policy) => policy.document.Statement)
+    .filter((statement) => !String(statement.Action).startsWith('xray:'));
 
 describe('TributaryStack', () => {
-  it('has an encrypted, versioned, private stage bucket that refuses plain HTTP and expires chunks', () => {
+  it('has an encrypted, versioned, private stage bucket that refuses plain HTTP and expires only loaded chunks', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
         ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
@@ -54,10 +37,27 @@ describe('TributaryStack', () => {
         IgnorePublicAcls: true,
         RestrictPublicBuckets: true,
       },
-      LifecycleConfiguration: {
-        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'stage/', ExpirationInDays: 30 })]),
-      },
     });
+    const rules = (
+      Object.values(template.findResources('AWS::S3::Bucket'))[0] as {
+        Properties: { LifecycleConfiguration: { Rules: Record<string, unknown>[] } };
+      }
+    ).Properties.LifecycleConfiguration.Rules;
+    // The only rule that expires current objects is limited to chunks tagged loaded by the persister.
+    const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
+    expect(expiring).toEqual([
+      expect.objectContaining({
+        Prefix: 'stage/',
+        ExpirationInDays: 30,
+        TagFilters: [{ Key: 'tributary-loaded', Value: 'true' }],
+      }),
+    ]);
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 7 } }),
+        expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+      ]),
+    );
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -67,21 +67,31 @@ describe('TributaryStack', () => {
     });
   });
 
-  it('has a FIFO chunk queue with a FIFO dead-letter queue, encryption, and a visibility timeout above the persister timeout', () => {
+  it('derives delivery from the persister timeout: visibility 6x the timeout, concurrency on the event source', () => {
+    const persister = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Properties: { Environment: { Variables: { TRIBUTARY_FUNCTION: 'persister' } } },
+      }),
+    )[0] as { Properties: { Timeout: number; ReservedConcurrentExecutions?: number } };
+    expect(persister.Properties.ReservedConcurrentExecutions).toBeUndefined();
     template.hasResourceProperties('AWS::SQS::Queue', {
       FifoQueue: true,
       ContentBasedDeduplication: false,
-      VisibilityTimeout: 360,
+      VisibilityTimeout: persister.Properties.Timeout * VISIBILITY_PER_TIMEOUT,
       SqsManagedSseEnabled: true,
       RedrivePolicy: { maxReceiveCount: 5, deadLetterTargetArn: Match.anyValue() },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 5 },
     });
     expect(
       Object.values(template.findResources('AWS::SQS::Queue', { Properties: { FifoQueue: true } })),
     ).toHaveLength(2);
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Threshold: 1,
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-    });
+    expect(() =>
+      queueSettings({ persisterTimeout: Duration.minutes(5), maxReceiveCount: 5, persisterConcurrency: 1 }),
+    ).toThrow(/persisterConcurrency: received 1\. Allowed: a whole number from 2 to 1000/);
   });
 
   it('has an on-demand state table keyed by tap, with point-in-time recovery and deletion protection', () => {
@@ -94,64 +104,150 @@ describe('TributaryStack', () => {
     });
   });
 
-  it('runs both functions on Node 22 arm64; the persister has reserved concurrency and reports partial batch failures', () => {
+  it('runs a streamer function per tap and one persister, on Node 22 arm64, each with a role of its own', () => {
+    const functions = resolved.functions();
+    const streamers = functions.filter((fn) => fn.environment.TRIBUTARY_FUNCTION === 'streamer');
+    expect(streamers.map((fn) => [fn.name, fn.environment.TRIBUTARY_TAP])).toEqual([
+      ['Test-tap-github-acme', 'github-acme'],
+      ['Test-tap-pagerduty', 'pagerduty'],
+    ]);
+    expect(functions.filter((fn) => fn.environment.TRIBUTARY_FUNCTION === 'persister')).toHaveLength(1);
     template.resourcePropertiesCountIs(
       'AWS::Lambda::Function',
       { Runtime: 'nodejs22.x', Architectures: ['arm64'] },
-      2,
+      3,
     );
-    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 900, FunctionName: 'Test-streamer' });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Timeout: 300,
-      ReservedConcurrentExecutions: 5,
-    });
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      BatchSize: 10,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-    });
+    expect(new Set(functions.map((fn) => fn.roleId)).size).toBe(3);
   });
 
-  it('gives each function only what it uses', () => {
-    const streamer = policyOf('StreamerServiceRoleDefaultPolicy');
-    const persister = policyOf('PersisterServiceRoleDefaultPolicy');
-    const sids = (statements: typeof streamer) =>
-      statements.map((statement) => statement.Sid).filter(Boolean);
-    expect(sids(streamer)).toEqual(
-      expect.arrayContaining(['StageChunks', 'ListChunks', 'EnqueueChunks', 'TapState', 'ContinueRun']),
-    );
-    expect(sids(persister)).toEqual(expect.arrayContaining(['ReadChunks', 'SpillBookmarks', 'TapState']));
-    const actions = (statements: typeof streamer) =>
-      statements.flatMap((statement) => [statement.Action].flat());
-    expect(actions(streamer)).not.toContain('sqs:ReceiveMessage');
-    expect(actions(persister)).not.toContain('sqs:SendMessage');
-    expect(actions(persister)).not.toContain('lambda:InvokeFunction');
-    for (const action of [...actions(streamer), ...actions(persister)]) expect(action).not.toMatch(/\*$/);
-    // secrets: the tap tokens to the streamer, the database URL to the persister
-    const secretResources = (statements: Array<{ Action: string | string[]; Resource?: unknown }>) =>
-      JSON.stringify(
-        statements.filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue')),
-      );
-    expect(secretResources(streamer)).toContain('tributary/github-token');
-    expect(secretResources(streamer)).not.toContain('tributary/postgres-url');
-    expect(secretResources(persister)).toContain('tributary/postgres-url');
-    expect(secretResources(persister)).not.toContain('tributary/github-token');
+  it("a tap's streamer may touch only its own chunks, state item, secrets and function: every ARN exact", () => {
+    const bucket = resolved.attributeOf(resolved.logicalId('AWS::S3::Bucket', 'Stage'), 'Arn');
+    const queue = resolved.attributeOf(resolved.logicalId('AWS::SQS::Queue', 'Chunks'), 'Arn');
+    const table = resolved.attributeOf(resolved.logicalId('AWS::DynamoDB::Table', 'State'), 'Arn');
+    const logs = resolved
+      .functions()
+      .find((fn) => fn.environment.TRIBUTARY_TAP === 'github-acme')?.logGroupArn;
+    expect(statementsOf('Streamer-github-acmeRole'.replaceAll('-', ''))).toEqual([
+      {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `${logs}:*`,
+      },
+      {
+        Sid: 'StageOwnChunks',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:GetObject'],
+        Resource: `${bucket}/stage/github-acme/*`,
+      },
+      {
+        Sid: 'SpillOwnBookmarks',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        Resource: `${bucket}/state/github-acme/*`,
+      },
+      { Sid: 'EnqueueChunks', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queue },
+      {
+        Sid: 'OwnTapState',
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        Resource: table,
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['github-acme'] } },
+      },
+      {
+        Sid: 'ContinueRun',
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: `${account.replace('%s', 'lambda')}:function:Test-tap-github-acme`,
+      },
+      {
+        Sid: 'ReadOwnSecrets',
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: `${account.replace('%s', 'secretsmanager')}:secret:tributary/github-token-??????`,
+      },
+    ]);
   });
 
-  it('makes one schedule per tap with its expression, time zone, retries and a dead-letter queue', () => {
+  it('the persister reads every chunk and only the destination secret; the event source uses its role', () => {
+    const bucket = resolved.attributeOf(resolved.logicalId('AWS::S3::Bucket', 'Stage'), 'Arn');
+    const queue = resolved.attributeOf(resolved.logicalId('AWS::SQS::Queue', 'Chunks'), 'Arn');
+    const table = resolved.attributeOf(resolved.logicalId('AWS::DynamoDB::Table', 'State'), 'Arn');
+    const statements = statementsOf('PersisterRole');
+    expect(statements.map((statement) => [statement.Sid, statement.Resource])).toEqual([
+      ['WriteOwnLogs', expect.stringMatching(/:log-group:PersisterLogs[0-9A-F]+:\*$/)],
+      ['ReceiveChunks', queue],
+      ['ReadChunks', `${bucket}/stage/*`],
+      ['SpillBookmarks', `${bucket}/state/*`],
+      ['TapState', table],
+      ['ReadOwnSecrets', `${account.replace('%s', 'secretsmanager')}:secret:tributary/postgres-url-??????`],
+    ]);
+    expect(statements.flatMap((statement) => [statement.Action].flat())).not.toContain('sqs:SendMessage');
+  });
+
+  it('the scheduler role is trusted only by the Scheduler of this account and invokes only the streamers', () => {
+    const scheduler = resolved.logicalId('AWS::IAM::Role', 'SchedulerRole');
+    expect(resolved.trustPolicyOf(scheduler).Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'sts:AssumeRole',
+        Principal: { Service: 'scheduler.amazonaws.com' },
+        Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } },
+      },
+    ]);
+    expect(statementsOf('SchedulerRole').map((statement) => [statement.Sid, statement.Resource])).toEqual([
+      [
+        'StartRuns',
+        [
+          `${account.replace('%s', 'lambda')}:function:Test-tap-github-acme`,
+          `${account.replace('%s', 'lambda')}:function:Test-tap-pagerduty`,
+        ],
+      ],
+      ['DeadLetterSchedules', expect.stringMatching(/:sqs:us-east-1:123456789012:ScheduleDeadLetters/)],
+    ]);
+  });
+
+  it('makes one schedule per tap, targeting that tap streamer, with retries and a dead-letter queue', () => {
     template.resourceCountIs('AWS::Scheduler::Schedule', 2);
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'rate(1 hour)',
-      ScheduleExpressionTimezone: 'UTC',
-      Target: Match.objectLike({
-        Input: '{"tap":"github-acme"}',
-        RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
-        DeadLetterConfig: Match.anyValue(),
-      }),
-    });
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(0/15 * * * ? *)',
-      ScheduleExpressionTimezone: 'Europe/Berlin',
-    });
+    const schedules = resolved
+      .resourcesOfType('AWS::Scheduler::Schedule')
+      .map(([, schedule]) => resolved.resolve(schedule.Properties) as Record<string, unknown>);
+    expect(schedules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          ScheduleExpression: 'rate(1 hour)',
+          ScheduleExpressionTimezone: 'UTC',
+          Target: expect.objectContaining({
+            Arn: `${account.replace('%s', 'lambda')}:function:Test-tap-github-acme`,
+            Input: '{"tap":"github-acme"}',
+            RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
+            DeadLetterConfig: { Arn: expect.stringMatching(/ScheduleDeadLetters/) },
+          }),
+        }),
+        expect.objectContaining({
+          ScheduleExpression: 'cron(0/15 * * * ? *)',
+          ScheduleExpressionTimezone: 'Europe/Berlin',
+          Target: expect.objectContaining({ Arn: expect.stringMatching(/:function:Test-tap-pagerduty$/) }),
+        }),
+      ]),
+    );
+  });
+
+  it('alarms on both dead-letter queues notify the alerts topic', () => {
+    const alarms = resolved.resourcesOfType('AWS::CloudWatch::Alarm').map(
+      ([, alarm]) =>
+        resolved.resolve(alarm.Properties) as {
+          AlarmActions: string[];
+          Dimensions: { Value: string }[];
+        },
+    );
+    const topic = resolved.refOf(resolved.logicalId('AWS::SNS::Topic', 'Alerts'));
+    expect(alarms).toHaveLength(2);
+    for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topic]);
+    expect(alarms.map((alarm) => alarm.Dimensions[0]?.Value).sort()).toEqual([
+      expect.stringMatching(/^ChunkDeadLetters/),
+      expect.stringMatching(/^ScheduleDeadLetters/),
+    ]);
   });
 
   it('exposes the outputs trib status and trib replay need, and a dashboard', () => {
@@ -160,21 +256,38 @@ describe('TributaryStack', () => {
       'ChunkQueueUrl',
       'DeadLetterQueueUrl',
       'StateTableName',
-      'StreamerFunctionName',
+      'AlertsTopicArn',
       'PersisterFunctionName',
+      'StreamerFunctionNamegithubacme',
+      'StreamerFunctionNamepagerduty',
     ])
       template.hasOutput(output, {});
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
   });
 
-  it("passes cdk-nag's AWS Solutions checks, every remaining finding suppressed with a reason", () => {
+  it("passes cdk-nag's AWS Solutions checks; suppressions are per resource, never stack-wide", () => {
     expect(Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'))).toEqual(
       [],
     );
+    expect(stack.templateOptions.metadata?.cdk_nag).toBeUndefined();
+    const suppressed = Object.entries(
+      template.toJSON().Resources as Record<
+        string,
+        { Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } } }
+      >,
+    ).flatMap(([id, resource]) =>
+      (resource.Metadata?.cdk_nag?.rules_to_suppress ?? []).map(
+        (rule) => [id, rule.id, rule.reason] as const,
+      ),
+    );
+    expect(suppressed.length).toBeGreaterThan(0);
+    for (const [, , reason] of suppressed) expect(reason.length).toBeGreaterThan(40);
+    // The managed-policy suppression is only for the VPC case; no role uses a managed policy here.
+    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toContain('ManagedPolicyArns');
   });
 
-  it('with encryption: kms, encrypts bucket, queues and table with a rotating key of its own', () => {
-    const kms = synth(example, 'kms').template;
+  it('with encryption: kms, encrypts bucket, queues, table, spilled bookmarks and alerts with a rotating key of its own', () => {
+    const kms = synthStack(example, 'kms').template;
     kms.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     kms.hasResourceProperties('AWS::S3::Bucket', {
       BucketEncryption: {
@@ -185,6 +298,18 @@ describe('TributaryStack', () => {
     kms.hasResourceProperties('AWS::DynamoDB::Table', {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: Match.anyValue() },
     });
+    kms.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    kms.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TRIBUTARY_KMS_KEY_ID: Match.anyValue() }) },
+    });
+  });
+
+  it("refuses a tap whose streamer function name would pass Lambda's 64 characters", () => {
+    const file = join(temporaryFolder(), 'pipeline.yaml');
+    writeFileSync(file, readFileSync(example, 'utf8').replaceAll('github-acme', `github-${'a'.repeat(50)}`));
+    expect(() => synthStack(file)).toThrow(
+      /would be named Test-tap-github-a+ \(66 characters\); Lambda allows 64/,
+    );
   });
 });
 
