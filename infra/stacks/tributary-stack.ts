@@ -225,7 +225,7 @@ export class TributaryStack extends Stack {
       const statements: iam.PolicyStatement[] = [
         new iam.PolicyStatement({
           sid: 'StageOwnChunks',
-          actions: ['s3:PutObject', 's3:GetObject'],
+          actions: ['s3:PutObject'],
           resources: [bucket.arnForObjects(`stage/${tap.name}/*`)],
         }),
         new iam.PolicyStatement({
@@ -308,12 +308,12 @@ export class TributaryStack extends Stack {
       }),
       new iam.PolicyStatement({
         sid: 'SpillBookmarks',
-        actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        actions: ['s3:PutObject', 's3:DeleteObject'],
         resources: [bucket.arnForObjects('state/*')],
       }),
       new iam.PolicyStatement({
         sid: 'TapState',
-        actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:UpdateItem'],
         resources: [table.tableArn],
       }),
     ])

@@ -137,7 +137,7 @@ describe('TributaryStack', () => {
       {
         Sid: 'StageOwnChunks',
         Effect: 'Allow',
-        Action: ['s3:PutObject', 's3:GetObject'],
+        Action: 's3:PutObject',
         Resource: `${bucket}/stage/github-acme/*`,
       },
       {
