@@ -4,6 +4,7 @@
  * bench/cold-start.ts bundles with these same options to measure size and module load time.
  */
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { BuildOptions } from 'esbuild';
 
 /** Native or optional modules the functions never load in AWS (DuckDB is for local runs). */
 export const EXTERNAL_MODULES = ['@duckdb/node-api', '@duckdb/node-bindings', 'pg-native'];
@@ -19,7 +20,7 @@ export const ESBUILD_OPTIONS = {
   mainFields: ['module', 'main'],
   external: EXTERNAL_MODULES,
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
-} as const;
+} satisfies BuildOptions;
 
 export function lambdaBundling(pipelineFile: string): nodejs.BundlingOptions {
   return {

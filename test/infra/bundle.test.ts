@@ -24,13 +24,13 @@ describe('Lambda bundles', () => {
         metafile: true,
         logLevel: 'error',
       });
+      const metafile = result.metafile;
+      if (metafile === undefined) throw new Error('esbuild wrote no metafile');
       expect(readdirSync(folder)).toEqual(['index.mjs']);
       expect(statSync(outfile).size).toBeLessThanOrEqual(MAX_BUNDLE_BYTES);
-      const inputs = Object.keys(result.metafile.inputs);
+      const inputs = Object.keys(metafile.inputs);
       expect(inputs.some((path) => path.includes('@duckdb'))).toBe(false);
-      expect(result.metafile.outputs[Object.keys(result.metafile.outputs)[0] ?? '']?.exports).toContain(
-        'handler',
-      );
+      expect(metafile.outputs[Object.keys(metafile.outputs)[0] ?? '']?.exports).toContain('handler');
     },
   );
 });
