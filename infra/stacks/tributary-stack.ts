@@ -275,6 +275,7 @@ export class TributaryStack extends Stack {
     const persisterRole = functionRole('Persister', persisterLogs, 'Persister of every tap');
     const persister = new nodejs.NodejsFunction(this, 'Persister', {
       ...functionDefaults,
+      functionName: `${this.stackName}-persister`,
       role: persisterRole,
       logGroup: persisterLogs,
       entry: entry('persister'),
