@@ -11,6 +11,7 @@ import {
   type InvocationResult,
   runStreamerInvocation,
   type StreamerEvent,
+  TapRunError,
 } from '../../lib/pipeline/streamer-invocation.ts';
 
 export function createStreamerHandler(
@@ -18,7 +19,12 @@ export function createStreamerHandler(
   logger = new Logger({ serviceName: 'tributary-streamer' }),
 ) {
   return middy(async (event: StreamerEvent, context: Context): Promise<InvocationResult> => {
-    const { pipeline, stage, queue, stateStore, invoker } = await runtime();
+    const { role, pipeline, stage, queue, stateStore, invoker } = await runtime();
+    // Each tap has a function of its own, whose role reaches only that tap's secrets and chunks.
+    if (role.kind === 'streamer' && event.tap !== role.tap)
+      throw new TapRunError(
+        `this function runs tap ${role.tap}; the event names tap ${JSON.stringify(event.tap)}. Invoke that tap's own function, <stack>-tap-<tap>.`,
+      );
     return runStreamerInvocation(event, {
       pipeline,
       stage,

@@ -204,5 +204,15 @@ describe('every AWS call the handlers make is allowed by the role the stack give
       unexercised.map((call) => `${call.caller}: ${call.action} ${call.resource} — ${call.why}`),
     ).toEqual([]);
     writeFileSync(join(resources.folder, 'calls.json'), JSON.stringify(distinct, null, 2));
+    // Secrets are read once per container (max age 5 minutes), not once per invocation.
+    expect(secrets.requests.filter((name) => name === 'tributary/github-token')).toHaveLength(1);
+    expect(secrets.requests.filter((name) => name === 'tributary/postgres-url')).toHaveLength(1);
+    // A tap's function runs only its tap: an event for another is refused before anything is read.
+    await expect(
+      streamers.get('Tributary-tap-github-acme')?.(
+        { tap: 'pagerduty' },
+        lambdaContext(() => 600_000),
+      ),
+    ).rejects.toThrow(/this function runs tap github-acme; the event names tap "pagerduty"/);
   });
 });
