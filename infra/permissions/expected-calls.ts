@@ -127,6 +127,7 @@ export function expectedCalls(input: ModelInput): CallModel {
       call('secretsmanager:GetSecretValue', secretArn(template, name), 'tap config');
     const chunk = `${bucketArn}/stage/${tap}/${SAMPLE_CHUNK}`;
     call('s3:PutObject', chunk, 'stage a chunk');
+    call('s3:GetObject', chunk, "the outbox reads a waiting chunk's metadata to send it again");
     // A bookmark too big for the state item: the streamer writes `staged`, and reads both back.
     for (const action of ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'])
       call(action, `${bucketArn}/state/${tap}/staged/x.json`, 'a staged bookmark too big for the state item');

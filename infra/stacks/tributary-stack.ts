@@ -50,6 +50,8 @@ export interface TributaryStackProps extends StackProps {
 
 const STREAMER_TIMEOUT = Duration.minutes(15);
 const PERSISTER_TIMEOUT = Duration.minutes(5);
+/** How often each tap's outbox is swept for chunks staged but not sent. */
+export const SWEEP_SCHEDULE = 'rate(15 minutes)';
 /** Lambda function names are at most 64 characters. */
 const MAX_FUNCTION_NAME = 64;
 const entry = (name: string) => fileURLToPath(new URL(`../../functions/${name}/handler.ts`, import.meta.url));
@@ -225,7 +227,8 @@ export class TributaryStack extends Stack {
       const statements: iam.PolicyStatement[] = [
         new iam.PolicyStatement({
           sid: 'StageOwnChunks',
-          actions: ['s3:PutObject'],
+          // GetObject: the outbox reads staged chunks' metadata to send them again.
+          actions: ['s3:PutObject', 's3:GetObject'],
           resources: [bucket.arnForObjects(`stage/${tap.name}/*`)],
         }),
         new iam.PolicyStatement({
@@ -374,6 +377,19 @@ export class TributaryStack extends Stack {
           input: JSON.stringify({ tap: tap.name }),
           retryPolicy: { maximumRetryAttempts: 3, maximumEventAgeInSeconds: 3600 },
           deadLetterConfig: { arn: scheduleDeadLetters.queueArn },
+        },
+      });
+      // The outbox sweep: chunks staged but never sent (a failed send) are sent again, so a tap on a
+      // daily schedule is delayed by minutes, not a day. It starts no run and reads no source.
+      new scheduler.CfnSchedule(this, `Sweep-${tap.name}`, {
+        description: `Send waiting chunks of tap ${tap.name} again`,
+        scheduleExpression: SWEEP_SCHEDULE,
+        flexibleTimeWindow: { mode: 'FLEXIBLE', maximumWindowInMinutes: 5 },
+        target: {
+          arn: streamers.get(tap.name)?.functionArn ?? '',
+          roleArn: schedulerRole.roleArn,
+          input: JSON.stringify({ tap: tap.name, sweep: true }),
+          retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 600 },
         },
       });
     }

@@ -1,18 +1,31 @@
 /**
- * Per-tap state in DynamoDB, one item per tap. Every move is a conditional write: `staged` and
- * `committed` only move forward (positions are `run/seq` strings that sort in (run, seq) order), and
- * the lease is taken only when free, expired, ours, or held by a known-dead owner. A bookmark too big
- * for an item (they may reach 1 MB; an item holds 400 KB) is written to S3 and the item keeps its key.
+ * Per-tap state in DynamoDB, one item per tap, with the rules of lib/state/state-transitions.ts
+ * written as condition expressions: a lease is granted only when free or expired (a new run, which
+ * also takes the next run number) or to the continuation holding the current token; `staged` moves
+ * only forward and only for the lease's token; `committed` moves only forward. A bookmark too big for
+ * an item (they may reach 1 MB; an item holds 400 KB) is written to S3 and the item keeps its key.
  */
-
 import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { BookmarkAt, LastRun, StateStore, TapState } from '../state/state-store.ts';
+import type {
+  BookmarkAt,
+  ContinuationRequest,
+  LastRun,
+  LeaseGrant,
+  NewRunRequest,
+  RunLease,
+  StateStore,
+  StateWrite,
+  TapState,
+} from '../state/state-store.ts';
+import * as rules from '../state/state-transitions.ts';
 
 /** Bookmarks larger than this (serialised) go to S3. */
 const INLINE_BOOKMARK_BYTES = 150 * 1024;
+/** A new run reads the item, then writes on condition that nothing changed; this many tries. */
+const BEGIN_ATTEMPTS = 5;
 
 export interface SpillTarget {
   readonly s3: S3Client;
@@ -51,59 +64,117 @@ export class DynamoStateStore implements StateStore {
     const { Item } = await this.documents.send(
       new GetCommand({ TableName: this.table, Key: { tap }, ConsistentRead: true }),
     );
-    if (Item === undefined) return { tap };
+    if (Item === undefined) return rules.normaliseState(tap, undefined);
     const [staged, committed] = await Promise.all([this.load(Item.staged), this.load(Item.committed)]);
     return {
       tap,
+      runs: Number(Item.runs ?? 0),
+      fence: Number(Item.fence ?? 0),
       ...(staged === undefined ? {} : { staged }),
       ...(committed === undefined ? {} : { committed }),
-      ...(typeof Item.lease_owner === 'string'
-        ? { lease: { owner: Item.lease_owner, expiresAt: Number(Item.lease_expires) } }
+      ...(typeof Item.lease_holder === 'string'
+        ? {
+            lease: {
+              holder: Item.lease_holder,
+              token: Number(Item.lease_token),
+              run: String(Item.lease_run),
+              expiresAt: Number(Item.lease_expires),
+            },
+          }
         : {}),
       ...(Item.last_run === undefined ? {} : { lastRun: Item.last_run as LastRun }),
     };
   }
 
-  markStaged(tap: string, at: BookmarkAt): Promise<boolean> {
-    return this.moveForward(tap, 'staged', at);
+  async beginRun(tap: string, request: NewRunRequest): Promise<LeaseGrant> {
+    for (let attempt = 1; ; attempt += 1) {
+      const state = await this.read(tap);
+      const now = this.clock();
+      const decided = rules.beginRun(state, request, now);
+      if (!decided.ok) return { ok: false, reason: decided.reason, state };
+      const lease = decided.value;
+      const written = await this.conditional(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { tap },
+          UpdateExpression:
+            'SET runs = :runs, fence = :token, lease_holder = :holder, lease_token = :token, lease_run = :run, lease_expires = :expires',
+          // Nothing changed since the read (so the run number and token are ours alone), and the lease is free.
+          ConditionExpression:
+            '(attribute_not_exists(runs) OR runs = :previousRuns) AND (attribute_not_exists(fence) OR fence = :previousFence) AND (attribute_not_exists(lease_token) OR lease_expires <= :now OR lease_holder = :takeOver)',
+          ExpressionAttributeValues: {
+            ':runs': state.runs + 1,
+            ':previousRuns': state.runs,
+            ':previousFence': state.fence,
+            ':token': lease.token,
+            ':holder': lease.holder,
+            ':run': lease.run,
+            ':expires': lease.expiresAt,
+            ':now': now,
+            ':takeOver': request.takeOverFrom ?? '\u0000none',
+          },
+        }),
+      );
+      if (written) return { ok: true, lease, state: decided.state };
+      if (attempt >= BEGIN_ATTEMPTS) {
+        const latest = await this.read(tap);
+        return {
+          ok: false,
+          reason: `tap ${tap}: the state item kept changing while a run began`,
+          state: latest,
+        };
+      }
+    }
   }
 
-  markCommitted(tap: string, at: BookmarkAt): Promise<boolean> {
-    return this.moveForward(tap, 'committed', at);
-  }
-
-  async acquireLease(tap: string, owner: string, ttlMs: number, takeOverFrom?: string): Promise<boolean> {
+  async continueRun(tap: string, request: ContinuationRequest): Promise<LeaseGrant> {
     const now = this.clock();
-    return this.conditional(
+    let updated: Record<string, unknown> | undefined;
+    const written = await this.conditional(
       new UpdateCommand({
         TableName: this.table,
         Key: { tap },
-        UpdateExpression: 'SET lease_owner = :owner, lease_expires = :expires',
-        ConditionExpression:
-          'attribute_not_exists(lease_owner) OR lease_expires <= :now OR lease_owner = :owner OR lease_owner = :previous',
+        // Both operands read the item before the update: the lease takes the next token.
+        UpdateExpression:
+          'SET fence = fence + :one, lease_token = fence + :one, lease_holder = :holder, lease_expires = :expires',
+        ConditionExpression: 'lease_token = :token AND lease_run = :run',
         ExpressionAttributeValues: {
-          ':owner': owner,
-          ':expires': now + ttlMs,
-          ':now': now,
-          ':previous': takeOverFrom ?? owner,
+          ':one': 1,
+          ':token': request.token,
+          ':run': request.run,
+          ':holder': request.holder,
+          ':expires': now + request.ttlMs,
         },
+        ReturnValues: 'ALL_NEW',
       }),
+      (attributes) => {
+        updated = attributes;
+      },
     );
+    const state = await this.read(tap);
+    if (!written || updated === undefined) {
+      const refused = rules.continueRun(state, request, now);
+      return { ok: false, reason: refused.ok ? 'the lease changed while continuing' : refused.reason, state };
+    }
+    const lease: RunLease = {
+      holder: request.holder,
+      token: Number(updated.lease_token),
+      run: request.run,
+      expiresAt: now + request.ttlMs,
+    };
+    return { ok: true, lease, state };
   }
 
-  async releaseLease(tap: string, owner: string): Promise<void> {
-    await this.conditional(
-      new UpdateCommand({
-        TableName: this.table,
-        Key: { tap },
-        UpdateExpression: 'REMOVE lease_owner, lease_expires',
-        ConditionExpression: 'lease_owner = :owner',
-        ExpressionAttributeValues: { ':owner': owner },
-      }),
-    );
+  renewLease(tap: string, token: number, ttlMs: number): Promise<StateWrite> {
+    return this.fencedWrite(tap, token, 'SET lease_expires = :expires', { ':expires': this.clock() + ttlMs });
   }
 
-  async recordLastRun(tap: string, lastRun: LastRun): Promise<void> {
+  releaseLease(tap: string, token: number): Promise<StateWrite> {
+    return this.fencedWrite(tap, token, 'REMOVE lease_holder, lease_token, lease_run, lease_expires', {});
+  }
+
+  async recordLastRun(tap: string, lastRun: LastRun, token?: number): Promise<StateWrite> {
+    if (token !== undefined) return this.fencedWrite(tap, token, 'SET last_run = :run', { ':run': lastRun });
     await this.documents.send(
       new UpdateCommand({
         TableName: this.table,
@@ -112,6 +183,15 @@ export class DynamoStateStore implements StateStore {
         ExpressionAttributeValues: { ':run': lastRun },
       }),
     );
+    return { ok: true };
+  }
+
+  markStaged(tap: string, token: number, at: BookmarkAt): Promise<StateWrite> {
+    return this.moveForward(tap, 'staged', at, token);
+  }
+
+  markCommitted(tap: string, at: BookmarkAt): Promise<StateWrite> {
+    return this.moveForward(tap, 'committed', at);
   }
 
   async taps(): Promise<string[]> {
@@ -127,13 +207,42 @@ export class DynamoStateStore implements StateStore {
     return taps.sort();
   }
 
+  private async fencedWrite(
+    tap: string,
+    token: number,
+    update: string,
+    values: Record<string, unknown>,
+  ): Promise<StateWrite> {
+    const written = await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { tap },
+        UpdateExpression: update,
+        ConditionExpression: 'lease_token = :token',
+        ExpressionAttributeValues: { ...values, ':token': token },
+      }),
+    );
+    return written ? { ok: true } : this.refusal(tap, (state) => rules.releaseLease(state, token));
+  }
+
+  /** Why a conditional write was refused, in the words of the shared rules. */
+  private async refusal(tap: string, rule: (state: TapState) => rules.Transition): Promise<StateWrite> {
+    const outcome = rule(await this.read(tap));
+    return { ok: false, reason: outcome.ok ? 'the state changed while it was written' : outcome.reason };
+  }
+
   /**
    * A spilled bookmark goes to a new object key first; the item then points at it only if the
    * conditional write succeeds. The object the item pointed at before is removed after the write, and
    * the new one is removed if the write was refused, so a refused write never touches what a reader
    * of the current item would fetch.
    */
-  private async moveForward(tap: string, field: 'staged' | 'committed', at: BookmarkAt): Promise<boolean> {
+  private async moveForward(
+    tap: string,
+    field: 'staged' | 'committed',
+    at: BookmarkAt,
+    token?: number,
+  ): Promise<StateWrite> {
     const position = positionKey(at);
     const stored: StoredBookmark = { run: at.run, seq: at.seq, at: at.at };
     const text = JSON.stringify(at.bookmark ?? null);
@@ -158,13 +267,18 @@ export class DynamoStateStore implements StateStore {
       stored.bookmark = text;
     }
     let previous: StoredBookmark | undefined;
+    const fenced = token === undefined ? '' : ' AND lease_token = :token';
     const written = await this.conditional(
       new UpdateCommand({
         TableName: this.table,
         Key: { tap },
         UpdateExpression: `SET ${field} = :stored, ${field}_position = :position`,
-        ConditionExpression: `attribute_not_exists(${field}_position) OR ${field}_position < :position`,
-        ExpressionAttributeValues: { ':stored': stored, ':position': position },
+        ConditionExpression: `(attribute_not_exists(${field}_position) OR ${field}_position < :position)${fenced}`,
+        ExpressionAttributeValues: {
+          ':stored': stored,
+          ':position': position,
+          ...(token === undefined ? {} : { ':token': token }),
+        },
         ReturnValues: 'UPDATED_OLD',
       }),
       (attributes) => {
@@ -174,7 +288,10 @@ export class DynamoStateStore implements StateStore {
     const orphan = written ? previous?.bookmark_s3_key : stored.bookmark_s3_key;
     if (orphan !== undefined && this.spill !== undefined)
       await this.spill.s3.send(new DeleteObjectCommand({ Bucket: this.spill.bucket, Key: orphan }));
-    return written;
+    if (written) return { ok: true };
+    return this.refusal(tap, (state) =>
+      field === 'staged' ? rules.markStaged(state, token ?? -1, at) : rules.markCommitted(state, at),
+    );
   }
 
   private async load(stored: StoredBookmark | undefined): Promise<BookmarkAt | undefined> {
@@ -198,7 +315,7 @@ export class DynamoStateStore implements StateStore {
   /** Runs a conditional write; false when its condition did not hold. */
   private async conditional(
     command: UpdateCommand,
-    onWritten?: (old: Record<string, unknown> | undefined) => void,
+    onWritten?: (attributes: Record<string, unknown> | undefined) => void,
   ): Promise<boolean> {
     try {
       const output = await this.documents.send(command);

@@ -15,7 +15,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
+import { type ChunkMetadata, formatPrevious, parsePrevious } from '../chunks/chunk-metadata.ts';
 import { ChunkNotFoundError, type Stage } from '../stage/stage.ts';
 
 export interface S3StageOptions {
@@ -115,24 +115,19 @@ export function toObjectMetadata(metadata: ChunkMetadata): Record<string, string
     seq: String(metadata.seq),
     records: String(metadata.records),
     streams: metadata.streams.join(','),
-    ...(metadata.previous === undefined
-      ? {}
-      : { previous: `${metadata.previous.run}/${metadata.previous.seq}` }),
+    previous: formatPrevious(metadata.previous),
   };
 }
 
 export function fromObjectMetadata(object: Record<string, string>): ChunkMetadata | undefined {
   if (object.tap === undefined || object.run === undefined || object.seq === undefined) return undefined;
-  const [previousRun, previousSeq] = object.previous?.split('/') ?? [];
   return {
     tap: object.tap,
     run: object.run,
     seq: Number(object.seq),
     records: Number(object.records ?? 0),
     streams: object.streams ? object.streams.split(',') : [],
-    ...(previousRun === undefined || previousSeq === undefined
-      ? {}
-      : { previous: { run: previousRun, seq: Number(previousSeq) } }),
+    previous: parsePrevious(object.previous, `chunk ${object.tap}/${object.run}/${object.seq}`),
   };
 }
 

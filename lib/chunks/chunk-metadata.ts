@@ -5,15 +5,29 @@ export interface ChunkMetadata extends ChunkRef {
   readonly records: number;
   readonly streams: readonly string[];
   /**
-   * The chunk that must be loaded before this one. For seq > 0 it is seq - 1 of the same run; for a
-   * run's first chunk it is the tap's last staged chunk when the run started, so a new run never loads
-   * past a chunk of an earlier run that is still waiting.
+   * The chunk that must be loaded before this one: the tap's last staged chunk when this one was
+   * staged (seq - 1 of the same run, or the last chunk of an earlier run), or null for the first
+   * chunk the tap ever staged, which loads only into an empty ledger. Required: every chunk waits
+   * for its predecessor (DESIGN.md rule 4), seq 0 of a run included.
    */
-  readonly previous?: ChunkPosition;
+  readonly previous: ChunkPosition | null;
 }
 
-export function previousOf(
-  metadata: Pick<ChunkMetadata, 'run' | 'seq' | 'previous'>,
-): ChunkPosition | undefined {
-  return metadata.seq > 0 ? { run: metadata.run, seq: metadata.seq - 1 } : metadata.previous;
+/** A chunk's predecessor, written as it is in S3 metadata and messages: `run/seq`, or `none`. */
+export function formatPrevious(previous: ChunkPosition | null): string {
+  return previous === null ? 'none' : `${previous.run}/${previous.seq}`;
+}
+
+export class ChunkMetadataError extends Error {
+  override readonly name = 'ChunkMetadataError';
+}
+
+export function parsePrevious(text: string | undefined, where: string): ChunkPosition | null {
+  if (text === 'none') return null;
+  const match = /^(.+)\/(\d+)$/.exec(text ?? '');
+  if (match?.[1] === undefined || match[2] === undefined)
+    throw new ChunkMetadataError(
+      `${where}: the chunk names no predecessor (received ${JSON.stringify(text)}; expected run/seq or none). It was staged by an older Tributary; load it with \`trib replay --unchained\` if you know it is next.`,
+    );
+  return { run: match[1], seq: Number(match[2]) };
 }

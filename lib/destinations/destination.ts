@@ -45,6 +45,8 @@ export interface LedgerEntry extends ChunkPosition {
 export interface LoadTransaction {
   /** The ledger's entry for this chunk of the transaction's tap, or undefined when it is not loaded. */
   loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined>;
+  /** Whether the transaction's tap has no chunk in the ledger (its first chunk may load). */
+  ledgerIsEmpty(): Promise<boolean>;
   /** Names the chunk whose rows follow (rows carry its run and seq). */
   startChunk(position: ChunkPosition): void;
   /** Creates or evolves a stream's table (new columns added, changed types get a new column). */

@@ -6,7 +6,7 @@
  *   and any failure rolls the whole transaction back.
  * After the commit the committed bookmark moves forward only.
  */
-import { type ChunkMetadata, previousOf } from '../chunks/chunk-metadata.ts';
+import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type { Destination, LoadTransaction, StreamLoadCounts } from '../destinations/destination.ts';
 import type { ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
@@ -15,7 +15,13 @@ import type { StateStore } from '../state/state-store.ts';
 import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
 import { describeValidationError, RecordValidators } from './record-validator.ts';
 
-export interface ChunkToLoad extends Omit<ChunkMetadata, 'records' | 'streams'> {
+export interface ChunkToLoad extends Omit<ChunkMetadata, 'records' | 'streams' | 'previous'> {
+  /**
+   * The chunk that must be in the ledger first (null: the tap's first chunk, which loads only into an
+   * empty ledger), or 'unchained' for loads that are not a staged chain (`trib persist` from stdin,
+   * where the stream itself keeps the order).
+   */
+  readonly previous: ChunkMetadata['previous'] | 'unchained';
   /** Names the chunk in errors: its key, path or URI. */
   readonly source: string;
   readonly messages: () => AsyncIterable<ParsedMessage>;
@@ -62,12 +68,14 @@ export async function loadChunks(
     // A skipped chunk moves the bookmark too: its load may have committed just before a crash that
     // kept the bookmark write from happening. Forward-only writes make this safe for any replay.
     if (outcome.bookmark !== undefined && options.stateStore !== undefined) {
-      bookmarkMoved = await options.stateStore.markCommitted(tap, {
-        run: outcome.run,
-        seq: outcome.seq,
-        bookmark: outcome.bookmark,
-        at: new Date().toISOString(),
-      });
+      bookmarkMoved = (
+        await options.stateStore.markCommitted(tap, {
+          run: outcome.run,
+          seq: outcome.seq,
+          bookmark: outcome.bookmark,
+          at: new Date().toISOString(),
+        })
+      ).ok;
     }
     results.push({ ...outcome, bookmarkMoved });
   }
@@ -85,9 +93,11 @@ async function loadOne(
   if (ledgered !== undefined) {
     return { ...position, status: 'skipped', records: 0, bookmark: ledgered.bookmark, counts: {} };
   }
-  const missing = previousOf(chunk);
-  if (missing !== undefined && (await transaction.loaded(missing)) === undefined) {
-    throw new ChunkGapError(tap, position, missing);
+  // Every chunk waits for its predecessor; the first chunk of a tap for an empty ledger.
+  if (chunk.previous === null) {
+    if (!(await transaction.ledgerIsEmpty())) throw new ChunkGapError(tap, position, null);
+  } else if (chunk.previous !== 'unchained' && (await transaction.loaded(chunk.previous)) === undefined) {
+    throw new ChunkGapError(tap, position, chunk.previous);
   }
 
   transaction.startChunk(position);

@@ -4,7 +4,7 @@
  * `| tail -1 > state.json` keeps the last committed bookmark, as with Stitch's persisters).
  */
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
-import { newRunId } from '../chunks/run-id.ts';
+import { streamRunId } from '../chunks/run-id.ts';
 import type { Destination } from '../destinations/destination.ts';
 import type { ParsedMessage } from '../protocol/messages.ts';
 import { type ChunkOutcome, loadChunks } from './load-chunks.ts';
@@ -29,7 +29,7 @@ export async function persistStream(
   messages: AsyncIterable<ParsedMessage>,
   options: PersistStreamOptions,
 ): Promise<PersistStreamResult> {
-  const run = newRunId();
+  const run = streamRunId();
   const commitEvery = options.commitEvery ?? 100_000;
   const validators = new RecordValidators();
   const iterator = messages[Symbol.asyncIterator]();
@@ -58,7 +58,15 @@ export async function persistStream(
     }
     const [outcome] = await loadChunks(
       options.tap,
-      [{ tap: options.tap, ...position, source: 'stdin', messages: transactionMessages }],
+      [
+        {
+          tap: options.tap,
+          ...position,
+          previous: 'unchained',
+          source: 'stdin',
+          messages: transactionMessages,
+        },
+      ],
       { destination: options.destination, validators },
     );
     if (outcome === undefined) break;

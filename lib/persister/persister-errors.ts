@@ -7,11 +7,14 @@ export class ChunkGapError extends Error {
   constructor(
     readonly tap: string,
     readonly chunk: ChunkPosition,
-    readonly missing: ChunkPosition,
+    /** The predecessor not yet loaded, or null when a "first" chunk meets a ledger that has chunks. */
+    readonly missing: ChunkPosition | null,
   ) {
     super(
-      `tap ${tap}: chunk ${formatPosition(chunk)} cannot load before chunk ${formatPosition(missing)}, which is not in the ledger yet. ` +
-        `It will load once ${formatPosition(missing)} does; if that chunk failed, fix the cause and replay it with \`trib replay\`.`,
+      missing === null
+        ? `tap ${tap}: chunk ${formatPosition(chunk)} says it is the tap's first chunk, but the ledger already has chunks of tap ${tap}. It was staged without knowing the tap's state (a reset state store?); it is not loaded, so nothing loads twice.`
+        : `tap ${tap}: chunk ${formatPosition(chunk)} cannot load before chunk ${formatPosition(missing)}, which is not in the ledger yet. ` +
+            `It will load once ${formatPosition(missing)} does; if that chunk failed, fix the cause and replay it with \`trib replay\`.`,
     );
   }
 }

@@ -1,26 +1,34 @@
 /**
- * One local sync of one tap, end to end (DESIGN.md data flow):
- * 1. take the run lease, so two runs of a tap never overlap;
- * 2. load chunks earlier runs staged but did not load (the local stand-in for SQS redelivery);
- * 3. run the streamer from `staged ?? committed`, staging chunks while a persister loop loads them;
- * 4. record the run and release the lease.
+ * One local sync of one tap, end to end (DESIGN.md data flow), on the run protocol of run-protocol.ts:
+ * 1. begin a run (the fenced lease; a lease held by a live run means this one does nothing);
+ * 2. load the chunks recorded as staged but not committed (the local stand-in for SQS redelivery);
+ * 3. run the streamer from the resume point, staging chunks while a persister loop loads them;
+ * 4. record the run and free the lease, both fenced.
  * A failure anywhere keeps every bookmark where the loaded data puts it.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ChunkLimits } from '../chunks/chunk-writer.ts';
 import { readChunk } from '../chunks/read-chunk.ts';
-import { newRunId } from '../chunks/run-id.ts';
 import type { Destination } from '../destinations/destination.ts';
 import { type ChunkOutcome, type ChunkToLoad, loadChunks } from '../persister/load-chunks.ts';
 import { RecordValidators } from '../persister/record-validator.ts';
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
-import { chunksWaiting } from '../stage/chunks-waiting.ts';
 import type { Stage } from '../stage/stage.ts';
-import { type StateStore, startingBookmark } from '../state/state-store.ts';
+import type { StateStore } from '../state/state-store.ts';
 import { findStreamer } from '../streamers/index.ts';
 import { chunkLimitsOf, type TapConfig } from './pipeline-config.ts';
+import {
+  abandonRun,
+  finishRun,
+  type HeldRun,
+  keepLease,
+  LeaseLostError,
+  type RunPorts,
+  takeRun,
+  waitingChunks,
+} from './run-protocol.ts';
 import { streamReport, type TapReport } from './run-report.ts';
 import { stageRun } from './stage-run.ts';
 
@@ -33,10 +41,13 @@ export interface TapRunContext {
   readonly leaseTtlMs?: number;
   readonly onProgress?: (report: TapReport) => void;
   readonly log?: (line: string) => void;
+  readonly clock?: () => number;
+  readonly runId?: (runNumber: number) => string;
 }
 
 export async function runTap(tap: TapConfig, context: TapRunContext): Promise<TapReport> {
-  const started = Date.now();
+  const clock = context.clock ?? Date.now;
+  const started = clock();
   const { stage, stateStore, destination } = context;
   const before = await stateStore.read(tap.name);
   const report: TapReport = {
@@ -51,21 +62,36 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
     bookmarkBefore: before.committed?.bookmark,
     bookmarkAfter: before.committed?.bookmark,
   };
-  const owner = `${hostname()}:${process.pid}:${started}-${randomBytes(3).toString('hex')}`;
+  const holder = `${hostname()}:${process.pid}:${started}-${randomBytes(3).toString('hex')}`;
   const leaseTtlMs = context.leaseTtlMs ?? 15 * 60_000;
-  const deadOwner = localOwnerIfDead(before.lease?.owner);
-  if (deadOwner !== undefined)
+  const deadHolder = localHolderIfDead(before.lease?.holder);
+  if (deadHolder !== undefined)
     context.log?.(
-      `tap ${tap.name}: taking over the lease of ${deadOwner}, a process on this host that no longer runs`,
+      `tap ${tap.name}: taking over the lease of ${deadHolder}, a process on this host that no longer runs`,
     );
-  if (!(await stateStore.acquireLease(tap.name, owner, leaseTtlMs, deadOwner))) {
-    const holder = (await stateStore.read(tap.name)).lease;
+  // The local queue lives in this process; chunks are sent to it as they are staged.
+  const queue = new InProcessChunkQueue();
+  const ports: RunPorts = {
+    stage,
+    queue,
+    stateStore,
+    clock,
+    ...(context.runId === undefined ? {} : { runId: context.runId }),
+  };
+  const start = await takeRun(
+    { tap: tap.name },
+    { holder, ttlMs: leaseTtlMs, ...(deadHolder === undefined ? {} : { takeOverFrom: deadHolder }) },
+    ports,
+  );
+  if (start.status === 'skipped') {
     report.status = 'skipped';
-    report.error = `another run holds the lease of tap ${tap.name}${holder === undefined ? '' : ` (${holder.owner}, until ${new Date(holder.expiresAt).toISOString()})`}; it was not run again`;
-    report.durationMs = Date.now() - started;
+    report.error = `${start.reason}; it was not run again`;
+    report.durationMs = clock() - started;
     return report;
   }
-  const renew = setInterval(() => void stateStore.acquireLease(tap.name, owner, leaseTtlMs), leaseTtlMs / 3);
+  const held = start.run;
+  report.run = held.lease.run;
+  const lease = keepLease(held, leaseTtlMs, ports);
   const validators = new RecordValidators();
   const load = async (message: ChunkMessage): Promise<ChunkOutcome> => {
     const chunk: ChunkToLoad = {
@@ -75,6 +101,7 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
     };
     const [outcome] = await loadChunks(tap.name, [chunk], { destination, stateStore, validators });
     if (outcome === undefined) throw new Error(`no outcome for chunk ${message.key}`);
+    await stage.markLoaded(message.key);
     for (const [stream, counts] of Object.entries(outcome.counts)) {
       const target = streamReport(report, stream);
       target.inserted += counts.inserted;
@@ -83,73 +110,70 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
     }
     return outcome;
   };
+  let failure: Error | undefined;
   try {
-    report.chunksCaughtUp = await catchUp(tap.name, stage, stateStore, load);
-    await streamAndLoad(tap, context, report, load);
+    for (const message of await waitingChunks(stage, held.state)) {
+      if ((await load(message)).status === 'loaded') report.chunksCaughtUp += 1;
+    }
+    await streamAndLoad(tap, held, ports, queue, context, report, load, () => lease.lost());
+    const lost = lease.lost();
+    if (lost !== undefined) throw new LeaseLostError(`the run lost its lease while it ran: ${lost}`);
   } catch (error) {
+    failure = error as Error;
     report.status = 'failed';
-    report.error = (error as Error).message;
+    report.error = failure.message;
   } finally {
-    clearInterval(renew);
+    await lease.stop();
     const after = await stateStore.read(tap.name);
     report.bookmarkAfter = after.committed?.bookmark;
-    report.durationMs = Date.now() - started;
-    await stateStore.recordLastRun(tap.name, {
-      run: report.run ?? '-',
+    report.durationMs = clock() - started;
+    const lastRun = {
+      run: held.lease.run,
       startedAt: new Date(started).toISOString(),
-      finishedAt: new Date().toISOString(),
-      status: report.status === 'failed' ? 'failed' : 'succeeded',
+      finishedAt: new Date(clock()).toISOString(),
+      status: report.status === 'failed' ? ('failed' as const) : ('succeeded' as const),
       records: [...report.streams.values()].reduce((sum, stream) => sum + stream.recordsRead, 0),
       chunks: report.chunksStaged,
       ...(report.error === undefined ? {} : { error: report.error }),
-    });
-    await stateStore.releaseLease(tap.name, owner);
+    };
+    if (failure === undefined) {
+      try {
+        await finishRun(held, lastRun, ports);
+      } catch (error) {
+        report.status = 'failed';
+        report.error = (error as Error).message;
+      }
+    } else {
+      await abandonRun(held, lastRun, ports);
+    }
   }
   return report;
 }
 
-/** A lease owner `host:pid:start` on this host whose process is gone (a killed local run). */
-function localOwnerIfDead(owner: string | undefined): string | undefined {
-  const [host, pid] = owner?.split(':') ?? [];
-  if (owner === undefined || host !== hostname() || pid === undefined || Number(pid) === process.pid)
+/** A lease holder `host:pid:start` on this host whose process is gone (a killed local run). */
+function localHolderIfDead(holder: string | undefined): string | undefined {
+  const [host, pid] = holder?.split(':') ?? [];
+  if (holder === undefined || host !== hostname() || pid === undefined || Number(pid) === process.pid)
     return undefined;
   try {
     process.kill(Number(pid), 0);
     return undefined;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? owner : undefined;
+    return (error as NodeJS.ErrnoException).code === 'ESRCH' ? holder : undefined;
   }
-}
-
-/** Loads, in order, chunks in the stage after the committed bookmark. */
-async function catchUp(
-  tap: string,
-  stage: Stage,
-  stateStore: StateStore,
-  load: (message: ChunkMessage) => Promise<ChunkOutcome>,
-): Promise<number> {
-  const committed = (await stateStore.read(tap)).committed;
-  let loaded = 0;
-  for (const ref of await chunksWaiting(stage, tap, committed)) {
-    const metadata = await stage.metadata(ref.key);
-    const outcome = await load({ records: 0, streams: [], ...metadata, ...ref });
-    if (outcome.status === 'loaded') loaded += 1;
-  }
-  return loaded;
 }
 
 async function streamAndLoad(
   tap: TapConfig,
+  held: HeldRun,
+  ports: RunPorts,
+  queue: InProcessChunkQueue,
   context: TapRunContext,
   report: TapReport,
   load: (message: ChunkMessage) => Promise<ChunkOutcome>,
+  leaseLost: () => string | undefined,
 ): Promise<void> {
-  const { stage, stateStore } = context;
   const streamer = findStreamer(tap.streamer);
-  const state = await stateStore.read(tap.name);
-  const run = newRunId();
-  report.run = run;
-  const queue = new InProcessChunkQueue();
   let producing = true;
   let loadError: Error | undefined;
 
@@ -177,7 +201,7 @@ async function streamAndLoad(
 
   const messages = streamer.run({
     config: tap.config,
-    state: startingBookmark(state)?.bookmark,
+    state: held.resume.bookmark,
     ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
     ...(context.log === undefined ? {} : { log: context.log }),
     onMetrics: (stream, metrics) => {
@@ -189,15 +213,9 @@ async function streamAndLoad(
   let streamError: unknown;
   try {
     await stageRun({
-      tap: tap.name,
-      run,
-      firstSeq: 0,
-      previous: state.staged,
-      startBookmark: startingBookmark(state)?.bookmark,
+      run: held,
+      ports,
       messages,
-      stage,
-      stateStore,
-      queue,
       limits: { ...chunkLimitsOf(tap), ...context.limits },
       onRecord: (stream) => {
         const target = streamReport(report, stream);
@@ -208,7 +226,7 @@ async function streamAndLoad(
         report.chunksStaged += 1;
         context.onProgress?.(report);
       },
-      shouldStop: () => loadError !== undefined,
+      shouldStop: () => loadError !== undefined || leaseLost() !== undefined,
     });
   } catch (error) {
     streamError = error;
@@ -217,21 +235,18 @@ async function streamAndLoad(
     queue.wake();
     await consumer;
   }
+  if (streamError instanceof LeaseLostError) throw streamError;
   if (streamError !== undefined) {
     const reason = (streamError as Error).message;
     throw new Error(
-      `streamer ${tap.streamer} failed: ${reason}. Chunks staged before the failure are kept; the next run resumes from them.`,
-      {
-        cause: streamError,
-      },
+      `streamer ${tap.streamer} failed: ${reason}. Chunks staged before the failure are kept; the next run resumes after them.`,
+      { cause: streamError },
     );
   }
   if (loadError !== undefined) {
     throw new Error(
-      `${loadError.message}\n  The chunk stays in the stage (${stage.description}); fix the cause and run again, or replay it with \`trib replay\`.`,
-      {
-        cause: loadError,
-      },
+      `${loadError.message}\n  The chunk stays in the stage (${ports.stage.description}); fix the cause and run again, or replay it with \`trib replay\`.`,
+      { cause: loadError },
     );
   }
 }

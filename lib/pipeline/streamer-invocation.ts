@@ -1,26 +1,31 @@
 /**
- * One invocation of the streamer in a serverless runtime (DESIGN.md data flow). A scheduled event
- * `{tap}` starts a run; when the time budget runs low the run stages what it has up to the last STATE
- * and hands the rest to a new invocation `{tap, run, continuation}`, which continues the same run
- * from the staged bookmark. The run holds the tap's lease from its first invocation to its last.
+ * One invocation of the streamer in a serverless runtime. A scheduled event `{tap}` begins a run;
+ * near the time budget the run stages what it has up to the last STATE and hands the rest to a new
+ * invocation `{tap, continuation: {run, token}}`. A `{tap, sweep: true}` event only sends waiting
+ * chunks again. The lease, fence, resume and outbox rules are run-protocol.ts's; this file adapts
+ * them to Lambda's clock and self-invocation.
  */
-
-import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import { randomBytes } from 'node:crypto';
 import type { ChunkLimits } from '../chunks/chunk-writer.ts';
-import { newRunId } from '../chunks/run-id.ts';
 import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
-import { type StateStore, startingBookmark } from '../state/state-store.ts';
+import type { StateStore } from '../state/state-store.ts';
 import { findStreamer } from '../streamers/index.ts';
 import { chunkLimitsOf, type PipelineConfig } from './pipeline-config.ts';
+import {
+  abandonRun,
+  continuationOf,
+  finishRun,
+  type HeldRun,
+  LAMBDA_LEASE_TTL_MS,
+  type RunEvent,
+  type RunPorts,
+  resendWaiting,
+  takeRun,
+} from './run-protocol.ts';
 import { stageRun } from './stage-run.ts';
 
-export interface StreamerEvent {
-  readonly tap: string;
-  /** Set on a continuation: the run it continues. */
-  readonly run?: string;
-  readonly continuation?: { readonly nextSeq: number; readonly previous?: ChunkPosition };
-}
+export type StreamerEvent = RunEvent;
 
 export interface ContinuationInvoker {
   continueWith(event: StreamerEvent): Promise<void>;
@@ -34,26 +39,31 @@ export interface StreamerInvocationDeps {
   readonly invoker: ContinuationInvoker;
   /** Milliseconds left in this invocation (Lambda's getRemainingTimeInMillis). */
   readonly remainingMs: () => number;
+  /** Names this invocation in the lease (Lambda's request id). @default random */
+  readonly invocationId?: string;
   /** Kept free at the end for staging the last chunk and handing off. @default 60 s */
   readonly marginMs?: number;
   readonly limits?: ChunkLimits;
+  readonly clock?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly runId?: (runNumber: number) => string;
   readonly log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface InvocationResult {
-  readonly status: 'finished' | 'continued' | 'skipped';
+  readonly status: 'finished' | 'continued' | 'skipped' | 'swept';
   readonly tap: string;
   readonly run?: string;
   readonly records: number;
   readonly chunks: number;
+  /** Chunks sent again from the outbox. */
+  readonly resent: number;
+  readonly reason?: string;
 }
 
 export class TapRunError extends Error {
   override readonly name = 'TapRunError';
 }
-
-/** How long an invocation's lease lasts: beyond Lambda's 15 minutes, so only a dead run loses it. */
-const LEASE_TTL_MS = 20 * 60_000;
 
 export async function runStreamerInvocation(
   event: StreamerEvent,
@@ -65,93 +75,110 @@ export async function runStreamerInvocation(
       `event names tap ${JSON.stringify(event.tap)}, which is not in the pipeline; taps: ${[...deps.pipeline.taps.keys()].join(', ')}`,
     );
   }
-  const run = event.run ?? newRunId();
-  const owner = `run:${run}`;
-  if (!(await deps.stateStore.acquireLease(tap.name, owner, LEASE_TTL_MS))) {
-    const holder = (await deps.stateStore.read(tap.name)).lease;
-    deps.log?.(
-      `tap ${tap.name}: another run holds the lease (${holder?.owner ?? 'unknown'}); this event does nothing`,
-      { tap: tap.name },
-    );
-    return { status: 'skipped', tap: tap.name, records: 0, chunks: 0 };
+  const clock = deps.clock ?? Date.now;
+  const ports: RunPorts = {
+    stage: deps.stage,
+    queue: deps.queue,
+    stateStore: deps.stateStore,
+    clock,
+    ...(deps.runId === undefined ? {} : { runId: deps.runId }),
+  };
+  const log = (line: string, fields: Record<string, unknown> = {}) =>
+    deps.log?.(line, { tap: tap.name, ...fields });
+  if (event.sweep === true) {
+    const resent = await resendWaiting(await deps.stateStore.read(tap.name), ports);
+    if (resent > 0) log(`tap ${tap.name}: sent ${resent} waiting chunk(s) again`, { resent });
+    return { status: 'swept', tap: tap.name, records: 0, chunks: 0, resent };
   }
-  const started = new Date().toISOString();
-  const state = await deps.stateStore.read(tap.name);
-  const bookmark = startingBookmark(state)?.bookmark;
-  const deadline = Date.now() + deps.remainingMs() - (deps.marginMs ?? 60_000);
-  const streamer = findStreamer(tap.streamer);
+  const holder = deps.invocationId ?? randomBytes(8).toString('hex');
+  const start = await takeRun(event, { holder, ttlMs: LAMBDA_LEASE_TTL_MS }, ports);
+  if (start.status === 'skipped') {
+    log(`tap ${tap.name}: ${start.reason}; this event does nothing`);
+    return { status: 'skipped', tap: tap.name, records: 0, chunks: 0, resent: 0, reason: start.reason };
+  }
+  const held = start.run;
+  const run = held.lease.run;
+  const started = new Date(clock()).toISOString();
+  const marginMs = deps.marginMs ?? 60_000;
+  const deadline = clock() + deps.remainingMs() - marginMs;
   let records = 0;
   let chunks = 0;
-  let outOfTime = false;
+  let resent = 0;
+  const handOff = async (notBefore?: number) => {
+    await deps.invoker.continueWith(continuationOf(held, notBefore));
+    log(
+      `tap ${tap.name}: run ${run} continues in a new invocation from chunk ${held.resume.nextSeq + chunks}`,
+      {
+        run,
+        ...(notBefore === undefined ? {} : { notBefore: new Date(notBefore).toISOString() }),
+      },
+    );
+    return { status: 'continued' as const, tap: tap.name, run, records, chunks, resent };
+  };
   try {
+    resent = await resendWaiting(held.state, ports);
+    // A rate-limited run resumes at the reset, waiting here as long as this invocation can afford.
+    const notBefore = event.continuation?.notBefore;
+    if (notBefore !== undefined && notBefore > clock()) {
+      await (deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))))(
+        Math.max(0, Math.min(notBefore - clock(), deadline - clock())),
+      );
+      if (notBefore > clock()) return await handOff(notBefore);
+    }
+    let stop: { resumeAt?: number } | undefined;
     const result = await stageRun({
-      tap: tap.name,
-      run,
-      firstSeq: event.continuation?.nextSeq ?? 0,
-      previous: event.continuation === undefined ? state.staged : event.continuation.previous,
-      startBookmark: bookmark,
-      messages: streamer.run({
+      run: held,
+      ports,
+      messages: findStreamer(tap.streamer).run({
         config: tap.config,
-        state: bookmark,
+        state: held.resume.bookmark,
         deadline,
-        onDeadline: () => {
-          outOfTime = true;
+        onDeadline: (info) => {
+          stop = info;
         },
         ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
-        log: (line) => deps.log?.(line, { tap: tap.name, run }),
+        log: (line) => log(line, { run }),
       }),
-      stage: deps.stage,
-      stateStore: deps.stateStore,
-      queue: deps.queue,
       limits: { ...chunkLimitsOf(tap), ...deps.limits },
       onRecord: () => {
         records += 1;
       },
       onChunk: (_chunk, metadata) => {
         chunks += 1;
-        deps.log?.(`staged chunk ${metadata.seq} of run ${run}: ${metadata.records} records`, {
-          tap: tap.name,
+        log(`staged chunk ${metadata.seq} of run ${run}: ${metadata.records} records`, {
           run,
           seq: metadata.seq,
         });
       },
       // The streamer stops itself at the deadline; this later cut-off only guards against one that does not.
-      shouldStop: () => Date.now() >= deadline + (deps.marginMs ?? 60_000) / 2,
+      shouldStop: () => clock() >= deadline + marginMs / 2,
     });
-    if (outOfTime || result.stopped) {
-      // Out of time: the rest of this run goes to a new invocation, which keeps the lease.
-      await deps.stateStore.acquireLease(tap.name, owner, LEASE_TTL_MS);
-      await deps.invoker.continueWith({ tap: tap.name, run, continuation: { nextSeq: result.nextSeq } });
-      deps.log?.(
-        `tap ${tap.name}: time budget spent; run ${run} continues in a new invocation from chunk ${result.nextSeq}`,
-        { tap: tap.name, run },
-      );
-      return { status: 'continued', tap: tap.name, run, records, chunks };
-    }
-    await deps.stateStore.recordLastRun(tap.name, {
-      run,
-      startedAt: started,
-      finishedAt: new Date().toISOString(),
-      status: 'succeeded',
-      records,
-      chunks,
-    });
-    await deps.stateStore.releaseLease(tap.name, owner);
-    return { status: 'finished', tap: tap.name, run, records, chunks };
+    if (stop !== undefined || result.stopped) return await handOff(stop?.resumeAt);
+    await finishRun(held, lastRunOf(held, started, clock, 'succeeded', records, chunks), ports);
+    return { status: 'finished', tap: tap.name, run, records, chunks, resent };
   } catch (error) {
-    const message = `tap ${tap.name}, run ${run}: ${(error as Error).message}. Chunks staged before the failure are kept; the next run resumes from them.`;
-    await deps.stateStore
-      .recordLastRun(tap.name, {
-        run,
-        startedAt: started,
-        finishedAt: new Date().toISOString(),
-        status: 'failed',
-        records,
-        chunks,
-        error: message,
-      })
-      .catch(() => {});
-    await deps.stateStore.releaseLease(tap.name, owner).catch(() => {});
+    const message = `tap ${tap.name}, run ${run}: ${(error as Error).message}. Chunks staged before the failure are kept; the next run resumes after them.`;
+    await abandonRun(held, lastRunOf(held, started, clock, 'failed', records, chunks, message), ports);
     throw new TapRunError(message, { cause: error });
   }
+}
+
+function lastRunOf(
+  held: HeldRun,
+  startedAt: string,
+  clock: () => number,
+  status: 'succeeded' | 'failed',
+  records: number,
+  chunks: number,
+  error?: string,
+) {
+  return {
+    run: held.lease.run,
+    startedAt,
+    finishedAt: new Date(clock()).toISOString(),
+    status,
+    records,
+    chunks,
+    ...(error === undefined ? {} : { error }),
+  };
 }

@@ -59,3 +59,14 @@ export interface ParsedMessage {
 
 /** Largest serialised bookmark we accept: DynamoDB items and Singer targets stay comfortable below it. */
 export const MAX_BOOKMARK_BYTES = 1_048_576;
+
+/**
+ * Why a bookmark is refused, or undefined when it is fine. One rule for both sides: the chunk writer
+ * refuses at staging what the persister would refuse at loading, so nothing is staged that can never load.
+ */
+export function bookmarkSizeProblem(value: unknown): string | undefined {
+  const size = Buffer.byteLength(JSON.stringify(value) ?? '');
+  return size > MAX_BOOKMARK_BYTES
+    ? `the bookmark (STATE value) is ${size} bytes; a bookmark may be at most ${MAX_BOOKMARK_BYTES} bytes (1 MB). Keep per-partition bookmarks small or split the tap.`
+    : undefined;
+}

@@ -6,9 +6,9 @@
 import { mayHoldInexactNumber, parseExact } from './exact-json.ts';
 import { readLines, type TextLine } from './line-reader.ts';
 import {
+  bookmarkSizeProblem,
   type JsonObject,
   type JsonSchema,
-  MAX_BOOKMARK_BYTES,
   type Message,
   type ParsedMessage,
 } from './messages.ts';
@@ -160,13 +160,8 @@ function toMessage(
     case 'STATE':
     case 'BOOKMARK': {
       if (!('value' in raw)) throw new ProtocolError(`${raw.type} without a "value"`, where);
-      const size = Buffer.byteLength(JSON.stringify(raw.value) ?? '');
-      if (size > MAX_BOOKMARK_BYTES) {
-        throw new ProtocolError(
-          `${raw.type} value is ${size} bytes; a bookmark may be at most ${MAX_BOOKMARK_BYTES} bytes (1 MB). Keep per-partition bookmarks small or split the tap.`,
-          where,
-        );
-      }
+      const tooLarge = bookmarkSizeProblem(raw.value);
+      if (tooLarge !== undefined) throw new ProtocolError(`${raw.type}: ${tooLarge}`, where);
       return { type: 'STATE', value: raw.value };
     }
     case 'ACTIVATE_VERSION': {

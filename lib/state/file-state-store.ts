@@ -1,75 +1,57 @@
+/**
+ * The local state store: one JSON file per tap, replaced atomically, every change made while holding
+ * a lock file (proper-lockfile: an O_EXCL-style lock directory with a stale-lock timeout), so two
+ * `trib` processes on one machine never both take a lease or move `staged` backwards.
+ */
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { comparePositions } from '../chunks/chunk-position.ts';
-import type { BookmarkAt, LastRun, StateStore, TapState } from './state-store.ts';
+import lockfile from 'proper-lockfile';
+import type { TapState } from './state-store.ts';
+import { normaliseState } from './state-transitions.ts';
+import { type LockedStates, TransitionStateStore } from './transition-store.ts';
 import { writeFileAtomic } from './write-file-atomic.ts';
 
-/**
- * The local state store: one JSON file per tap, replaced atomically. Changes to one tap are
- * serialised within the process; two processes are kept apart by the run lease.
- */
-export class FileStateStore implements StateStore {
-  readonly folder: string;
-  readonly description: string;
-  private readonly queues = new Map<string, Promise<unknown>>();
+export class StateFileError extends Error {
+  override readonly name = 'StateFileError';
+}
 
-  constructor(
-    folder: string,
-    private readonly clock: () => number = Date.now,
-  ) {
-    this.folder = resolve(folder);
-    this.description = this.folder;
+class FileStates implements LockedStates {
+  readonly description: string;
+
+  constructor(readonly folder: string) {
+    this.description = folder;
   }
 
   async read(tap: string): Promise<TapState> {
+    const path = this.pathOf(tap);
     try {
-      return JSON.parse(await readFile(this.pathOf(tap), 'utf8')) as TapState;
+      return normaliseState(tap, JSON.parse(await readFile(path, 'utf8')) as Partial<TapState>);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { tap };
-      throw new Error(`state file ${this.pathOf(tap)} cannot be read: ${(error as Error).message}`, {
-        cause: error,
-      });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return normaliseState(tap, undefined);
+      throw new StateFileError(
+        `state file ${path} cannot be read: ${(error as Error).message}. Fix or remove it (trib status shows what the stage and the warehouse hold).`,
+        { cause: error },
+      );
     }
   }
 
-  markStaged(tap: string, at: BookmarkAt): Promise<boolean> {
-    return this.update(tap, (state) =>
-      state.staged === undefined || comparePositions(at, state.staged) > 0
-        ? { ...state, staged: at }
-        : undefined,
-    );
-  }
-
-  markCommitted(tap: string, at: BookmarkAt): Promise<boolean> {
-    return this.update(tap, (state) =>
-      state.committed === undefined || comparePositions(at, state.committed) > 0
-        ? { ...state, committed: at }
-        : undefined,
-    );
-  }
-
-  acquireLease(tap: string, owner: string, ttlMs: number, takeOverFrom?: string): Promise<boolean> {
-    const now = this.clock();
-    return this.update(tap, (state) =>
-      state.lease === undefined ||
-      state.lease.expiresAt <= now ||
-      state.lease.owner === owner ||
-      state.lease.owner === takeOverFrom
-        ? { ...state, lease: { owner, expiresAt: now + ttlMs } }
-        : undefined,
-    );
-  }
-
-  async releaseLease(tap: string, owner: string): Promise<void> {
-    await this.update(tap, (state) => {
-      if (state.lease?.owner !== owner) return undefined;
-      const { lease: _released, ...rest } = state;
-      return rest;
+  async update<T>(tap: string, change: (state: TapState) => { state?: TapState; result: T }): Promise<T> {
+    await mkdir(this.folder, { recursive: true });
+    const lockTarget = join(this.folder, `${tap}.lock`);
+    const release = await lockfile.lock(this.folder, {
+      lockfilePath: lockTarget,
+      stale: 10_000,
+      update: 2_000,
+      retries: { retries: 200, factor: 1.2, minTimeout: 5, maxTimeout: 100 },
+      realpath: false,
     });
-  }
-
-  async recordLastRun(tap: string, lastRun: LastRun): Promise<void> {
-    await this.update(tap, (state) => ({ ...state, lastRun }));
+    try {
+      const { state, result } = change(await this.read(tap));
+      if (state !== undefined) await writeFileAtomic(this.pathOf(tap), `${JSON.stringify(state, null, 2)}\n`);
+      return result;
+    } finally {
+      await release();
+    }
   }
 
   async taps(): Promise<string[]> {
@@ -80,24 +62,17 @@ export class FileStateStore implements StateStore {
       .sort();
   }
 
-  /** Applies `change` to the tap's state; undefined means "condition failed, write nothing". */
-  private update(tap: string, change: (state: TapState) => TapState | undefined): Promise<boolean> {
-    const previous = this.queues.get(tap) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      const changed = change(await this.read(tap));
-      if (changed === undefined) return false;
-      await mkdir(this.folder, { recursive: true });
-      await writeFileAtomic(this.pathOf(tap), `${JSON.stringify(changed, null, 2)}\n`);
-      return true;
-    });
-    this.queues.set(
-      tap,
-      next.catch(() => {}),
-    );
-    return next;
-  }
-
   private pathOf(tap: string): string {
     return join(this.folder, `${tap}.json`);
+  }
+}
+
+export class FileStateStore extends TransitionStateStore {
+  readonly folder: string;
+
+  constructor(folder: string, clock: () => number = Date.now) {
+    const states = new FileStates(resolve(folder));
+    super(states, clock);
+    this.folder = states.folder;
   }
 }

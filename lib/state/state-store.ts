@@ -1,4 +1,4 @@
-import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import { type ChunkPosition, comparePositions } from '../chunks/chunk-position.ts';
 
 /** A bookmark and the chunk it closes. */
 export interface BookmarkAt extends ChunkPosition {
@@ -7,9 +7,18 @@ export interface BookmarkAt extends ChunkPosition {
   readonly at: string;
 }
 
+/**
+ * The right to write a tap's state for one run, held by one invocation. Every write a holder makes
+ * is conditional on `token`; a newer lease has a larger token, so a holder whose token is stale is
+ * refused and stops (a fencing token, as in Chubby and Kafka's producer epochs).
+ */
 export interface RunLease {
-  readonly owner: string;
-  /** Epoch milliseconds after which another run may take the lease. */
+  /** The invocation holding it: `host:pid:start-random` locally, the request id in Lambda. */
+  readonly holder: string;
+  readonly token: number;
+  /** The run it is for; a continuation keeps the run and takes a new token. */
+  readonly run: string;
+  /** Epoch milliseconds after which a new run may take the lease. */
   readonly expiresAt: number;
 }
 
@@ -18,7 +27,7 @@ export interface LastRun {
   readonly run: string;
   readonly startedAt: string;
   readonly finishedAt: string;
-  readonly status: 'succeeded' | 'failed';
+  readonly status: 'succeeded' | 'failed' | 'skipped';
   readonly records: number;
   readonly chunks: number;
   readonly error?: string;
@@ -26,7 +35,11 @@ export interface LastRun {
 
 export interface TapState {
   readonly tap: string;
-  /** The last chunk durably in the stage. The next run starts from here when set. */
+  /** Runs started so far: run ids are numbered from it, so run order never depends on a clock. */
+  readonly runs: number;
+  /** The largest fencing token ever handed out. */
+  readonly fence: number;
+  /** The last chunk durably in the stage. */
   readonly staged?: BookmarkAt;
   /** The last chunk loaded into the destination. */
   readonly committed?: BookmarkAt;
@@ -34,29 +47,77 @@ export interface TapState {
   readonly lastRun?: LastRun;
 }
 
+/** A write the store may refuse. The caller must look at it: a refused holder stops. */
+export type StateWrite = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export type LeaseGrant =
+  | { readonly ok: true; readonly lease: RunLease; readonly state: TapState }
+  | { readonly ok: false; readonly reason: string; readonly state: TapState };
+
+export interface NewRunRequest {
+  readonly holder: string;
+  readonly ttlMs: number;
+  /** Makes the run id from the run's number (the store's counter + 1). */
+  readonly runId: (runNumber: number) => string;
+  /** A holder known to be dead (a killed local process) whose unexpired lease may be taken. */
+  readonly takeOverFrom?: string;
+}
+
+export interface ContinuationRequest {
+  readonly holder: string;
+  readonly ttlMs: number;
+  readonly run: string;
+  /** The token of the invocation that handed the run over; a repeated or late event no longer matches. */
+  readonly token: number;
+}
+
 /**
- * Per-tap bookmarks and run lease. Every move is conditional: `staged` and `committed` only move
- * forward in (run, seq) order, and a lease is taken only when free, expired or already ours.
+ * Per-tap bookmarks, run counter and fenced run lease. Every write is conditional and returns a
+ * result: `staged` moves only forward and only for the current lease's token; `committed` moves only
+ * forward; a lease is granted only when free or expired (a new run), or to the continuation its
+ * holder handed the run to (the token matches).
  */
 export interface StateStore {
   readonly description: string;
   read(tap: string): Promise<TapState>;
-  /** Returns false (and changes nothing) when `at` is not after the current `staged`. */
-  markStaged(tap: string, at: BookmarkAt): Promise<boolean>;
-  /** Returns false (and changes nothing) when `at` is not after the current `committed`. */
-  markCommitted(tap: string, at: BookmarkAt): Promise<boolean>;
-  /**
-   * Takes the lease when free, expired or already `owner`'s; with `takeOverFrom`, also when that
-   * (known dead) owner still holds it.
-   */
-  acquireLease(tap: string, owner: string, ttlMs: number, takeOverFrom?: string): Promise<boolean>;
-  releaseLease(tap: string, owner: string): Promise<void>;
-  recordLastRun(tap: string, lastRun: LastRun): Promise<void>;
+  beginRun(tap: string, request: NewRunRequest): Promise<LeaseGrant>;
+  continueRun(tap: string, request: ContinuationRequest): Promise<LeaseGrant>;
+  /** Extends the lease; refused when `token` is no longer the lease's. */
+  renewLease(tap: string, token: number, ttlMs: number): Promise<StateWrite>;
+  /** Refused when `token` is not the lease's, or `at` is not after `staged`. */
+  markStaged(tap: string, token: number, at: BookmarkAt): Promise<StateWrite>;
+  /** Refused (changing nothing) when `at` is not after `committed`. */
+  markCommitted(tap: string, at: BookmarkAt): Promise<StateWrite>;
+  /** Frees the lease; refused when `token` is no longer the lease's. */
+  releaseLease(tap: string, token: number): Promise<StateWrite>;
+  /** With a token, only while it holds the lease (a stale holder must not overwrite the truth). */
+  recordLastRun(tap: string, lastRun: LastRun, token?: number): Promise<StateWrite>;
   /** Taps that have any state. */
   taps(): Promise<string[]>;
 }
 
-/** The bookmark a new run starts from: staged when set, else committed (DESIGN.md rule 5). */
-export function startingBookmark(state: TapState): BookmarkAt | undefined {
-  return state.staged ?? state.committed;
+/** A state with nothing in it. */
+export function emptyState(tap: string): TapState {
+  return { tap, runs: 0, fence: 0 };
+}
+
+/**
+ * Where a run resumes: whichever of `staged` and `committed` is further along (DESIGN.md rule 5).
+ * `committed` can pass `staged` only when a chunk was loaded by hand; resuming behind it would read
+ * its records again.
+ */
+export function resumePoint(state: TapState): BookmarkAt | undefined {
+  const { staged, committed } = state;
+  if (staged === undefined) return committed;
+  if (committed === undefined) return staged;
+  return comparePositions(committed, staged) > 0 ? committed : staged;
+}
+
+/** Whether a lease is free for a new run at `now`. */
+export function leaseIsFree(lease: RunLease | undefined, now: number, takeOverFrom?: string): boolean {
+  return (
+    lease === undefined ||
+    lease.expiresAt <= now ||
+    (takeOverFrom !== undefined && lease.holder === takeOverFrom)
+  );
 }

@@ -510,6 +510,8 @@ async function* runStreamer<Config extends object>(
   };
   const streamMetrics = new Map<string, StreamMetrics>();
   let stoppedAtDeadline = false;
+  /** Set when the run stopped for a rate limit: the source answers again from then on. */
+  let rateLimitedUntil: number | undefined;
   const newMetrics = (): StreamMetrics => ({
     requests: 0,
     retries: 0,
@@ -592,6 +594,7 @@ async function* runStreamer<Config extends object>(
       } catch (error) {
         if (error instanceof DeadlineReached || error instanceof StreamerFatalError) throw error;
         if (error instanceof RateLimitDeadlineError) {
+          rateLimitedUntil = error.resumeAt;
           log(`stream ${stream.name}: ${error.message}`);
           throw new DeadlineReached();
         }
@@ -608,7 +611,7 @@ async function* runStreamer<Config extends object>(
   } catch (error) {
     if (!(error instanceof DeadlineReached)) throw error;
     log(`${spec.name}: deadline reached; stopped at the last STATE, the next run resumes there`);
-    options.onDeadline?.();
+    options.onDeadline?.(rateLimitedUntil === undefined ? {} : { resumeAt: rateLimitedUntil });
     stoppedAtDeadline = true;
   } finally {
     for (const [stream, metrics] of streamMetrics) {

@@ -82,6 +82,13 @@ export class HttpError extends Error {
 
 export class RateLimitDeadlineError extends Error {
   override readonly name = 'RateLimitDeadlineError';
+  constructor(
+    message: string,
+    /** Epoch ms when the source will answer again. */
+    readonly resumeAt: number,
+  ) {
+    super(message);
+  }
 }
 
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
@@ -232,6 +239,7 @@ export class HttpClient {
     if (this.options.deadline !== undefined && this.now() + capped > this.options.deadline) {
       throw new RateLimitDeadlineError(
         `a wait of ${Math.round(capped / 1000)} s would pass the run's deadline; stopping at the last STATE`,
+        this.now() + capped,
       );
     }
     this.metrics.waits += 1;

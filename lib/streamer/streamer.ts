@@ -21,7 +21,7 @@ export interface StreamerRunOptions {
   /** Epoch milliseconds: stop cleanly at the next STATE after this time (Lambda's time budget). */
   readonly deadline?: number;
   /** Called when the run stops early because of `deadline` (so the caller knows work is left). */
-  readonly onDeadline?: () => void;
+  readonly onDeadline?: (stop: { readonly resumeAt?: number }) => void;
   /** Log lines for people (stderr in `trib tap`). */
   readonly log?: (line: string) => void;
   /** Per stream, the properties to keep (from a catalog's field selection); keys are always kept. */

@@ -40,6 +40,7 @@ export class FaultyDestination implements Destination {
     const limit = this.writesBeforeFault;
     return {
       loaded: (position: ChunkPosition) => inner.loaded(position),
+      ledgerIsEmpty: () => inner.ledgerIsEmpty(),
       startChunk: (position) => inner.startChunk(position),
       defineStream: (definition) => inner.defineStream(definition),
       write: async (stream, row) => {

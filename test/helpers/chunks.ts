@@ -11,7 +11,8 @@ export function chunkOf(
   run: string,
   seq: number,
   messages: readonly object[] | string,
-  previous?: { run: string; seq: number },
+  /** The chunk it follows; by default the previous seq of the run, or 'unchained' for seq 0. */
+  previous: ChunkToLoad['previous'] = seq > 0 ? { run, seq: seq - 1 } : 'unchained',
 ): ChunkToLoad {
   const text =
     typeof messages === 'string'
@@ -21,7 +22,7 @@ export function chunkOf(
     tap,
     run,
     seq,
-    ...(previous === undefined ? {} : { previous }),
+    previous,
     source: `test:${run}/${seq}`,
     messages: () => parseMessages(Readable.from([text]), { source: `test:${run}/${seq}` }),
   };

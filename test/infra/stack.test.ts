@@ -137,7 +137,7 @@ describe('TributaryStack', () => {
       {
         Sid: 'StageOwnChunks',
         Effect: 'Allow',
-        Action: 's3:PutObject',
+        Action: ['s3:PutObject', 's3:GetObject'],
         Resource: `${bucket}/stage/github-acme/*`,
       },
       {
@@ -208,7 +208,7 @@ describe('TributaryStack', () => {
   });
 
   it('makes one schedule per tap, targeting that tap streamer, with retries and a dead-letter queue', () => {
-    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    template.resourceCountIs('AWS::Scheduler::Schedule', 4);
     const schedules = resolved
       .resourcesOfType('AWS::Scheduler::Schedule')
       .map(([, schedule]) => resolved.resolve(schedule.Properties) as Record<string, unknown>);
@@ -222,6 +222,13 @@ describe('TributaryStack', () => {
             Input: '{"tap":"github-acme"}',
             RetryPolicy: { MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600 },
             DeadLetterConfig: { Arn: expect.stringMatching(/ScheduleDeadLetters/) },
+          }),
+        }),
+        expect.objectContaining({
+          ScheduleExpression: 'rate(15 minutes)',
+          Target: expect.objectContaining({
+            Arn: `${account.replace('%s', 'lambda')}:function:Test-tap-github-acme`,
+            Input: '{"tap":"github-acme","sweep":true}',
           }),
         }),
         expect.objectContaining({

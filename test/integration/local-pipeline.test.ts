@@ -112,9 +112,17 @@ describe('local pipeline', () => {
     expect(keys.length).toBeGreaterThan(4);
     for (const key of keys) {
       const ref = parseChunkKey(key);
+      const metadata = await pipeline.stage.metadata(key);
       const [outcome] = await loadChunks(
         'sample',
-        [{ ...ref, source: key, messages: () => readChunk(pipeline.stage, key) }],
+        [
+          {
+            ...ref,
+            previous: metadata?.previous ?? null,
+            source: key,
+            messages: () => readChunk(pipeline.stage, key),
+          },
+        ],
         {
           destination: pipeline.warehouse,
           stateStore: pipeline.stateStore,

@@ -67,7 +67,7 @@ describe('postgres destination', () => {
         }
         yield { line: 999_999, message: { type: 'STATE', value: 'done' } };
       };
-      const chunk = { tap: 'killed', run: 'r1', seq: 0, source: 'test', messages };
+      const chunk = { tap: 'killed', run: 'r1', seq: 0, previous: null, source: 'test', messages };
       const error = await loadChunks('killed', [chunk], { destination }).catch((caught: unknown) => caught);
       await admin.end();
       expect(error).toBeInstanceOf(PostgresConnectionError);

@@ -219,7 +219,7 @@ describe('serverless runtime against local AWS emulators', () => {
         bookmark: 'old',
         at: 'x',
       }),
-    ).toBe(false);
+    ).toMatchObject({ ok: false, reason: expect.stringMatching(/is not after the committed chunk/) });
     const replay = await env.persister(
       sqsEvent([{ receipt: 'r', body: JSON.stringify({ ...metadata, key: first }) }]),
       plenty,

@@ -2,15 +2,39 @@ import { Command } from 'commander';
 import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { parseS3Uri } from '../../aws/s3-stage.ts';
 import { parseChunkKey } from '../../chunks/chunk-key.ts';
+import { type ChunkPosition, comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
 import { readChunk } from '../../chunks/read-chunk.ts';
 import type { Destination } from '../../destinations/destination.ts';
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { loadChunks } from '../../persister/load-chunks.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
+import { waitingChunks } from '../../pipeline/run-protocol.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
-import type { StateStore } from '../../state/state-store.ts';
+import type { StateStore, TapState } from '../../state/state-store.ts';
+
+export class OrphanChunkError extends Error {
+  override readonly name = 'OrphanChunkError';
+}
+
+/**
+ * Only chunks on the tap's chain (recorded as staged by a lease holder) may be replayed. A chunk past
+ * the committed bookmark that is not on the chain was left by a writer that lost its lease or crashed
+ * before recording it: the tap's next run reads its records again, so loading it would load them twice.
+ */
+async function refuseOrphan(
+  ref: ChunkPosition & { tap: string },
+  stage: Stage,
+  state: TapState,
+): Promise<void> {
+  if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0) return; // the ledger decides
+  const chain = await waitingChunks(stage, state);
+  if (chain.some((chunk) => chunk.run === ref.run && chunk.seq === ref.seq)) return;
+  throw new OrphanChunkError(
+    `chunk ${formatPosition(ref)} of tap ${ref.tap} was never recorded as staged (a writer that lost its lease, or a crash before recording it): its records are read again by the tap's next run, so it is not loaded. Nothing to do; the tap's chain continues from ${state.staged === undefined ? 'its first chunk' : formatPosition(state.staged)}.`,
+  );
+}
 
 interface ReplayOptions {
   pipeline: string;
@@ -52,6 +76,8 @@ export function replayCommand(): Command {
         const metadata = await stage.metadata(ref.key);
         if (metadata === undefined)
           throw new Error(`${location}: no such chunk in the stage bucket (or its metadata is missing)`);
+        if (options.table !== undefined)
+          await refuseOrphan(ref, stage, await awsStateStore(options.table, bucket).read(ref.tap));
         if (options.direct !== true) {
           if (options.queueUrl === undefined)
             throw new Error(
@@ -78,7 +104,10 @@ export function replayCommand(): Command {
       if (options.to === undefined)
         stateStore = new FileStateStore((await loadPipeline(options.pipeline)).statePath);
       const metadata = await stage.metadata(ref.key);
-      await replayInto(ref, stage, await destinationFor(options), stateStore, metadata?.previous);
+      if (metadata === undefined)
+        throw new Error(`${location}: no such chunk in the stage (or its metadata file is missing)`);
+      if (stateStore !== undefined) await refuseOrphan(ref, stage, await stateStore.read(ref.tap));
+      await replayInto(ref, stage, await destinationFor(options), stateStore, metadata.previous);
     });
 }
 
@@ -92,7 +121,7 @@ async function replayInto(
   stage: Stage,
   destination: Destination,
   stateStore: StateStore | undefined,
-  previous: { run: string; seq: number } | undefined,
+  previous: ChunkPosition | null,
 ): Promise<void> {
   try {
     const [outcome] = await loadChunks(
@@ -100,7 +129,7 @@ async function replayInto(
       [
         {
           ...ref,
-          ...(previous === undefined ? {} : { previous }),
+          previous,
           source: stage.uriOf(ref.key),
           messages: () => readChunk(stage, ref.key),
         },

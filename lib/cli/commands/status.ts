@@ -70,7 +70,9 @@ export function statusCommand(): Command {
             : `, committed ${Math.round((Date.now() - Date.parse(state.committed.at)) / 60_000)} min ago`;
         process.stdout.write(`  lag:       ${waiting} chunk(s) staged but not loaded${lag}\n`);
         if (state.lease !== undefined && state.lease.expiresAt > Date.now())
-          process.stdout.write(`  running:   lease held by ${state.lease.owner}\n`);
+          process.stdout.write(
+            `  running:   lease held by ${state.lease.holder} (run ${state.lease.run}, token ${state.lease.token})\n`,
+          );
       }
     });
 }

@@ -179,6 +179,15 @@ class DuckDbLoad implements LoadTransaction {
     });
   }
 
+  ledgerIsEmpty(): Promise<boolean> {
+    return this.serial(async () => {
+      const reader = await this.connection.runAndReadAll(`SELECT 1 FROM ${LEDGER} WHERE tap = $1 LIMIT 1`, [
+        this.tap,
+      ]);
+      return reader.getRowObjectsJS().length === 0;
+    });
+  }
+
   startChunk(position: ChunkPosition): void {
     this.chunk = position;
   }

@@ -217,6 +217,13 @@ class PostgresLoad implements LoadTransaction {
     });
   }
 
+  ledgerIsEmpty(): Promise<boolean> {
+    return this.serial(async () => {
+      const result = await this.sql(`SELECT 1 FROM ${this.ledgerTable} WHERE tap = $1 LIMIT 1`, [this.tap]);
+      return result.rows.length === 0;
+    });
+  }
+
   startChunk(position: ChunkPosition): void {
     this.chunk = position;
   }

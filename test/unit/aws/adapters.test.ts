@@ -127,37 +127,30 @@ describe('DynamoStateStore', () => {
       () => 1_000,
     );
 
-  it('moves a bookmark forward with a condition on its position, and reports a failed condition as false', async () => {
+  it('moves a bookmark forward with a condition on its position, and says why a refused write was refused', async () => {
     dynamo
       .on(UpdateCommand)
       .resolvesOnce({})
       .rejectsOnce(new ConditionalCheckFailedException({ message: 'no', $metadata: {} }));
-    expect(await store().markCommitted('t', { run: 'r2', seq: 3, bookmark: { a: 1 }, at: 'now' })).toBe(true);
-    expect(await store().markCommitted('t', { run: 'r1', seq: 9, bookmark: {}, at: 'now' })).toBe(false);
+    dynamo
+      .on(GetCommand)
+      .resolves({ Item: { tap: 't', committed: { run: 'r2', seq: 3, at: 'now', bookmark: '{}' } } });
+    expect(await store().markCommitted('t', { run: 'r2', seq: 3, bookmark: { a: 1 }, at: 'now' })).toEqual({
+      ok: true,
+    });
+    expect(await store().markCommitted('t', { run: 'r1', seq: 9, bookmark: {}, at: 'now' })).toEqual({
+      ok: false,
+      reason: 'chunk r1/9 is not after the committed chunk r2/3',
+    });
     const input = dynamo.commandCalls(UpdateCommand)[0]?.args[0].input;
     expect(input?.ConditionExpression).toBe(
-      'attribute_not_exists(committed_position) OR committed_position < :position',
+      '(attribute_not_exists(committed_position) OR committed_position < :position)',
     );
     expect(input?.ExpressionAttributeValues).toMatchObject({
       ':position': 'r2/000000003',
       ':stored': { bookmark: '{"a":1}' },
     });
     expect(positionKey({ run: 'r1', seq: 10 }) > positionKey({ run: 'r1', seq: 9 })).toBe(true);
-  });
-
-  it("takes a lease only when free, expired, its own or a dead owner's", async () => {
-    dynamo.on(UpdateCommand).resolves({});
-    await store().acquireLease('t', 'run:a', 500, 'run:dead');
-    expect(dynamo.commandCalls(UpdateCommand)[0]?.args[0].input).toMatchObject({
-      ConditionExpression:
-        'attribute_not_exists(lease_owner) OR lease_expires <= :now OR lease_owner = :owner OR lease_owner = :previous',
-      ExpressionAttributeValues: {
-        ':owner': 'run:a',
-        ':expires': 1_500,
-        ':now': 1_000,
-        ':previous': 'run:dead',
-      },
-    });
   });
 
   it('a spilled bookmark goes to a new key: a refused write removes it, a successful one removes the old', async () => {
@@ -167,13 +160,20 @@ describe('DynamoStateStore', () => {
     dynamo
       .on(UpdateCommand)
       .rejectsOnce(Object.assign(new Error('no'), { name: 'ConditionalCheckFailedException' }));
-    expect(await store(true).markStaged('t', { run: 'r', seq: 1, bookmark: big, at: 'now' })).toBe(false);
+    dynamo.on(GetCommand).resolves({
+      Item: { tap: 't', lease_holder: 'h', lease_token: 7, lease_run: 'r', lease_expires: 9e12 },
+    });
+    expect((await store(true).markStaged('t', 7, { run: 'r', seq: 1, bookmark: big, at: 'now' })).ok).toBe(
+      false,
+    );
     const refusedKey = s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key;
     expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input.Key)).toEqual([refusedKey]);
     dynamo.on(UpdateCommand).resolves({
       Attributes: { staged: { run: 'r', seq: 0, at: 'then', bookmark_s3_key: 'state/t/staged/old.json' } },
     });
-    expect(await store(true).markStaged('t', { run: 'r', seq: 2, bookmark: big, at: 'now' })).toBe(true);
+    expect(await store(true).markStaged('t', 7, { run: 'r', seq: 2, bookmark: big, at: 'now' })).toEqual({
+      ok: true,
+    });
     const newKey = s3.commandCalls(PutObjectCommand)[1]?.args[0].input.Key;
     expect(newKey).not.toBe(refusedKey);
     expect(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input.Key)).toEqual([
@@ -186,7 +186,7 @@ describe('DynamoStateStore', () => {
     s3.on(PutObjectCommand).resolves({});
     dynamo.on(UpdateCommand).resolves({});
     const big = { bookmarks: { blob: 'x'.repeat(200_000) } };
-    await store(true).markStaged('t', { run: 'r', seq: 1, bookmark: big, at: 'now' });
+    await store(true).markStaged('t', 7, { run: 'r', seq: 1, bookmark: big, at: 'now' });
     const stored =
       dynamo.commandCalls(UpdateCommand)[0]?.args[0].input.ExpressionAttributeValues?.[':stored'];
     expect(stored).toMatchObject({
@@ -199,7 +199,7 @@ describe('DynamoStateStore', () => {
     });
     expect((await store(true).read('t')).staged?.bookmark).toEqual(big);
     await expect(
-      store(false).markStaged('t', { run: 'r', seq: 2, bookmark: big, at: 'now' }),
+      store(false).markStaged('t', 7, { run: 'r', seq: 2, bookmark: big, at: 'now' }),
     ).rejects.toThrow(/needs an S3 bucket to spill to/);
   });
 });

@@ -17,11 +17,12 @@ describe('chunk keys and run ids', () => {
     expect(() => parseChunkKey('/tmp/chunk.jsonl.gz')).toThrow(ChunkKeyError);
   });
 
-  it('makes run ids that sort by time', () => {
-    const early = newRunId(new Date('2026-01-01T00:00:00.001Z'));
-    const later = newRunId(new Date('2026-01-01T00:00:00.002Z'));
+  it('makes run ids that sort by run number, not by clock, and after the time-only ids of old versions', () => {
+    const early = newRunId(9, new Date('2026-01-01T00:00:00.002Z'));
+    const later = newRunId(10, new Date('2026-01-01T00:00:00.001Z'));
     expect(early < later).toBe(true);
-    expect(early).toMatch(/^20260101T000000001Z-[0-9a-f]{6}$/);
+    expect(early).toMatch(/^r0000000009-20260101T000000002Z-[0-9a-f]{6}$/);
+    expect('20261231T235959999Z-ffffff' < early).toBe(true);
     expect(comparePositions({ run: early, seq: 9 }, { run: later, seq: 0 })).toBeLessThan(0);
   });
 });

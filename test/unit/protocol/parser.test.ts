@@ -75,7 +75,7 @@ describe('parseMessages: line handling', () => {
     expect(error).toBeInstanceOf(ProtocolError);
     expect((error as ProtocolError).line).toBe(2);
     expect((error as Error).message).toMatch(
-      /BOOKMARK value is 1048577 bytes; a bookmark may be at most 1048576 bytes/,
+      /BOOKMARK: the bookmark \(STATE value\) is 1048577 bytes; a bookmark may be at most 1048576 bytes/,
     );
   });
 

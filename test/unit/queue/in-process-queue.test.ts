@@ -8,6 +8,7 @@ const message = (tap: string, seq: number) => ({
   key: `stage/${tap}/r1/${seq}`,
   records: 1,
   streams: [],
+  previous: seq === 0 ? null : { run: 'r1', seq: seq - 1 },
 });
 
 describe('InProcessChunkQueue', () => {

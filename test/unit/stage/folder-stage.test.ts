@@ -6,7 +6,14 @@ import { FolderStage } from '../../../lib/stage/folder-stage.ts';
 import { ChunkNotFoundError } from '../../../lib/stage/stage.ts';
 import { temporaryFolder } from '../../helpers/chunks.ts';
 
-const meta = (seq: number) => ({ tap: 't', run: 'r1', seq, records: 1, streams: ['s'] });
+const meta = (seq: number) => ({
+  tap: 't',
+  run: 'r1',
+  seq,
+  records: 1,
+  streams: ['s'],
+  previous: seq === 0 ? null : { run: 'r1', seq: seq - 1 },
+});
 
 describe('FolderStage', () => {
   it('puts, lists in key order, opens and reads metadata', async () => {
