@@ -17,6 +17,7 @@ import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
+import type { Streamer } from '../streamer/streamer.ts';
 import { findStreamer } from '../streamers/index.ts';
 import { chunkLimitsOf, type TapConfig } from './pipeline-config.ts';
 import {
@@ -43,6 +44,8 @@ export interface TapRunContext {
   readonly log?: (line: string) => void;
   readonly clock?: () => number;
   readonly runId?: (runNumber: number) => string;
+  /** Finds a streamer by name. @default the built-in streamers */
+  readonly streamers?: (name: string) => Streamer;
 }
 
 export async function runTap(tap: TapConfig, context: TapRunContext): Promise<TapReport> {
@@ -173,7 +176,7 @@ async function streamAndLoad(
   load: (message: ChunkMessage) => Promise<ChunkOutcome>,
   leaseLost: () => string | undefined,
 ): Promise<void> {
-  const streamer = findStreamer(tap.streamer);
+  const streamer = (context.streamers ?? findStreamer)(tap.streamer);
   let producing = true;
   let loadError: Error | undefined;
 

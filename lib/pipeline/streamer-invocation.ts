@@ -10,6 +10,7 @@ import type { ChunkLimits } from '../chunks/chunk-writer.ts';
 import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
+import type { Streamer } from '../streamer/streamer.ts';
 import { findStreamer } from '../streamers/index.ts';
 import { chunkLimitsOf, type PipelineConfig } from './pipeline-config.ts';
 import {
@@ -47,6 +48,8 @@ export interface StreamerInvocationDeps {
   readonly clock?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   readonly runId?: (runNumber: number) => string;
+  /** Finds a streamer by name. @default the built-in streamers */
+  readonly streamers?: (name: string) => Streamer;
   readonly log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -129,7 +132,7 @@ export async function runStreamerInvocation(
     const result = await stageRun({
       run: held,
       ports,
-      messages: findStreamer(tap.streamer).run({
+      messages: (deps.streamers ?? findStreamer)(tap.streamer).run({
         config: tap.config,
         state: held.resume.bookmark,
         deadline,

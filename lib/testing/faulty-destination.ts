@@ -32,6 +32,10 @@ export class FaultyDestination implements Destination {
     this.writesBeforeFault = afterWrites;
   }
 
+  disarm(): void {
+    this.armed = undefined;
+  }
+
   async begin(tap: string): Promise<LoadTransaction> {
     const inner = await this.inner.begin(tap);
     const fault = this.armed;

@@ -33,6 +33,11 @@ export class FaultyStateStore implements StateStore {
     this.failures.set(method, set);
   }
 
+  /** No armed call fails any more. */
+  disarm(): void {
+    this.failures.clear();
+  }
+
   failNextCommittedWrites(count = 1): void {
     for (let i = 1; i <= count; i += 1) this.failCall('markCommitted', i);
   }
