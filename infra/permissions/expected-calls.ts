@@ -51,6 +51,20 @@ export interface ModelInput {
   readonly destinationSecrets: readonly string[];
 }
 
+/** A function that appends handler calls of one role to a list. */
+function adder(list: AwsCall[], roleId: string, caller: string) {
+  return (action: string, resource: string, why: string, context?: Record<string, string | string[]>) =>
+    list.push({
+      roleId,
+      caller,
+      action,
+      resource,
+      why,
+      by: 'handler',
+      ...(context === undefined ? {} : { context }),
+    });
+}
+
 export function expectedCalls(input: ModelInput): CallModel {
   const { template } = input;
   const bucketArn = template.attributeOf(template.logicalId('AWS::S3::Bucket', 'Stage'), 'Arn');
@@ -93,36 +107,8 @@ export function expectedCalls(input: ModelInput): CallModel {
   for (const fn of streamers) {
     const tap = fn.environment.TRIBUTARY_TAP ?? '';
     const caller = `streamer ${tap}`;
-    const call = (
-      action: string,
-      resource: string,
-      why: string,
-      context?: Record<string, string | string[]>,
-    ) =>
-      allowed.push({
-        roleId: fn.roleId,
-        caller,
-        action,
-        resource,
-        why,
-        by: 'handler',
-        ...(context === undefined ? {} : { context }),
-      });
-    const refuse = (
-      action: string,
-      resource: string,
-      why: string,
-      context?: Record<string, string | string[]>,
-    ) =>
-      refused.push({
-        roleId: fn.roleId,
-        caller,
-        action,
-        resource,
-        why,
-        by: 'handler',
-        ...(context === undefined ? {} : { context }),
-      });
+    const call = adder(allowed, fn.roleId, caller);
+    const refuse = adder(refused, fn.roleId, caller);
     for (const name of input.tapSecrets[tap] ?? [])
       call('secretsmanager:GetSecretValue', secretArn(template, name), 'tap config');
     const chunk = `${bucketArn}/stage/${tap}/${SAMPLE_CHUNK}`;

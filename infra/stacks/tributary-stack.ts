@@ -420,32 +420,32 @@ export class TributaryStack extends Stack {
       ]);
     }
     const notify = new actions.SnsAction(alerts);
-    const deadLetterDepth = deadLetters.metricApproximateNumberOfMessagesVisible({
-      period: Duration.minutes(5),
-      statistic: 'Maximum',
-    });
-    new cloudwatch.Alarm(this, 'ChunksFailing', {
-      alarmDescription:
-        'A chunk failed to load repeatedly and blocks its tap: fix the cause, then `trib replay` it',
-      metric: deadLetterDepth,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(notify);
-    const scheduleDeadLetterDepth = scheduleDeadLetters.metricApproximateNumberOfMessagesVisible({
-      period: Duration.minutes(5),
-      statistic: 'Maximum',
-    });
-    new cloudwatch.Alarm(this, 'SchedulesFailing', {
-      alarmDescription:
-        'A schedule could not start its tap streamer (after retries): the message in the schedule dead-letter queue names the tap',
-      metric: scheduleDeadLetterDepth,
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(notify);
+    /** An alarm when a dead-letter queue holds anything, notifying the alerts topic. */
+    const alarmOnDeadLetters = (id: string, dlq: sqs.Queue, alarmDescription: string) => {
+      const depth = dlq.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: 'Maximum',
+      });
+      new cloudwatch.Alarm(this, id, {
+        alarmDescription,
+        metric: depth,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(notify);
+      return depth;
+    };
+    const deadLetterDepth = alarmOnDeadLetters(
+      'ChunksFailing',
+      deadLetters,
+      'A chunk failed to load repeatedly and blocks its tap: fix the cause, then send the tap its waiting chunks again (README: Unstick a tap)',
+    );
+    const scheduleDeadLetterDepth = alarmOnDeadLetters(
+      'SchedulesFailing',
+      scheduleDeadLetters,
+      'A schedule could not start its tap streamer (after retries): the message in the schedule dead-letter queue names the tap',
+    );
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${this.stackName}-tributary`,

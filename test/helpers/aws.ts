@@ -37,14 +37,7 @@ export async function serverlessResources(
       Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false', VisibilityTimeout: '30' },
     }),
   );
-  await new DynamoDBClient({}).send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'tap', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'tap', KeyType: 'HASH' }],
-    }),
-  );
+  await createStateTable(table);
   const folder = temporaryFolder('tributary-serverless-');
   const pipelineFile = join(folder, 'pipeline.yaml');
   writeFileSync(pipelineFile, pipelineYaml(folder));
@@ -60,6 +53,18 @@ export async function serverlessResources(
 }
 
 export { createAwsRuntime };
+
+/** A state table as the stack makes it (keyed by tap), on the emulator. */
+export async function createStateTable(table: string): Promise<void> {
+  await new DynamoDBClient({}).send(
+    new CreateTableCommand({
+      TableName: table,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'tap', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'tap', KeyType: 'HASH' }],
+    }),
+  );
+}
 
 export function lambdaContext(remainingMs: () => number): Context {
   return {

@@ -6,14 +6,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { FileStateStore } from '../../lib/state/file-state-store.ts';
 import { MemoryStateStore } from '../../lib/state/memory-state-store.ts';
 import { resumePoint, type StateStore } from '../../lib/state/state-store.ts';
-import { useEmulators } from '../helpers/aws.ts';
+import { createStateTable, useEmulators } from '../helpers/aws.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
 import { repoRoot } from '../helpers/paths.ts';
 
@@ -28,14 +28,7 @@ const runId = (n: number) => `r${String(n).padStart(10, '0')}`;
 async function dynamoStore(clock: () => number): Promise<StateStore> {
   useEmulators();
   const table = `state-${randomBytes(4).toString('hex')}`;
-  await new DynamoDBClient({}).send(
-    new CreateTableCommand({
-      TableName: table,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'tap', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'tap', KeyType: 'HASH' }],
-    }),
-  );
+  await createStateTable(table);
   const s3 = new S3Client({ forcePathStyle: true });
   const bucket = `spill-${randomBytes(4).toString('hex')}`;
   await s3.send(new CreateBucketCommand({ Bucket: bucket }));
