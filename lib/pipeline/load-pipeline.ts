@@ -10,6 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
+import { sanitizeIdentifier } from '../persister/identifiers.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 import { describe, isObject } from '../protocol/parser.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
@@ -65,6 +66,18 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     >;
   };
   const taps = new Map<string, TapConfig>();
+  // Each tap's tables live in a schema named after it: two names that sanitize alike would share one,
+  // and one tap's ACTIVATE_VERSION would delete the other's rows.
+  const schemas = new Map<string, string>();
+  for (const name of Object.keys(raw.taps)) {
+    const schema = sanitizeIdentifier(name);
+    const other = schemas.get(schema);
+    if (other !== undefined)
+      throw new PipelineConfigError(
+        `${file}: taps.${name}: its tables would go in schema "${schema}", as those of tap ${other} do.\n  Allowed: tap names that differ after - and _ are made alike; rename one of them.`,
+      );
+    schemas.set(schema, name);
+  }
   for (const [name, tap] of Object.entries(raw.taps)) {
     try {
       findStreamer(tap.streamer);

@@ -14,6 +14,18 @@ taps:
 `;
 
 describe('parsePipeline', () => {
+  it('refuses two taps whose tables would share a schema (acme-gh and acme_gh), naming both', () => {
+    const text = `destination: { type: duckdb, path: w.duckdb }
+taps:
+  acme-gh: { streamer: sample }
+  acme_gh: { streamer: sample }
+`;
+    expect(() => parse(text)).toThrow(PipelineConfigError);
+    expect(() => parse(text)).toThrow(
+      /pipeline\.yaml: taps\.acme_gh: its tables would go in schema "acme_gh", as those of tap acme-gh do/,
+    );
+  });
+
   it('reads taps, substitutes ${env:NAME}, and resolves local paths', () => {
     const pipeline = parse(valid, { SEED: '7' });
     const tap = pipeline.taps.get('sample-one');
