@@ -100,7 +100,8 @@ export interface AwsRuntime {
  */
 export function runtimeProvider(settings: AwsSettings): () => Promise<AwsRuntime> {
   const ports = createPorts(settings);
-  let text: Promise<string> | undefined;
+  // The file and which of its secrets this function reads are fixed for the container: read them once.
+  let source: Promise<{ text: string; split: ReturnType<typeof secretsFor> }> | undefined;
   let current: { readonly secretsJson: string; readonly runtime: AwsRuntime } | undefined;
   let destination: { readonly json: string; readonly opened: Promise<Destination> } | undefined;
   const destinationFor = (pipeline: PipelineConfig): Promise<Destination> => {
@@ -117,13 +118,15 @@ export function runtimeProvider(settings: AwsSettings): () => Promise<AwsRuntime
     return destination.opened;
   };
   return async () => {
-    text ??= readFile(settings.pipelineFile, 'utf8');
-    const source = await text;
-    const split = secretsFor(source, settings.role);
+    source ??= readFile(settings.pipelineFile, 'utf8').then((text) => ({
+      text,
+      split: secretsFor(text, settings.role),
+    }));
+    const { text, split } = await source;
     const values = await ports.secrets.read(split.needed);
     const secretsJson = JSON.stringify(values);
     if (current?.secretsJson === secretsJson) return current.runtime;
-    const pipeline = parsePipeline(source, settings.pipelineFile, {
+    const pipeline = parsePipeline(text, settings.pipelineFile, {
       secrets: { ...split.placeholders, ...values },
     });
     if (settings.role.kind === 'streamer' && !pipeline.taps.has(settings.role.tap))

@@ -27,7 +27,7 @@ export function parsePrevious(text: string | undefined, where: string): ChunkPos
   const match = /^(.+)\/(\d+)$/.exec(text ?? '');
   if (match?.[1] === undefined || match[2] === undefined)
     throw new ChunkMetadataError(
-      `${where}: the chunk names no predecessor (received ${JSON.stringify(text)}; expected run/seq or none). It was staged by an older Tributary; load it with \`trib replay --unchained\` if you know it is next.`,
+      `${where}: the chunk names no predecessor (received ${JSON.stringify(text)}; expected run/seq or none). It was staged by an older Tributary, which did not record predecessors; if you know it comes next, load it as a plain Singer stream: \`gunzip -c CHUNK | trib persist --to DESTINATION\`.`,
     );
   return { run: match[1], seq: Number(match[2]) };
 }

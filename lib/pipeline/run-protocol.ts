@@ -247,9 +247,8 @@ export function keepLease(
       try {
         const renewed = await ports.stateStore.renewLease(run.tap, run.lease.token, ttlMs);
         if (!renewed.ok) lost = renewed.reason;
-      } catch (error) {
+      } catch {
         // A store that cannot be reached does not end the run; the next fenced write decides.
-        void error;
       }
     });
   };
