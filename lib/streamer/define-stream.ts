@@ -26,7 +26,7 @@ export type Replication =
       readonly key: string;
       /**
        * How the API filters on `since`: 'gt' returns only newer records, 'gte' also those at the
-       * bookmark (deduplicated by key at the boundary), 'none' nothing (filtered here). @default 'gte'
+       * bookmark (skipped when read already: same key and content), 'none' nothing (filtered here). @default 'gte'
        */
       readonly filter?: 'gt' | 'gte' | 'none';
       /** Re-read this far behind the bookmark for rows that arrive late, e.g. '1h', '2d'; or from config. */

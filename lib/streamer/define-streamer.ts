@@ -1,12 +1,12 @@
 /**
  * Turns stream declarations into a Streamer: validates config, then syncs every selected stream,
- * partition by partition, emitting SCHEMA, RECORDs and a STATE after each page, so a run can stop at
+ * partition by partition, each with its replication method's strategy (`sync/`), emitting SCHEMA, RECORDs and a STATE after each page, so a run can stop at
  * any STATE (a deadline, a failure) and the next one resumes there without gaps. A stream that fails
  * keeps the bookmark of its last STATE; the others go on, and the run ends naming every failure.
  */
 import type { JsonObject, JsonSchema, Message } from '../protocol/messages.ts';
 import { isObject } from '../protocol/parser.ts';
-import { parseDuration, type StreamSpec } from './define-stream.ts';
+import type { StreamSpec } from './define-stream.ts';
 import {
   HttpClient,
   type HttpClientOptions,
@@ -14,9 +14,13 @@ import {
   type HttpMetrics,
   RateLimitDeadlineError,
 } from './http-client.ts';
-import { nextPage, type PageState } from './pagination.ts';
 import { redactor, secretValues } from './redact.ts';
 import type { StreamDescription, Streamer, StreamerRunOptions } from './streamer.ts';
+import { syncCustomRecords } from './sync/custom-records-sync.ts';
+import { fullTableDone, syncFullTable } from './sync/full-table-sync.ts';
+import { syncIncremental } from './sync/incremental-sync.ts';
+import type { PartitionSync } from './sync/partition-sync.ts';
+import { maxValue } from './sync/replication-values.ts';
 import { validateConfig } from './validate-config.ts';
 
 export interface StreamerSpec<Config> {
@@ -178,8 +182,8 @@ async function* runStreamer<Config extends object>(
   }
 
   /**
-   * Syncs one partition of one stream. `emit` is false when the stream only drives selected children.
-   * Yields messages; calls `onRecords` with each page's records for child streams.
+   * Syncs one partition of one stream with its replication method's strategy. `emit` is false when the
+   * stream only drives selected children.
    */
   async function* syncPartition(
     stream: StreamSpec<Config, unknown>,
@@ -191,7 +195,6 @@ async function* runStreamer<Config extends object>(
   ): AsyncGenerator<Message, void, undefined> {
     const partitionKey = partitionKeyOf(partition);
     const bookmarks = bookmarksOf(stream.name);
-    const previous = bookmarks.partitions[partitionKey];
     const context = { config, partition, http, log };
     const keep = fieldFilter(stream);
     const shape = (record: JsonObject): JsonObject =>
@@ -199,275 +202,64 @@ async function* runStreamer<Config extends object>(
         ? record
         : Object.fromEntries(Object.entries(record).filter(([name]) => keep.has(name)));
     const childStreams = children(stream.name);
-
-    async function* handleRecords(records: readonly JsonObject[]): AsyncGenerator<Message, void, undefined> {
-      for (const record of records) {
-        metrics.records += 1;
-        if (emit)
-          yield {
-            type: 'RECORD',
-            stream: stream.name,
-            record: shape(record),
-            ...(fullTableVersion === undefined ? {} : { version: fullTableVersion }),
-          };
-      }
-      for (const child of childStreams) {
-        for (const record of records) {
-          const childPartition = child.parent?.partition(record);
-          yield* syncChild(child, childPartition);
-        }
-      }
-    }
-
-    const checkpoint = function* (): Generator<Message, void, undefined> {
-      if (!emit) return;
-      yield snapshot();
-      if (deadlinePassed() && !allStreamsDone) throw new DeadlineReached();
-    };
-
-    if (stream.getRecords !== undefined) {
-      let current = previous;
-      let sinceState = 0;
-      let wantState = false;
-      const every = stream.stateEvery ?? 1000;
-      const buffer: JsonObject[] = [];
-      const flush = async function* (): AsyncGenerator<Message, void, undefined> {
-        yield* handleRecords(buffer.splice(0));
-        if (emit && current !== undefined) bookmarks.partitions[partitionKey] = current;
-        sinceState = 0;
-        wantState = false;
-        yield* checkpoint();
-      };
-      for await (const record of stream.getRecords({
-        ...context,
-        bookmark: previous,
-        advance: (bookmark) => {
-          current = bookmark;
-        },
-        checkpoint: () => {
-          wantState = true;
-        },
-      })) {
-        // A checkpoint asked for before this record covers only the records before it.
-        if (wantState) yield* flush();
-        buffer.push(record);
-        sinceState += 1;
-        if (sinceState >= every) yield* flush();
-      }
-      yield* handleRecords(buffer.splice(0));
-      if (emit && current !== undefined) bookmarks.partitions[partitionKey] = current;
-      beforeFinalCheckpoint();
-      yield* checkpoint();
-      return;
-    }
-
-    const request = stream.request;
-    if (request === undefined) return;
-    const paginate = stream.paginate;
-    const replication = stream.replication;
     const extract = stream.extract ?? ((body: unknown) => defaultExtract(body, stream.name));
-    const fetchPage = async (pageRequest: Parameters<HttpClient['request']>[0]) => {
-      try {
-        return await http.request(pageRequest);
-      } catch (error) {
-        if (error instanceof HttpError && stream.treatAsEmpty?.(error.status, error.body) === true) {
-          return { status: error.status, headers: new Headers(), url: error.url, body: [] };
+    const parse = stream.parse ?? ((raw: unknown) => (isObject(raw) ? raw : undefined));
+    const startDate = (config as JsonObject).start_date;
+
+    const sync: PartitionSync<Config> = {
+      stream,
+      context,
+      previous: bookmarks.partitions[partitionKey],
+      startDate: typeof startDate === 'string' ? startDate : undefined,
+      setBookmark(bookmark) {
+        if (!emit) return;
+        bookmarks.partitions[partitionKey] = bookmark;
+        // The stream's roll-up: the largest value over its partitions, for people and child streams.
+        if (typeof bookmark.value === 'string') bookmarks.value = maxValue(bookmarks.value, bookmark.value);
+      },
+      async *emit(records) {
+        for (const record of records) {
+          metrics.records += 1;
+          if (emit)
+            yield {
+              type: 'RECORD',
+              stream: stream.name,
+              record: shape(record),
+              ...(fullTableVersion === undefined ? {} : { version: fullTableVersion }),
+            };
         }
-        throw error;
-      }
-    };
-    const parse: (
-      raw: unknown,
-      context: { config: Config; partition: unknown; http: HttpClient; log: (line: string) => void },
-    ) => JsonObject | undefined = stream.parse ?? ((raw: unknown) => (isObject(raw) ? raw : undefined));
-    const parseEach = (raws: readonly unknown[]): JsonObject[] => {
-      const records: JsonObject[] = [];
-      for (const raw of raws) {
-        const record = parse(raw, context);
-        if (record !== undefined) records.push(record);
-      }
-      return records;
-    };
-
-    if (replication.method === 'FULL_TABLE') {
-      const resume = previous?.resume as PageState | undefined;
-      let page: PageState | undefined = resume;
-      for (;;) {
-        const response = await fetchPage(
-          paginate === undefined ? request(context) : paginate.apply(request(context), page),
-        );
-        const records = parseEach(extract(response.body));
-        const next = nextPage(paginate, response, records, page, stream.name);
-        yield* handleRecords(records);
-        if (next === undefined) break;
-        page = next;
-        if (emit) bookmarks.partitions[partitionKey] = { resume: page };
-        yield* checkpoint();
-      }
-      if (emit) bookmarks.partitions[partitionKey] = { done: true };
-      yield* checkpoint();
-      return;
-    }
-
-    // INCREMENTAL
-    const filter = replication.filter ?? 'gte';
-    const order = replication.order ?? 'none';
-    const startDate =
-      typeof (config as JsonObject).start_date === 'string'
-        ? ((config as JsonObject).start_date as string)
-        : undefined;
-    const savedValue = typeof previous?.value === 'string' ? previous.value : undefined;
-    const lookback =
-      typeof replication.lookback === 'function' ? replication.lookback(config) : replication.lookback;
-    const lookbackMs = lookback === undefined ? 0 : parseDuration(lookback);
-    const baseSince =
-      savedValue === undefined ? startDate : lookbackMs > 0 ? shiftIso(savedValue, -lookbackMs) : savedValue;
-    const boundaryKeys = new Set(
-      Array.isArray(previous?.boundary_keys) ? (previous.boundary_keys as string[]) : [],
-    );
-    const resume = isObject(previous?.resume) ? previous.resume : undefined;
-    const runUntil = new Date().toISOString();
-    const windowMs = replication.window === undefined ? undefined : parseDuration(replication.window);
-    let windowStart = typeof resume?.window_start === 'string' ? resume.window_start : baseSince;
-    let maxValue = typeof resume?.max === 'string' ? resume.max : savedValue;
-    let maxKeys = new Set<string>(
-      Array.isArray(resume?.max_keys)
-        ? (resume.max_keys as string[])
-        : savedValue === maxValue
-          ? boundaryKeys
-          : [],
-    );
-    let page = isObject(resume?.page) ? (resume.page as PageState) : undefined;
-    /** After a narrowed window restarts at a value, the records read at that value are not read again. */
-    let restartKeys = new Set<string>();
-    const keyOf = (record: JsonObject) =>
-      JSON.stringify(stream.keyProperties.map((key) => record[key] ?? null));
-    const track = (record: JsonObject) => {
-      const value = record[replication.key];
-      if (typeof value !== 'string' && typeof value !== 'number') return;
-      const text = String(value);
-      const comparison = maxValue === undefined ? 1 : compareValues(text, maxValue);
-      if (comparison > 0) {
-        maxValue = text;
-        maxKeys = new Set([keyOf(record)]);
-      } else if (comparison === 0 && maxKeys.size < 1000) {
-        maxKeys.add(keyOf(record));
-      }
-    };
-    const bookmarkNow = (complete: boolean): PartitionBookmark => {
-      const value = complete || order === 'asc' ? maxValue : savedValue;
-      const keys = complete || order === 'asc' ? maxKeys : boundaryKeys;
-      const settled: PartitionBookmark = {
-        ...(value === undefined ? {} : { value }),
-        ...(filter !== 'gt' && keys.size > 0 ? { boundary_keys: [...keys] } : {}),
-      };
-      return settled;
-    };
-
-    for (;;) {
-      const windowEnd =
-        windowMs === undefined || windowStart === undefined
-          ? undefined
-          : minIso(shiftIso(windowStart, windowMs), runUntil);
-      let requestContext = {
-        ...context,
-        ...(windowStart === undefined ? {} : { since: windowStart }),
-        ...(windowEnd === undefined ? {} : { until: windowEnd }),
-      };
-      let stop = false;
-      for (;;) {
-        const base = request(requestContext);
-        let response: Awaited<ReturnType<typeof fetchPage>>;
+        for (const child of childStreams) {
+          for (const record of records) yield* syncChild(child, child.parent?.partition(record));
+        }
+      },
+      *checkpoint() {
+        if (!emit) return;
+        yield snapshot();
+        if (deadlinePassed() && !allStreamsDone) throw new DeadlineReached();
+      },
+      beforeFinalCheckpoint,
+      async fetchPage(request) {
         try {
-          response = await fetchPage(paginate === undefined ? base : paginate.apply(base, page));
+          return await http.request(request);
         } catch (error) {
-          // Too many records in this window to page through: start it again after the last one read.
-          const narrowable =
-            error instanceof HttpError && stream.narrowWindowOn?.(error.status, error.body) === true;
-          if (
-            !narrowable ||
-            order !== 'asc' ||
-            maxValue === undefined ||
-            (windowStart !== undefined && compareValues(maxValue, windowStart) <= 0)
-          ) {
-            throw error;
+          if (error instanceof HttpError && stream.treatAsEmpty?.(error.status, error.body) === true) {
+            return { status: error.status, headers: new Headers(), url: error.url, body: [] };
           }
-          log(
-            `stream ${stream.name}: window from ${windowStart} holds more than the API pages through; continuing from ${maxValue}`,
-          );
-          windowStart = maxValue;
-          restartKeys = new Set(maxKeys);
-          requestContext = { ...requestContext, since: windowStart };
-          page = undefined;
-          continue;
+          throw error;
         }
-        const parsed = parseEach(extract(response.body));
-        const records = parsed.filter((record) => {
-          const value = record[replication.key];
-          if (value === undefined || value === null || baseSince === undefined) return true;
-          const text = String(value);
-          if (compareValues(text, baseSince) < 0) return false;
-          // The API returns records at the bookmark again ('gte'): skip those already loaded.
-          if (
-            lookbackMs === 0 &&
-            savedValue !== undefined &&
-            compareValues(text, savedValue) === 0 &&
-            boundaryKeys.has(keyOf(record))
-          )
-            return false;
-          if (
-            restartKeys.size > 0 &&
-            windowStart !== undefined &&
-            compareValues(text, windowStart) === 0 &&
-            restartKeys.has(keyOf(record))
-          )
-            return false;
-          return true;
-        });
-        if (order === 'desc' && parsed.length > records.length) stop = true;
-        const next = stop ? undefined : nextPage(paginate, response, parsed, page, stream.name);
-        for (const record of records) track(record);
-        yield* handleRecords(records);
-        if (next === undefined) break;
-        page = next;
-        if (emit) {
-          bookmarks.partitions[partitionKey] = {
-            ...bookmarkNow(false),
-            resume: {
-              page,
-              ...(windowStart === undefined ? {} : { window_start: windowStart }),
-              ...(maxValue === undefined ? {} : { max: maxValue }),
-              max_keys: [...maxKeys],
-            },
-          };
-          bookmarks.value = maxString(
-            bookmarks.value,
-            (bookmarks.partitions[partitionKey] as PartitionBookmark).value as string | undefined,
-          );
+      },
+      recordsOf(body) {
+        const records: JsonObject[] = [];
+        for (const raw of extract(body)) {
+          const record = parse(raw, context);
+          if (record !== undefined) records.push(record);
         }
-        yield* checkpoint();
-      }
-      page = undefined;
-      if (windowEnd === undefined || compareValues(windowEnd, runUntil) >= 0) break;
-      windowStart = windowEnd;
-      // A finished window is loaded in full: its end is a safe bookmark even if it held no records.
-      if (maxValue === undefined || compareValues(windowEnd, maxValue) > 0) {
-        maxValue = windowEnd;
-        maxKeys = new Set();
-      }
-      if (emit)
-        bookmarks.partitions[partitionKey] = {
-          ...bookmarkNow(true),
-          resume: { window_start: windowStart, max: maxValue, max_keys: [...maxKeys] },
-        };
-      yield* checkpoint();
-    }
-    if (emit) {
-      bookmarks.partitions[partitionKey] = bookmarkNow(true);
-      bookmarks.value = maxString(bookmarks.value, maxValue);
-    }
-    beforeFinalCheckpoint();
-    yield* checkpoint();
+        return records;
+      },
+    };
+    if (stream.getRecords !== undefined) yield* syncCustomRecords(sync);
+    else if (stream.replication.method === 'FULL_TABLE') yield* syncFullTable(sync);
+    else yield* syncIncremental(sync, stream.replication);
   }
 
   /** A child stream for one parent record; its failure is recorded and the parent goes on. */
@@ -559,7 +351,7 @@ async function* runStreamer<Config extends object>(
         for (const partition of partitions) {
           const done =
             version !== undefined &&
-            state.bookmarks[stream.name]?.partitions[partitionKeyOf(partition)]?.done === true;
+            fullTableDone(state.bookmarks[stream.name]?.partitions[partitionKeyOf(partition)]);
           if (done) continue;
           // When an incremental stream's last partition is done, its final STATE already points the run
           // at the next stream, so a deadline right there does not make the next invocation redo this one.
@@ -666,37 +458,4 @@ function defaultExtract(body: unknown, name: string): unknown[] {
   if (Array.isArray(body)) return body;
   if (isObject(body) && Array.isArray(body[name])) return body[name] as unknown[];
   return [];
-}
-
-/** Compares replication values: as instants when both are dates, as numbers when numeric, else as text. */
-export function compareValues(a: string, b: string): number {
-  const dateA = Date.parse(a);
-  const dateB = Date.parse(b);
-  if (
-    !Number.isNaN(dateA) &&
-    !Number.isNaN(dateB) &&
-    /\d{4}-\d{2}-\d{2}/.test(a) &&
-    /\d{4}-\d{2}-\d{2}/.test(b)
-  )
-    return dateA - dateB;
-  const numberA = Number(a);
-  const numberB = Number(b);
-  if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(numberA) && Number.isFinite(numberB))
-    return numberA - numberB;
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function shiftIso(value: string, ms: number): string {
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? value : new Date(time + ms).toISOString();
-}
-
-function minIso(a: string, b: string): string {
-  return compareValues(a, b) <= 0 ? a : b;
-}
-
-function maxString(a: string | undefined, b: string | undefined): string | undefined {
-  if (a === undefined) return b;
-  if (b === undefined) return a;
-  return compareValues(a, b) >= 0 ? a : b;
 }

@@ -178,6 +178,14 @@ export class GithubApi {
     return star;
   }
 
+  /**
+   * Edits a record within the same second as its last update: its content changes, its `updated_at`
+   * (whole seconds, as GitHub's) does not.
+   */
+  editInSameSecond(record: Json, changes: Json): void {
+    Object.assign(record, changes);
+  }
+
   /** Touches an existing record so it counts as updated now. */
   touch(record: Json): void {
     record.updated_at = iso(this.tick());

@@ -127,6 +127,42 @@ describe('github connector', () => {
     }
   });
 
+  it('issues resume by value, not page: an issue updated between invocations shifts the pages and none is missed (#12.3)', async () => {
+    const big = api.repositories.get('acme/big');
+    if (big === undefined) throw new Error('no acme/big');
+    const only = { repositories: ['acme/big'], selectedStreams: ['issues'] };
+    // The first invocation stops at its deadline after page 1 (100 of 150 issues, oldest first).
+    const first = await runStreamer(githubStreamer, options({ ...only, deadline: Date.now() - 1 }));
+    expect(first.records.get('issues')).toHaveLength(100);
+    // Meanwhile the oldest issue is updated: it moves to the end, and every later issue moves up a place.
+    const touched = big.issues[0] as Record<string, unknown>;
+    api.touch(touched);
+    const second = await runStreamer(githubStreamer, options({ ...only, state: first.state }));
+    expect(second.error).toBeUndefined();
+    const third = await runStreamer(githubStreamer, options({ ...only, state: second.state }));
+    const read = [first, second, third].flatMap((run) => run.records.get('issues') ?? []);
+    const latest = new Map(read.map((issue) => [issue.id, issue.updated_at]));
+    expect(latest).toEqual(new Map(big.issues.map((issue) => [issue.id, issue.updated_at])));
+    // Each issue read once, except the touched one, read again at its new version.
+    expect(read).toHaveLength(big.issues.length + 1);
+    expect(third.records.get('issues') ?? []).toHaveLength(0);
+  });
+
+  it('an issue edited again in the same second as the bookmark is read again, not skipped as seen (#12.4)', async () => {
+    const only = { repositories: ['acme/api'], selectedStreams: ['issues'] };
+    const first = await runStreamer(githubStreamer, options(only));
+    const issues = api.repositories.get('acme/api')?.issues ?? [];
+    const newest = issues.at(-1) as Record<string, unknown>;
+    api.editInSameSecond(newest, { title: 'Edited in the same second', state: 'closed' });
+    const second = await runStreamer(githubStreamer, options({ ...only, state: first.state }));
+    expect(second.records.get('issues')?.map((issue) => [issue.id, issue.title])).toEqual([
+      [newest.id, 'Edited in the same second'],
+    ]);
+    // Unchanged, it is not read a third time.
+    const third = await runStreamer(githubStreamer, options({ ...only, state: second.state }));
+    expect(third.records.get('issues') ?? []).toHaveLength(0);
+  });
+
   it('an unknown repository fails its own streams with a clear message; the others finish', async () => {
     const run = await runStreamer(githubStreamer, options({ repositories: ['acme/api', 'acme/gone'] }));
     expect(run.error).toBeInstanceOf(StreamsFailedError);
