@@ -439,7 +439,7 @@ export class TributaryStack extends Stack {
     const deadLetterDepth = alarmOnDeadLetters(
       'ChunksFailing',
       deadLetters,
-      'A chunk failed to load repeatedly and blocks its tap: fix the cause, then send the tap its waiting chunks again (README: Unstick a tap)',
+      'A chunk failed to load repeatedly and blocks its tap: fix the cause, then run trib redrive TAP --aws (README: Unstick a tap)',
     );
     const scheduleDeadLetterDepth = alarmOnDeadLetters(
       'SchedulesFailing',

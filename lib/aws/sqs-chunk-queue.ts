@@ -3,6 +3,8 @@
  * order), deduplication id = run:seq (so a chunk enqueued twice is delivered once). The body names
  * the chunk; it never holds the records.
  */
+
+import { randomUUID } from 'node:crypto';
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -31,11 +33,11 @@ export class SqsChunkQueue implements ChunkQueue {
   }
 
   /**
-   * Sends a chunk again on purpose (`trib replay`): a fresh deduplication id, so SQS does not drop it
-   * as a duplicate of the first send; the persister's ledger still loads it at most once.
+   * Sends a chunk again on purpose (a redrive, `trib replay`): a fresh deduplication id, so SQS does
+   * not drop it as a duplicate of the first send; the persister's ledger still loads it at most once.
    */
-  async replay(message: ChunkMessage, now = Date.now()): Promise<void> {
-    await this.sendWithId(message, `${deduplicationId(message)}:replay:${now}`);
+  async replay(message: ChunkMessage): Promise<void> {
+    await this.sendWithId(message, `${deduplicationId(message)}:replay:${randomUUID()}`);
   }
 
   /** Messages waiting (visible and in flight), e.g. of a dead-letter queue. */

@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { persistCommand } from './commands/persist.ts';
 import { queryCommand } from './commands/query.ts';
+import { redriveCommand } from './commands/redrive.ts';
 import { replayCommand } from './commands/replay.ts';
 import { runCommand } from './commands/run.ts';
 import { scheduleCommand } from './commands/schedule.ts';
@@ -20,6 +21,7 @@ const program = new Command('trib')
   .addCommand(tapCommand())
   .addCommand(persistCommand())
   .addCommand(replayCommand())
+  .addCommand(redriveCommand())
   .addCommand(statusCommand())
   .addCommand(queryCommand());
 

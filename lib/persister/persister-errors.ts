@@ -14,7 +14,7 @@ export class ChunkGapError extends Error {
       missing === null
         ? `tap ${tap}: chunk ${formatPosition(chunk)} says it is the tap's first chunk, but the ledger already has chunks of tap ${tap}. It was staged without knowing the tap's state (a reset state store?); it is not loaded, so nothing loads twice.`
         : `tap ${tap}: chunk ${formatPosition(chunk)} cannot load before chunk ${formatPosition(missing)}, which is not in the ledger yet. ` +
-            `It will load once ${formatPosition(missing)} does; if that chunk failed, fix the cause and replay it with \`trib replay\`.`,
+            `It will load once ${formatPosition(missing)} does; if that chunk failed, fix the cause and deliver the tap's waiting chunks again with \`trib redrive ${tap}\`.`,
     );
   }
 }

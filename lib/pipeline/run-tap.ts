@@ -248,7 +248,7 @@ async function streamAndLoad(
   }
   if (loadError !== undefined) {
     throw new Error(
-      `${loadError.message}\n  The chunk stays in the stage (${ports.stage.description}); fix the cause and run again, or replay it with \`trib replay\`.`,
+      `${loadError.message}\n  The chunk stays in the stage (${ports.stage.description}); fix the cause, then load the waiting chunks with \`trib redrive ${tap.name}\` (or run again).`,
       { cause: loadError },
     );
   }

@@ -17,6 +17,11 @@ export interface ReceivedChunk {
  */
 export interface ChunkQueue {
   send(message: ChunkMessage): Promise<void>;
+  /**
+   * Sends a chunk again on purpose (a redrive, `trib replay`): under a fresh deduplication id, so the
+   * queue does not drop it as a duplicate of its first send; the ledger still loads it at most once.
+   */
+  replay(message: ChunkMessage): Promise<void>;
   receive(maxMessages?: number): Promise<ReceivedChunk[]>;
   ack(receipt: string): Promise<void>;
   release(receipt: string): Promise<void>;

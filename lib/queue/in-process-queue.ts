@@ -15,6 +15,10 @@ export class InProcessChunkQueue implements ChunkQueue {
     const id = `${message.tap}:${deduplicationId(message)}`;
     if (this.seen.has(id)) return;
     this.seen.add(id);
+    await this.replay(message);
+  }
+
+  async replay(message: ChunkMessage): Promise<void> {
     const group = this.groups.get(message.tap) ?? [];
     group.push(message);
     this.groups.set(message.tap, group);

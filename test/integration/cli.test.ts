@@ -123,6 +123,48 @@ describe('trib CLI', () => {
     );
   });
 
+  it('a chunk that cannot load: fix the cause, then redrive (or replay the chunk) loads it and every chunk after it, once', async () => {
+    for (const how of ['redrive', 'replay'] as const) {
+      const folder = temporaryFolder();
+      writeFileSync(
+        join(folder, 'pipeline.yaml'),
+        `${pipelineYaml(3_000, 0)}    chunk: { max_records: 1000 }\n`,
+      );
+      // A table of the same name that the load cannot write into: every chunk of the run waits.
+      await trib(
+        ['query', 'pipeline.yaml', 'CREATE SCHEMA sample; CREATE TABLE sample.customers (id BIGINT)'],
+        folder,
+      );
+      const failed = await trib(['run', 'pipeline.yaml'], folder);
+      expect(failed.code).toBe(1);
+      expect(`${failed.stdout}${failed.stderr}`).toMatch(
+        /fix the cause, then load the waiting chunks with `trib redrive sample`/,
+      );
+      const stuck = await trib(['status'], folder);
+      expect(stuck.stdout).toMatch(/lag: +[1-9]\d* chunk\(s\) staged but not loaded/);
+      await trib(['query', 'pipeline.yaml', 'DROP TABLE sample.customers'], folder); // the fix
+      const state = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
+      const first = join(folder, '.tributary', 'stage', 'sample', state.staged?.run ?? '', '000000.jsonl.gz');
+      const unstuck =
+        how === 'redrive'
+          ? await trib(['redrive', 'sample'], folder)
+          : await trib(['replay', first, '--pipeline', 'pipeline.yaml'], folder);
+      expect(unstuck.code, unstuck.stderr).toBe(0);
+      expect(unstuck.stdout).toMatch(/000001\.jsonl\.gz: loaded 1000 records/);
+      const after = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
+      expect(after.committed?.seq).toBe(state.staged?.seq);
+      expect((await trib(['status'], folder)).stdout).toMatch(/lag: +0 chunk\(s\)/);
+      const again = await trib(['redrive', 'sample'], folder);
+      expect(again.stdout).toMatch(/tap sample: no chunks waiting/);
+      expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(0);
+      const [counts] = await query(
+        folder,
+        'SELECT count(*) AS n, count(DISTINCT id) AS d FROM sample.customers',
+      );
+      expect(counts).toEqual({ n: 3000n, d: 3000n });
+    }
+  });
+
   it('a run killed with SIGKILL mid-way: the next run finishes with every record exactly once', async () => {
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(150_000, 0));
@@ -160,7 +202,7 @@ describe('trib CLI', () => {
   });
 
   it('every command has --help, and bad input says what to do', async () => {
-    for (const command of ['run', 'schedule', 'tap', 'persist', 'replay', 'status', 'query']) {
+    for (const command of ['run', 'schedule', 'tap', 'persist', 'replay', 'redrive', 'status', 'query']) {
       const help = await trib([command, '--help'], temporaryFolder());
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: trib /);

@@ -4,11 +4,15 @@
  * bookmarks in DynamoDB; and the faults: a tiny time budget, duplicate delivery, crashes, an S3
  * error, conditional-check failures, overlapping events.
  */
+
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import {
   ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
   DeleteMessageCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -280,6 +284,77 @@ describe('serverless runtime against local AWS emulators', () => {
     const missing = await shell(`"$TRIB" replay ${uri}`, env.settings.folder, awsEnv);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/give --queue-url \(the stack output ChunkQueueUrl\), or --direct/);
+  });
+
+  it('trib redrive --aws: a tap whose chunks were dead-lettered loads them all, in order, once, and its dead letters are removed', async () => {
+    const env = await setUp(3_000);
+    await env.streamer(schedule(), plenty);
+    const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+    const dlq = await sqs.send(
+      new CreateQueueCommand({
+        QueueName: `dead-${randomBytes(4).toString('hex')}.fifo`,
+        Attributes: { FifoQueue: 'true' },
+      }),
+    );
+    const dlqUrl = dlq.QueueUrl ?? '';
+    // Every chunk message of the run ends in the dead-letter queue (as after five failed deliveries),
+    // with another tap's message beside them.
+    let moved = 0;
+    for (;;) {
+      const received = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: env.settings.queueUrl, MaxNumberOfMessages: 10 }),
+      );
+      if ((received.Messages ?? []).length === 0) break;
+      for (const message of received.Messages ?? []) {
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: dlqUrl,
+            MessageBody: message.Body ?? '',
+            MessageGroupId: 'sample',
+            MessageDeduplicationId: `dead-${moved++}`,
+          }),
+        );
+        await sqs.send(
+          new DeleteMessageCommand({ QueueUrl: env.settings.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+        );
+      }
+    }
+    const other = JSON.stringify({
+      tap: 'other',
+      run: 'r0000000001-x',
+      seq: 0,
+      key: 'stage/other/r0000000001-x/000000.jsonl.gz',
+      previous: null,
+    });
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: dlqUrl,
+        MessageBody: other,
+        MessageGroupId: 'other',
+        MessageDeduplicationId: 'other-0',
+      }),
+    );
+    expect(moved).toBeGreaterThan(2);
+    expect(await env.drain()).toBe(0); // stuck: nothing left to load
+    const redrive = await shell(
+      `"$TRIB" redrive sample --aws --bucket ${env.settings.bucket} --table ${env.settings.table} --queue-url "${env.settings.queueUrl}" --dlq-url "${dlqUrl}"`,
+      env.settings.folder,
+      { TRIBUTARY_S3_PATH_STYLE: 'true' },
+    );
+    expect(redrive.code, redrive.stderr).toBe(0);
+    expect(redrive.stdout).toMatch(
+      new RegExp(`tap sample: ${moved} chunk\\(s\\) sent to the chunk queue, oldest first`),
+    );
+    expect(redrive.stdout).toMatch(new RegExp(`removed ${moved} dead letter\\(s\\) of tap sample`));
+    expect(await env.drain()).toBe(moved);
+    expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(3_000);
+    expect(await env.count('SELECT count(DISTINCT id) AS n FROM sample.orders')).toBe(
+      await env.count('SELECT count(*) AS n FROM sample.orders'),
+    );
+    const state = await env.runtime.stateStore.read('sample');
+    expect(state.committed).toMatchObject({ run: state.staged?.run, seq: state.staged?.seq });
+    const left = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10 }));
+    expect((left.Messages ?? []).map((message) => JSON.parse(message.Body ?? '{}').tap)).toEqual(['other']);
   });
 
   it('the deployed handlers read their settings from the environment, as Lambda runs them', async () => {

@@ -16,6 +16,7 @@ import { readChunk } from '../../lib/chunks/read-chunk.ts';
 import { loadChunks } from '../../lib/persister/load-chunks.ts';
 import { persistBatch } from '../../lib/persister/persist-queue-batch.ts';
 import type { PipelineConfig } from '../../lib/pipeline/pipeline-config.ts';
+import { clearDeadLetters, redriveTap } from '../../lib/pipeline/redrive.ts';
 import { type RunEvent, waitingChunks } from '../../lib/pipeline/run-protocol.ts';
 import { runStreamerInvocation } from '../../lib/pipeline/streamer-invocation.ts';
 import type { Message } from '../../lib/protocol/messages.ts';
@@ -98,6 +99,29 @@ class SimulatedSqs implements ChunkQueue {
     if (last !== undefined && this.clock() - last < 5 * MINUTE) return; // FIFO deduplication window
     this.sentAt.set(dedup, this.clock());
     this.waiting.push({ id: this.nextId++, message: structuredClone(message), receives: 0 });
+  }
+
+  /** A redrive or replay: a fresh deduplication id, so it is never dropped as a duplicate. */
+  async replay(message: ChunkMessage): Promise<void> {
+    this.sends += 1;
+    if (this.failSends.delete(this.sends)) throw new InjectedFault('injected fault: SQS SendMessage failed');
+    this.waiting.push({ id: this.nextId++, message: structuredClone(message), receives: 0 });
+  }
+
+  /** The dead-letter queue, as `trib redrive` receives from it. */
+  deadLetterQueue(): ChunkQueue {
+    const letters = this.deadLetters;
+    return {
+      send: async () => {},
+      replay: async () => {},
+      receive: async (max = 10) =>
+        letters.slice(0, max).map((letter) => ({ message: letter.message, receipt: String(letter.id) })),
+      ack: async (receipt) => {
+        const index = letters.findIndex((letter) => String(letter.id) === receipt);
+        if (index >= 0) letters.splice(index, 1);
+      },
+      release: async () => {},
+    };
   }
 
   armSend(nth: number): void {
@@ -247,10 +271,17 @@ export class World {
     this.queue.waiting.unshift({ ...message, receives: 0 });
   }
 
-  redrive(): void {
-    this.queue.waiting.unshift(
-      ...this.queue.deadLetters.splice(0).map((message) => ({ ...message, receives: 0 })),
-    );
+  /** `trib redrive`: the tap's chain sent again in order, then its dead letters removed. */
+  async redrive(): Promise<void> {
+    try {
+      const sent = await redriveTap(TAP, { stage: this.stage, stateStore: this.state }, (chunk) =>
+        this.queue.replay(chunk),
+      );
+      const cleared = await clearDeadLetters(TAP, this.queue.deadLetterQueue());
+      this.log.push(`redrive: sent ${sent.length}, cleared ${cleared} dead letter(s)`);
+    } catch (error) {
+      this.log.push(`redrive → failed: ${(error as Error).message.slice(0, 160)}`);
+    }
   }
 
   /** `trib replay` of a staged chunk: refused for orphans; a loaded one loads nothing. */
@@ -346,8 +377,7 @@ export class World {
       case 'replay':
         return this.replay(step.pick);
       case 'redrive':
-        this.redrive();
-        return;
+        return this.redrive();
       case 'concurrent': {
         const continuation = this.continuations[step.pick % Math.max(1, this.continuations.length)];
         if (continuation === undefined) return;
@@ -372,7 +402,7 @@ export class World {
     this.disarm();
     for (let round = 0; round < 60; round += 1) {
       for (const event of this.continuations.splice(0)) await this.invoke(event, 5_000);
-      this.redrive();
+      if (this.queue.deadLetters.length > 0) await this.redrive();
       for (let i = 0; i < 200 && this.queue.waiting.length > 0; i += 1) await this.persist(10);
       const state = await this.truth.read(TAP);
       const done =

@@ -8,6 +8,7 @@ import type { Destination } from '../../destinations/destination.ts';
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { loadChunks } from '../../persister/load-chunks.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
+import { redriveTap } from '../../pipeline/redrive.ts';
 import { waitingChunks } from '../../pipeline/run-protocol.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
@@ -47,7 +48,7 @@ interface ReplayOptions {
 export function replayCommand(): Command {
   return new Command('replay')
     .description(
-      'Load a staged chunk again. A chunk already loaded loads nothing; a bookmark never moves back.',
+      'Load a staged chunk again, then the chunks after it that waited for it. A chunk already loaded loads nothing; a bookmark never moves back.',
     )
     .argument(
       '<chunk>',
@@ -83,10 +84,21 @@ export function replayCommand(): Command {
             throw new Error(
               'replaying an s3:// chunk sends it to the chunk queue: give --queue-url (the stack output ChunkQueueUrl), or --direct to load it from here',
             );
-          await awsQueue(options.queueUrl, bucket).replay({ ...metadata, key: ref.key });
+          const queue = awsQueue(options.queueUrl, bucket);
+          await queue.replay({ ...metadata, key: ref.key });
           process.stdout.write(
             `${location}: sent to the chunk queue again; the persister loads it unless it is already in the ledger.\n`,
           );
+          if (options.table === undefined) {
+            process.stdout.write(
+              `The chunks after it wait for it; give --table (the stack output StateTableName) to send them too, or run: trib redrive ${ref.tap} --aws --bucket ${bucket} --table <StateTableName> --queue-url ${options.queueUrl}\n`,
+            );
+            return;
+          }
+          const stateStore = awsStateStore(options.table, bucket);
+          const after = await redriveTap(ref.tap, { stage, stateStore }, (chunk) => queue.replay(chunk), ref);
+          if (after.length > 0)
+            process.stdout.write(`${after.length} chunk(s) after it sent again too, in order.\n`);
           return;
         }
         await replayInto(
@@ -123,29 +135,29 @@ async function replayInto(
   stateStore: StateStore | undefined,
   previous: ChunkPosition | null,
 ): Promise<void> {
-  try {
+  const load = async (key: string, after: ChunkPosition | null) => {
+    const chunk = parseChunkKey(key);
     const [outcome] = await loadChunks(
-      ref.tap,
-      [
-        {
-          ...ref,
-          previous,
-          source: stage.uriOf(ref.key),
-          messages: () => readChunk(stage, ref.key),
-        },
-      ],
+      chunk.tap,
+      [{ ...chunk, previous: after, source: stage.uriOf(key), messages: () => readChunk(stage, key) }],
       { destination, ...(stateStore === undefined ? {} : { stateStore }) },
     );
     if (outcome?.status === 'skipped') {
-      process.stdout.write(`${ref.key}: already loaded (in the ledger); nothing loaded again.\n`);
+      process.stdout.write(`${key}: already loaded (in the ledger); nothing loaded again.\n`);
     } else if (outcome !== undefined) {
       const counts = Object.entries(outcome.counts)
         .map(([stream, c]) => `${stream}: ${c.inserted} inserted, ${c.updated} updated, ${c.deleted} deleted`)
         .join('; ');
       process.stdout.write(
-        `${ref.key}: loaded ${outcome.records} records (${counts || 'no rows'}).${outcome.bookmarkMoved ? ' Committed bookmark moved forward.' : ''}\n`,
+        `${key}: loaded ${outcome.records} records (${counts || 'no rows'}).${outcome.bookmarkMoved ? ' Committed bookmark moved forward.' : ''}\n`,
       );
     }
+  };
+  try {
+    await load(ref.key, previous);
+    // The chunks after it waited for it: they load now too, in order (the tap's bookmark moves with them).
+    if (stateStore !== undefined)
+      await redriveTap(ref.tap, { stage, stateStore }, (chunk) => load(chunk.key, chunk.previous), ref);
   } finally {
     await destination.close();
   }

@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { formatPosition } from '../../chunks/chunk-position.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
+import { ChunkChainError, waitingChunks } from '../../pipeline/run-protocol.ts';
 import { summarise } from '../../pipeline/run-report.ts';
-import { chunksWaiting } from '../../stage/chunks-waiting.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
@@ -40,7 +40,7 @@ export function statusCommand(): Command {
         if (options.dlqUrl !== undefined) {
           const depth = await awsQueue(options.dlqUrl, options.bucket).depth();
           process.stdout.write(
-            `dead-letter queue: ${depth} chunk(s)${depth > 0 ? ' — a chunk failed repeatedly and blocks its tap; fix the cause, then `trib replay` it' : ''}\n`,
+            `dead-letter queue: ${depth} chunk(s)${depth > 0 ? ' — a chunk failed repeatedly and blocks its tap; fix the cause, then `trib redrive <tap> --aws …`' : ''}\n`,
           );
         }
       } else {
@@ -51,7 +51,15 @@ export function statusCommand(): Command {
       }
       for (const tap of names) {
         const state = await stateStore.read(tap);
-        const waiting = (await chunksWaiting(stage, tap, state.committed)).length;
+        // The chain from `staged` back to `committed`: chunks a writer left without recording them are
+        // not waiting (they never load), so they do not count as lag.
+        let waiting: number | string;
+        try {
+          waiting = (await waitingChunks(stage, state)).length;
+        } catch (error) {
+          if (!(error instanceof ChunkChainError)) throw error;
+          waiting = `? (${error.message})`;
+        }
         const last = state.lastRun;
         process.stdout.write(`${tap}\n`);
         process.stdout.write(
