@@ -10,10 +10,9 @@ import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type { Destination, LoadTransaction, StreamLoadCounts } from '../destinations/destination.ts';
 import type { ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
-import { describe as describeValue } from '../protocol/parser.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
-import { describeValidationError, RecordValidators } from './record-validator.ts';
+import { RecordChecks, type StreamRecordCheck } from './record-check.ts';
 
 export interface ChunkToLoad extends Omit<ChunkMetadata, 'records' | 'streams' | 'previous'> {
   /**
@@ -40,7 +39,8 @@ export interface LoadOptions {
   readonly destination: Destination;
   /** Where the committed bookmark is recorded; omitted by `trib persist`, which prints it instead. */
   readonly stateStore?: StateStore;
-  readonly validators?: RecordValidators;
+  /** Record checks, compiled once per schema: pass one set to every load of a process. */
+  readonly checks?: RecordChecks;
 }
 
 /**
@@ -52,11 +52,11 @@ export async function loadChunks(
   chunks: readonly ChunkToLoad[],
   options: LoadOptions,
 ): Promise<ChunkOutcome[]> {
-  const validators = options.validators ?? new RecordValidators();
+  const checks = options.checks ?? new RecordChecks();
   const transaction = await options.destination.begin(tap);
   const outcomes: Omit<ChunkOutcome, 'bookmarkMoved'>[] = [];
   try {
-    for (const chunk of chunks) outcomes.push(await loadOne(transaction, tap, chunk, validators));
+    for (const chunk of chunks) outcomes.push(await loadOne(transaction, tap, chunk, checks));
     await transaction.commit();
   } catch (error) {
     await transaction.rollback().catch(() => {});
@@ -86,7 +86,7 @@ async function loadOne(
   transaction: LoadTransaction,
   tap: string,
   chunk: ChunkToLoad,
-  validators: RecordValidators,
+  checks: RecordChecks,
 ): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
   const position = { run: chunk.run, seq: chunk.seq };
   const ledgered = await transaction.loaded(position);
@@ -101,10 +101,7 @@ async function loadOne(
   }
 
   transaction.startChunk(position);
-  const streams = new Map<
-    string,
-    { schema: SchemaMessage; validate: ReturnType<RecordValidators['forSchema']> }
-  >();
+  const streams = new Map<string, { schema: SchemaMessage; check: StreamRecordCheck }>();
   let bookmark: unknown;
   let records = 0;
   for await (const { line, message } of chunk.messages()) {
@@ -113,21 +110,15 @@ async function loadOne(
         const known = streams.get(message.stream);
         if (known === undefined || JSON.stringify(known.schema) !== JSON.stringify(message)) {
           await transaction.defineStream(message);
-          streams.set(message.stream, { schema: message, validate: validators.forSchema(message.schema) });
+          streams.set(message.stream, { schema: message, check: checks.forSchema(message) });
         }
         break;
       }
       case 'RECORD': {
         const stream = streams.get(message.stream);
         if (stream === undefined) continue; // the parser already refuses a RECORD before its SCHEMA
-        if (!stream.validate(message.record)) {
-          throw new RecordValidationError(
-            chunk.source,
-            line,
-            message.stream,
-            `RECORD for stream "${message.stream}"${describeKey(message.record, stream.schema.keyProperties)} does not match its schema: ${describeValidationError(stream.validate)}`,
-          );
-        }
+        const checked = stream.check.check(message.record, message.exact);
+        if (!checked.ok) throw new RecordValidationError(chunk.source, line, message.stream, checked.problem);
         if (stream.schema.keyProperties.length === 0 && message.keyProperties !== undefined) {
           const keyed: SchemaMessage = { ...stream.schema, keyProperties: message.keyProperties };
           await transaction.defineStream(keyed);
@@ -135,11 +126,14 @@ async function loadOne(
         }
         records += 1;
         await transaction.write(message.stream, {
-          values: message.exact ?? message.record,
+          values: checked.values,
           position: records,
           ...(message.version === undefined ? {} : { version: message.version }),
           ...(message.exact === undefined ? {} : { exact: true }),
-          ...(message.exact === undefined && message.raw !== undefined ? { raw: message.raw } : {}),
+          // The original line serves only while it says exactly what is loaded.
+          ...(message.exact === undefined && !checked.changed && message.raw !== undefined
+            ? { raw: message.raw }
+            : {}),
         });
         break;
       }
@@ -153,9 +147,4 @@ async function loadOne(
   }
   const counts = await transaction.finishChunk({ bookmark, records });
   return { ...position, status: 'loaded', records, bookmark, counts };
-}
-
-function describeKey(record: Record<string, unknown>, keys: readonly string[]): string {
-  if (keys.length === 0) return '';
-  return ` (key ${keys.map((key) => `${key}=${describeValue(record[key])}`).join(', ')})`;
 }

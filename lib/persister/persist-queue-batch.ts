@@ -9,7 +9,7 @@ import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { type ChunkOutcome, loadChunks } from './load-chunks.ts';
-import { RecordValidators } from './record-validator.ts';
+import { RecordChecks } from './record-check.ts';
 
 export interface QueueRecord {
   readonly messageId: string;
@@ -29,7 +29,7 @@ export interface BatchResult {
   readonly outcomes: ChunkOutcome[];
 }
 
-const validators = new RecordValidators();
+const checks = new RecordChecks();
 
 export async function persistBatch(
   records: readonly QueueRecord[],
@@ -61,7 +61,7 @@ export async function persistBatch(
             messages: () => readChunk(deps.stage, message.key),
           },
         ],
-        { destination: deps.destination, stateStore: deps.stateStore, validators },
+        { destination: deps.destination, stateStore: deps.stateStore, checks },
       );
       if (outcome !== undefined) {
         outcomes.push(outcome);

@@ -8,7 +8,7 @@ import { streamRunId } from '../chunks/run-id.ts';
 import type { Destination } from '../destinations/destination.ts';
 import type { ParsedMessage } from '../protocol/messages.ts';
 import { type ChunkOutcome, loadChunks } from './load-chunks.ts';
-import { RecordValidators } from './record-validator.ts';
+import { RecordChecks } from './record-check.ts';
 
 export interface PersistStreamOptions {
   readonly destination: Destination;
@@ -31,7 +31,7 @@ export async function persistStream(
 ): Promise<PersistStreamResult> {
   const run = streamRunId();
   const commitEvery = options.commitEvery ?? 100_000;
-  const validators = new RecordValidators();
+  const checks = new RecordChecks();
   const iterator = messages[Symbol.asyncIterator]();
   const schemas = new Map<string, ParsedMessage>();
   let lookahead = await iterator.next();
@@ -67,7 +67,7 @@ export async function persistStream(
           messages: transactionMessages,
         },
       ],
-      { destination: options.destination, validators },
+      { destination: options.destination, checks },
     );
     if (outcome === undefined) break;
     records += outcome.records;

@@ -12,7 +12,7 @@ import type { ChunkLimits } from '../chunks/chunk-writer.ts';
 import { readChunk } from '../chunks/read-chunk.ts';
 import type { Destination } from '../destinations/destination.ts';
 import { type ChunkOutcome, type ChunkToLoad, loadChunks } from '../persister/load-chunks.ts';
-import { RecordValidators } from '../persister/record-validator.ts';
+import { RecordChecks } from '../persister/record-check.ts';
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
 import type { Stage } from '../stage/stage.ts';
@@ -95,14 +95,14 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
   const held = start.run;
   report.run = held.lease.run;
   const lease = keepLease(held, leaseTtlMs, ports);
-  const validators = new RecordValidators();
+  const checks = new RecordChecks();
   const load = async (message: ChunkMessage): Promise<ChunkOutcome> => {
     const chunk: ChunkToLoad = {
       ...message,
       source: stage.uriOf(message.key),
       messages: () => readChunk(stage, message.key),
     };
-    const [outcome] = await loadChunks(tap.name, [chunk], { destination, stateStore, validators });
+    const [outcome] = await loadChunks(tap.name, [chunk], { destination, stateStore, checks });
     if (outcome === undefined) throw new Error(`no outcome for chunk ${message.key}`);
     await stage.markLoaded(message.key);
     for (const [stream, counts] of Object.entries(outcome.counts)) {

@@ -4,8 +4,9 @@
  */
 import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
 import { type ChunkLimits, ChunkWriter, type ClosedChunk } from '../chunks/chunk-writer.ts';
+import { RecordChecks, type StreamRecordCheck } from '../persister/record-check.ts';
 import type { Message } from '../protocol/messages.ts';
-import { type HeldRun, type RunPorts, stageChunks } from './run-protocol.ts';
+import { type HeldRun, type RunPorts, stageChunks, UnloadableChunkError } from './run-protocol.ts';
 
 export interface StageRunOptions {
   readonly run: HeldRun;
@@ -30,7 +31,20 @@ export async function stageRun(options: StageRunOptions): Promise<StagedRun> {
     firstSeq: options.run.resume.nextSeq,
     startBookmark: options.run.resume.bookmark,
   });
+  // The persister's own record check, here, so a record that could never load is never staged.
+  const checks = new RecordChecks();
+  const streams = new Map<string, StreamRecordCheck>();
+  let records = 0;
   for await (const message of options.messages) {
+    if (message.type === 'SCHEMA') streams.set(message.stream, checks.forSchema(message));
+    if (message.type === 'RECORD') {
+      records += 1;
+      const checked = streams.get(message.stream)?.check(message.record, message.exact);
+      if (checked !== undefined && !checked.ok)
+        throw new UnloadableChunkError(
+          `record ${records} of this run: ${checked.problem}. It is not staged, since it could never load; the run stops before it and what was staged before it loads. Fix the value at the source or the stream's schema, and the next run goes on from there.`,
+        );
+    }
     await writer.write(message);
     if (message.type === 'RECORD') options.onRecord?.(message.stream);
     if (message.type === 'STATE' && options.shouldStop?.() === true) {

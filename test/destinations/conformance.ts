@@ -306,6 +306,94 @@ export function destinationConformance(harness: DestinationHarness): void {
       expect(instants.map((ms) => Math.floor(ms ?? 0))).toEqual(stamps.map((at) => Date.parse(at)));
     });
 
+    it('takes every date-time spelling the schema allows the same way: lower-case t and z, a leap second, a key with an offset (#12.14)', async () => {
+      await load(
+        'spellings',
+        chunkOf('spellings', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, at: { type: 'string', format: 'date-time' } }, ['id']),
+          record('t', { id: 1, at: '2024-03-01t10:00:00z' }),
+          record('t', { id: 2, at: '2024-03-01T10:00:00.5z' }),
+          record('t', { id: 3, at: '2016-12-31T23:59:60Z' }),
+          record('t', { id: 4, at: '2024-03-01T10:00:00.1234567Z' }),
+          schema('k', { at: { type: 'string', format: 'date-time' }, n: { type: 'integer' } }, ['at']),
+          // Two spellings of one instant are one key: the later record wins, no "row affected twice".
+          record('k', { at: '2024-03-01T12:00:00+02:00', n: 1 }),
+          record('k', { at: '2024-03-01T10:00:00Z', n: 2 }),
+          state(1),
+        ]),
+      );
+      const instants = await harness.epochMs(destination, 'spellings', 't', 'at', 'id');
+      expect(instants.map((ms) => Math.floor(ms ?? 0))).toEqual([
+        Date.parse('2024-03-01T10:00:00Z'),
+        Date.parse('2024-03-01T10:00:00.5Z'),
+        Date.parse('2017-01-01T00:00:00Z'), // as PostgreSQL reads a leap second
+        Date.parse('2024-03-01T10:00:00.123Z'),
+      ]);
+      expect(await text('spellings', 'k', ['n'], 'n')).toEqual([['2']]);
+    });
+
+    it('refuses, naming the property and what to do, values the column cannot hold, and commits nothing (#12.14)', async () => {
+      const cases: [Record<string, unknown>, Record<string, unknown>, RegExp][] = [
+        [
+          { type: 'string', format: 'date-time' },
+          { v: '2024-02-30T10:00:00Z' },
+          /property "v" "2024-02-30T10:00:00Z" is not a date-time: February 2024 has 29 days/,
+        ],
+        [
+          { type: 'string', format: 'date' },
+          { v: '2023-02-29' },
+          /property "v" "2023-02-29" is not a date: February 2023 has 28 days/,
+        ],
+        [{ type: 'number', multipleOf: 0.01 }, { v: 1e40 }, /DECIMAL\(38,2\), which holds 36/],
+      ];
+      for (const [index, [property, values, message]] of cases.entries()) {
+        const tap = `refused${index}`;
+        const error = await load(
+          tap,
+          chunkOf(tap, 'r1', 0, [
+            schema('t', { id: { type: 'integer' }, v: property }, ['id']),
+            record('t', { id: 1, ...values }),
+            state(1),
+          ]),
+        ).catch((caught: unknown) => caught);
+        expect(error).toBeInstanceOf(RecordValidationError);
+        expect((error as Error).message).toMatch(message);
+        expect(await destination.ledger(tap)).toEqual([]);
+      }
+      const wide = await load(
+        'wide',
+        chunkOf(
+          'wide',
+          'r1',
+          0,
+          '{"type":"SCHEMA","stream":"t","schema":{"properties":{"id":{"type":"integer"}}},"key_properties":[]}\n{"type":"RECORD","stream":"t","record":{"id":123456789012345678901234567890}}\n{"type":"STATE","value":1}\n',
+        ),
+      ).catch((caught: unknown) => caught);
+      expect((wide as Error).message).toMatch(
+        /line 2: RECORD for stream "t": property "id" 123456789012345678901234567890 is beyond the 64-bit integers an integer column holds .* Declare the property's range in its schema/,
+      );
+      expect(await destination.ledger('wide')).toEqual([]);
+    });
+
+    it('keeps properties that differ only in case apart (Id and id), each in a column of its own', async () => {
+      await load(
+        'cased',
+        chunkOf('cased', 'r1', 0, [
+          schema('t', { Id: { type: 'integer' }, id: { type: 'integer' } }, ['id']),
+          record('t', { Id: 10, id: 1 }),
+          record('t', { Id: 20, id: 2 }),
+          state(1),
+        ]),
+      );
+      const columns = await harness.columns(destination, 'cased', 't');
+      const upper = columns.find((column) => column.startsWith('id_'));
+      expect(upper).toBeDefined();
+      expect(await text('cased', 't', ['id', upper ?? ''])).toEqual([
+        ['1', '10'],
+        ['2', '20'],
+      ]);
+    });
+
     it('stores nulls and missing properties as NULL', async () => {
       await load(
         'nulls',

@@ -220,6 +220,54 @@ describe('regressions: schedules that lost or doubled records before the fenced 
     expect((await stateStore.read(TAP)).staged).toBeUndefined();
   });
 
+  it('14. a value the warehouse would refuse is refused at staging: what came before it loads, it is never staged', async () => {
+    const stateStore = new MemoryStateStore();
+    const stage = new MemoryStage();
+    const destination = new MemoryDestination();
+    const streamer: Streamer = {
+      name: 'dates',
+      description: '',
+      configSchema: { type: 'object' },
+      streams: [],
+      async *run(): AsyncGenerator<Message> {
+        yield {
+          type: 'SCHEMA',
+          stream: 'events',
+          schema: {
+            type: 'object',
+            properties: { id: { type: 'integer' }, day: { type: 'string', format: 'date' } },
+          },
+          keyProperties: [],
+        };
+        for (let id = 0; id < 10; id += 1) {
+          yield {
+            type: 'RECORD',
+            stream: 'events',
+            record: { id, day: id === 6 ? '2024-02-30' : '2024-02-29' },
+          };
+          if (id % 4 === 3) yield { type: 'STATE', value: { cursor: id + 1 } };
+        }
+      },
+    };
+    const tap: TapConfig = {
+      name: TAP,
+      streamer: 'dates',
+      config: {},
+      transforms: [],
+      chunk: { max_records: 4 },
+    };
+    const report = await runTap(tap, { stage, stateStore, destination, streamers: () => streamer });
+    expect(report.status).toBe('failed');
+    expect(report.error).toMatch(
+      /record 7 of this run: RECORD for stream "events": property "day" "2024-02-30" is not a date: February 2024 has 29 days\. It is not staged, since it could never load/,
+    );
+    expect(destination.rows(TAP, 'events').map((row) => Number(row.id))).toEqual([0, 1, 2, 3]);
+    const state = await stateStore.read(TAP);
+    expect(state.committed?.bookmark).toEqual({ cursor: 4 });
+    expect(state.staged?.seq).toBe(state.committed?.seq);
+    expect(stage.objects.size).toBe(1);
+  });
+
   it('shrunk schedules found by the property test', async () => {
     const found: Step[][] = [
       // A fault in the harness's own reads once hid real results; kept so the checks never read through faults.

@@ -24,11 +24,19 @@ export class NdjsonBatch {
   maxObjectBytes = DEFAULT_MAX_OBJECT_BYTES;
   private fast: BatchFile | undefined;
   private exact: BatchFile | undefined;
+  /**
+   * DuckDB's STRUCT field names ignore case, so a record with both `Id` and `id` cannot be read as one:
+   * such streams take the exact path, which reads values by position.
+   */
+  private readonly fastAllowed: boolean;
 
   constructor(
     private readonly pathPrefix: string,
     readonly columns: readonly PlannedColumn[],
-  ) {}
+  ) {
+    this.fastAllowed =
+      new Set(columns.map((column) => column.property.toLowerCase())).size === columns.length;
+  }
 
   /** The files written, by kind. */
   get files(): { readonly fast?: string; readonly exact?: string } {
@@ -40,7 +48,7 @@ export class NdjsonBatch {
 
   async write(row: RowToLoad): Promise<void> {
     this.rows += 1;
-    if (row.raw !== undefined) {
+    if (row.raw !== undefined && this.fastAllowed) {
       this.fast ??= new BatchFile(`${this.pathPrefix}.fast.ndjson`);
       await this.fast.write(this.measured(`{"p":${row.position},"m":${row.raw}}\n`));
       return;

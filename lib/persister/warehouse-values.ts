@@ -1,0 +1,167 @@
+/**
+ * Values a record's schema allows but a warehouse column refuses, decided the same way for every
+ * destination, and the few spellings made canonical so both destinations store the same thing:
+ *
+ * - integers beyond 64 bits in an `integer` column (declare the range, and it is a DECIMAL(38,0));
+ * - decimals with more digits than DECIMAL(38, scale) holds;
+ * - date-times and dates that are not on the calendar (`2024-02-30`), or out of range;
+ * - date-times written `2024-01-01t10:00:00z` or with a space, or at a leap second (`23:59:60`, which
+ *   PostgreSQL rolls into the next minute and DuckDB refuses): written canonically, the leap second
+ *   rolled forward as PostgreSQL does;
+ * - key date-times with an offset: written in UTC, so two spellings of one instant are one key.
+ *
+ * The run protocol checks records with this before staging and the persister before loading, so
+ * nothing is staged that can never load.
+ */
+
+import { isExactNumber } from '../protocol/exact-json.ts';
+import type { JsonObject } from '../protocol/messages.ts';
+import type { LogicalType } from './column-types.ts';
+
+const INT64_MAX = 9223372036854775807n;
+const INT64_MIN = -9223372036854775808n;
+const DECIMAL_DIGITS = 38;
+
+export type ValueCheck =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly problem: string };
+
+/** Checks (and where needed rewrites) one property's value for its column's logical type. */
+export function warehouseValue(value: unknown, type: LogicalType, isKey: boolean): ValueCheck {
+  if (value === null || value === undefined) return { ok: true, value };
+  switch (type.kind) {
+    case 'integer':
+      return integerValue(value);
+    case 'decimal':
+      return decimalValue(value, type.scale);
+    case 'timestamp':
+      return typeof value === 'string' ? timestampValue(value, isKey) : { ok: true, value };
+    case 'date':
+      return typeof value === 'string' ? dateValue(value) : { ok: true, value };
+    default:
+      return { ok: true, value };
+  }
+}
+
+function integerValue(value: unknown): ValueCheck {
+  let big: bigint;
+  if (isExactNumber(value)) {
+    const text = value.toString();
+    if (!/^-?\d+$/.test(text)) return { ok: true, value }; // not an integer: the schema check says so
+    big = BigInt(text);
+  } else if (typeof value === 'number' && Number.isInteger(value)) {
+    if (Number.isSafeInteger(value)) return { ok: true, value };
+    big = BigInt(value);
+  } else {
+    return { ok: true, value };
+  }
+  if (big <= INT64_MAX && big >= INT64_MIN) return { ok: true, value };
+  return {
+    ok: false,
+    problem: `${String(value)} is beyond the 64-bit integers an integer column holds (${INT64_MIN} to ${INT64_MAX}). Declare the property's range in its schema (e.g. "maximum": 1e37) so it loads as DECIMAL(38,0), or type it as a string`,
+  };
+}
+
+function decimalValue(value: unknown, scale: number): ValueCheck {
+  const text = isExactNumber(value)
+    ? value.toString()
+    : typeof value === 'number'
+      ? String(value)
+      : undefined;
+  if (text === undefined) return { ok: true, value };
+  const match = /^-?(\d+)(?:\.\d*)?(?:e([+-]?\d+))?$/i.exec(text);
+  if (match === null) return { ok: true, value };
+  const integerDigits = (match[1] ?? '').replace(/^0+/, '').length + Number(match[2] ?? 0);
+  if (integerDigits <= DECIMAL_DIGITS - scale) return { ok: true, value };
+  return {
+    ok: false,
+    problem: `${text} has ${integerDigits} digits before the point; its column is DECIMAL(${DECIMAL_DIGITS},${scale}), which holds ${DECIMAL_DIGITS - scale}. Type the property as a string, or without multipleOf (a double)`,
+  };
+}
+
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})([Tt ])(\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):?(\d{2}))$/;
+const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function timestampValue(text: string, isKey: boolean): ValueCheck {
+  const match = DATE_TIME.exec(text);
+  // A shape ajv's date-time format refused already never gets here; anything else is left to the database.
+  if (match === null) return { ok: true, value: text };
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 5, 6, 7].map((group) => Number(match[group]));
+  const calendar = calendarProblem(year as number, month as number, day as number);
+  if (calendar !== undefined)
+    return { ok: false, problem: `${JSON.stringify(text)} is not a date-time: ${calendar}` };
+  if ((hour as number) > 23 || (minute as number) > 59 || (second as number) > 60)
+    return {
+      ok: false,
+      problem: `${JSON.stringify(text)} is not a date-time: the time of day is out of range`,
+    };
+  const offsetSign = match[10];
+  const offsetHours = Number(match[11] ?? 0);
+  const offsetMinutes = Number(match[12] ?? 0);
+  if (offsetHours > 23 || offsetMinutes > 59)
+    return { ok: false, problem: `${JSON.stringify(text)} is not a date-time: its offset is out of range` };
+  const fraction = match[8] ?? '';
+  const canonical =
+    match[4] === 'T' &&
+    match[9] !== 'z' &&
+    (second as number) < 60 &&
+    fraction.length <= 7 &&
+    (!isKey || match[9] === 'Z');
+  if (canonical) return { ok: true, value: text };
+  const instant = new Date(0);
+  instant.setUTCFullYear(year as number, (month as number) - 1, day as number);
+  instant.setUTCHours(hour as number, minute as number, second as number, 0); // :60 rolls forward
+  if (offsetSign !== undefined) {
+    const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
+    instant.setTime(instant.getTime() + (offsetSign === '+' ? -offsetMs : offsetMs));
+  }
+  const whole = instant.toISOString().slice(0, 19);
+  // Microseconds are what both warehouses keep; more digits are cut, not rounded, so both agree.
+  return { ok: true, value: `${whole}${fraction.slice(0, 7)}Z` };
+}
+
+function dateValue(text: string): ValueCheck {
+  const match = DATE.exec(text);
+  if (match === null) return { ok: true, value: text };
+  const problem = calendarProblem(Number(match[1]), Number(match[2]), Number(match[3]));
+  return problem === undefined
+    ? { ok: true, value: text }
+    : { ok: false, problem: `${JSON.stringify(text)} is not a date: ${problem}` };
+}
+
+function calendarProblem(year: number, month: number, day: number): string | undefined {
+  if (month < 1 || month > 12) return `there is no month ${month}`;
+  const days = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(year) ? 1 : 0);
+  if (day < 1 || day > days) return `${monthName(month)} ${year} has ${days} days`;
+  return undefined;
+}
+
+function isLeapYear(year: number): boolean {
+  return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+}
+
+function monthName(month: number): string {
+  return new Date(Date.UTC(2000, month - 1, 1)).toLocaleString('en', { month: 'long', timeZone: 'UTC' });
+}
+
+/** A record's values as its columns take them, or the first property a column refuses. */
+export function warehouseRecord(
+  values: JsonObject,
+  columns: readonly { readonly property: string; readonly type: LogicalType; readonly isKey: boolean }[],
+):
+  | { readonly ok: true; readonly values: JsonObject; readonly changed: boolean }
+  | { readonly ok: false; readonly property: string; readonly problem: string } {
+  let result = values;
+  let changed = false;
+  for (const column of columns) {
+    const checked = warehouseValue(values[column.property], column.type, column.isKey);
+    if (!checked.ok) return { ok: false, property: column.property, problem: checked.problem };
+    if (checked.value !== values[column.property]) {
+      if (!changed) result = { ...values };
+      changed = true;
+      (result as Record<string, unknown>)[column.property] = checked.value;
+    }
+  }
+  return { ok: true, values: result, changed };
+}
