@@ -5,7 +5,8 @@
  */
 import type { StreamDefinition } from '../destinations/destination.ts';
 import { type LogicalType, logicalTypeOf, typeTag } from './column-types.ts';
-import { columnNamesFor, sanitizeIdentifier, suffixedIdentifier } from './identifiers.ts';
+import { sanitizeIdentifier, suffixedIdentifier } from './identifiers.ts';
+import { NO_RECORDED_NAMES, type StreamNames, streamNamesFor } from './warehouse-names.ts';
 
 export interface PlannedColumn {
   readonly property: string;
@@ -30,20 +31,22 @@ export class SchemaPlanError extends Error {
  * @param existing the table's current columns and their types, as the destination names them in
  *   `sqlType`; undefined when the table does not exist yet.
  * @param sqlType the destination's SQL type for a logical type, in the form it reports back.
+ * @param names the stream's table and property columns (warehouse-names.ts); by default as a first
+ *   load would give them.
  */
 export function planColumns(
   definition: StreamDefinition,
   existing: ReadonlyMap<string, string> | undefined,
   sqlType: (type: LogicalType) => string,
+  names: StreamNames = namesOf(definition),
 ): ColumnPlan {
   const properties = Object.entries((definition.schema.properties ?? {}) as Record<string, unknown>);
-  const names = columnNamesFor(properties.map(([name]) => name));
   const columns: PlannedColumn[] = [];
   const additions: PlannedColumn[] = [];
   const taken = new Map(existing ?? []);
   for (const [property, propertySchema] of properties) {
     const type = logicalTypeOf(propertySchema);
-    const base = names.get(property) ?? sanitizeIdentifier(property);
+    const base = names.columns.get(property) ?? sanitizeIdentifier(property);
     const wanted = sqlType(type);
     const typed = suffixedIdentifier(base, typeTag(type));
     let column: string;
@@ -71,5 +74,14 @@ export function planColumns(
     }
     return planned.column;
   });
-  return { table: sanitizeIdentifier(definition.stream), columns, additions, keyColumns };
+  return { table: names.table, columns, additions, keyColumns };
+}
+
+/** The stream's names with nothing recorded yet. */
+export function namesOf(definition: StreamDefinition): StreamNames {
+  return streamNamesFor(
+    definition.stream,
+    Object.keys((definition.schema.properties ?? {}) as Record<string, unknown>),
+    NO_RECORDED_NAMES,
+  );
 }

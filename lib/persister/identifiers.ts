@@ -6,8 +6,8 @@
  * 3. a name longer than 63 bytes (PostgreSQL's limit) keeps its first 54 characters, then `_` and
  *    8 hex digits of the SHA-256 of the original name, so long names stay distinct.
  *
- * Two properties of one schema that still land on one name (`Id` and `id`) are told apart by giving
- * each one whose original differs from the shared name the same hash suffix.
+ * Names that still land on one (`Id` and `id`, `Orders` and `orders`) are told apart in
+ * warehouse-names.ts, which also keeps them stable.
  */
 import { createHash } from 'node:crypto';
 
@@ -22,21 +22,9 @@ export function sanitizeIdentifier(name: string): string {
     : cleaned;
 }
 
-/** Column names for a schema's properties, distinct within the schema. */
-export function columnNamesFor(properties: readonly string[]): Map<string, string> {
-  const byName = new Map<string, string[]>();
-  for (const property of properties) {
-    const name = sanitizeIdentifier(property);
-    byName.set(name, [...(byName.get(name) ?? []), property]);
-  }
-  const columns = new Map<string, string>();
-  for (const [name, owners] of byName) {
-    for (const owner of owners) {
-      const clash = owners.length > 1 && owner !== name;
-      columns.set(owner, clash ? withHash(name.slice(0, KEEP_WHEN_SHORTENED), owner) : name);
-    }
-  }
-  return columns;
+/** A name for `original` when its sanitized name `base` is already given to another: base + its hash. */
+export function collisionName(base: string, original: string): string {
+  return withHash(base.slice(0, KEEP_WHEN_SHORTENED), original);
 }
 
 /** A suffixed variant of a column name (`amount__string`) that still fits the length limit. */

@@ -394,6 +394,53 @@ export function destinationConformance(harness: DestinationHarness): void {
       ]);
     });
 
+    it('gives streams that sanitize alike (Orders, orders) tables of their own, and keeps every name once given (#12.15)', async () => {
+      const int = { type: 'integer' };
+      await load(
+        'named',
+        chunkOf('named', 'r1', 0, [
+          schema('Orders', { id: int, Id: int }, ['id']),
+          record('Orders', { id: 1, Id: 100 }),
+          schema('orders', { id: int, note: { type: 'string' } }, ['id']),
+          record('orders', { id: 1, note: 'lower' }),
+          state(1),
+        ]),
+      );
+      const tables = (await harness.tables(destination, 'named')).sort();
+      const lower = tables.find((table) => /^orders_[0-9a-f]{8}$/.test(table)) ?? '';
+      expect(tables).toEqual(['orders', lower]);
+      const idColumn =
+        (await harness.columns(destination, 'named', 'orders')).find((column) =>
+          /^id_[0-9a-f]{8}$/.test(column),
+        ) ?? '';
+      expect(await text('named', 'orders', ['id', idColumn])).toEqual([['1', '100']]);
+      expect(await text('named', lower, ['id', 'note'])).toEqual([['1', 'lower']]);
+      // A later schema adds a property that collides too: it gets a column of its own, the others keep theirs.
+      await load(
+        'named',
+        chunkOf('named', 'r1', 1, [
+          schema('Orders', { id: int, Id: int, ID: int }, ['id']),
+          record('Orders', { id: 2, Id: 200, ID: 2000 }),
+          schema('orders', { id: int, note: { type: 'string' } }, ['id']),
+          record('orders', { id: 2, note: 'again' }),
+          state(2),
+        ]),
+      );
+      const suffixed = (await harness.columns(destination, 'named', 'orders')).filter((column) =>
+        /^id_[0-9a-f]{8}$/.test(column),
+      );
+      expect(suffixed).toHaveLength(2);
+      expect(await text('named', 'orders', ['id', idColumn])).toEqual([
+        ['1', '100'],
+        ['2', '200'],
+      ]);
+      expect((await harness.tables(destination, 'named')).sort()).toEqual(tables);
+      expect(await text('named', lower, ['id', 'note'])).toEqual([
+        ['1', 'lower'],
+        ['2', 'again'],
+      ]);
+    });
+
     it('stores nulls and missing properties as NULL', async () => {
       await load(
         'nulls',

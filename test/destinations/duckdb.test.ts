@@ -27,6 +27,12 @@ destinationConformance({
     );
     return rows.map((row) => (row.ms === null ? null : Number(row.ms)));
   },
+  async tables(destination, tap) {
+    const rows = await asDuckDb(destination).query(
+      `SELECT table_name FROM duckdb_tables() WHERE schema_name = '${sanitizeIdentifier(tap)}'`,
+    );
+    return rows.map((row) => String(row.table_name));
+  },
   async columns(destination, tap, stream) {
     const rows = await asDuckDb(destination).query(
       `SELECT column_name FROM duckdb_columns() WHERE schema_name = '${sanitizeIdentifier(tap)}' AND table_name = '${sanitizeIdentifier(stream)}'`,

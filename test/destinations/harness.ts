@@ -21,6 +21,8 @@ export interface DestinationHarness {
     column: string,
     orderBy: string,
   ): Promise<(number | null)[]>;
+  /** The tap's tables. */
+  tables(destination: Destination, tap: string): Promise<string[]>;
   /** The table's column names. */
   columns(destination: Destination, tap: string, stream: string): Promise<string[]>;
   /** A JSON column parsed back. */

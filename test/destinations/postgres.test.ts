@@ -26,6 +26,13 @@ destinationConformance({
     );
     return rows.map((row) => (row.ms === null ? null : Number(row.ms)));
   },
+  async tables(destination, tap) {
+    const rows = await asPostgres(destination).query(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1',
+      [asPostgres(destination).schemaOf(tap)],
+    );
+    return rows.map((row) => String(row.table_name));
+  },
   async columns(destination, tap, stream) {
     const rows = await asPostgres(destination).query(
       'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',

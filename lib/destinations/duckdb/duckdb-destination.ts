@@ -9,6 +9,7 @@ import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
 import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
 import { sanitizeIdentifier } from '../../persister/identifiers.ts';
+import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../persister/warehouse-names.ts';
 import {
   countsByStream,
   type Destination,
@@ -33,6 +34,8 @@ export interface DuckDbOptions {
 }
 
 const LEDGER = 'main._tributary_chunks';
+/** The table and column names given to each tap's streams, so a collision suffix never changes. */
+const NAMES = 'main._tributary_names';
 const SYSTEM_COLUMNS = [
   '_tributary_loaded_at TIMESTAMP WITH TIME ZONE',
   '_tributary_run VARCHAR',
@@ -74,6 +77,9 @@ export class DuckDbDestination implements Destination {
     const reader = await instance.connect();
     await writer.run(
       `CREATE TABLE IF NOT EXISTS ${LEDGER} (tap VARCHAR NOT NULL, run VARCHAR NOT NULL, seq INTEGER NOT NULL, bookmark JSON, records BIGINT NOT NULL, counts JSON NOT NULL, loaded_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (tap, run, seq))`,
+    );
+    await writer.run(
+      `CREATE TABLE IF NOT EXISTS ${NAMES} (tap VARCHAR NOT NULL, stream VARCHAR NOT NULL, kind VARCHAR NOT NULL, property VARCHAR NOT NULL, name VARCHAR NOT NULL, PRIMARY KEY (tap, stream, kind, property))`,
     );
     return new DuckDbDestination(absolute, instance, writer, reader);
   }
@@ -197,8 +203,9 @@ class DuckDbLoad implements LoadTransaction {
     if (known !== undefined) await this.flush(known);
     const plan = await this.serial(async () => {
       await run(this.connection, `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
-      const existing = await this.columnsOf(sanitizeIdentifier(definition.stream));
-      const planned = planColumns(definition, existing, duckDbType);
+      const names = await this.namesFor(definition);
+      const existing = await this.columnsOf(names.table);
+      const planned = planColumns(definition, existing, duckDbType, names);
       const target = qualified(this.schema, planned.table);
       if (existing === undefined) {
         const columns = planned.columns.map(
@@ -296,6 +303,31 @@ class DuckDbLoad implements LoadTransaction {
     const target = this.streams.get(stream);
     if (target === undefined) throw new Error(`stream "${stream}" was written before its SCHEMA was defined`);
     return target;
+  }
+
+  /** The stream's table and columns, recording any name given now in this transaction. */
+  private async namesFor(definition: StreamDefinition): Promise<StreamNames> {
+    const reader = await this.connection.runAndReadAll(
+      `SELECT kind, stream, property, name FROM ${NAMES} WHERE tap = $1`,
+      [this.tap],
+    );
+    const recorded = recordedNamesOf(
+      reader.getRowObjectsJS().map((row) => ({
+        kind: String(row.kind),
+        stream: String(row.stream),
+        property: String(row.property),
+        name: String(row.name),
+      })),
+    );
+    const properties = Object.keys((definition.schema.properties ?? {}) as Record<string, unknown>);
+    const names = streamNamesFor(definition.stream, properties, recorded);
+    for (const added of names.added)
+      await run(
+        this.connection,
+        `INSERT OR IGNORE INTO ${NAMES} (tap, stream, kind, property, name) VALUES ($1, $2, $3, $4, $5)`,
+        [this.tap, added.stream, added.kind, added.property, added.name],
+      );
+    return names;
   }
 
   private async columnsOf(table: string): Promise<Map<string, string> | undefined> {

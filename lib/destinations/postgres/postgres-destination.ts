@@ -10,6 +10,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
 import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
 import { sanitizeIdentifier } from '../../persister/identifiers.ts';
+import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../persister/warehouse-names.ts';
 import {
   countsByStream,
   type Destination,
@@ -58,6 +59,8 @@ export class PostgresDestination implements Destination {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly ledgerTable: string,
+    /** The table and column names given to each tap's streams (warehouse-names.ts). */
+    private readonly namesTable: string,
     private readonly schemaFor: (tap: string) => string,
     private readonly options: PostgresOptions,
     private readonly serverVersion: number,
@@ -81,6 +84,7 @@ export class PostgresDestination implements Destination {
       location.schemaPrefix === undefined ? undefined : sanitizeIdentifier(location.schemaPrefix);
     const ledgerSchema = prefix ?? 'public';
     const ledgerTable = qualified(ledgerSchema, '_tributary_chunks');
+    const namesTable = qualified(ledgerSchema, '_tributary_names');
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
@@ -100,6 +104,9 @@ export class PostgresDestination implements Destination {
       await client.query(
         `CREATE TABLE IF NOT EXISTS ${ledgerTable} (tap text NOT NULL, run text NOT NULL, seq integer NOT NULL, bookmark jsonb, records bigint NOT NULL, counts jsonb NOT NULL, loaded_at timestamp with time zone NOT NULL, PRIMARY KEY (tap, run, seq))`,
       );
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${namesTable} (tap text NOT NULL, stream text NOT NULL, kind text NOT NULL, property text NOT NULL, name text NOT NULL, PRIMARY KEY (tap, stream, kind, property))`,
+      );
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -111,7 +118,15 @@ export class PostgresDestination implements Destination {
       client.release();
     }
     const schemaFor = (tap: string) => sanitizeIdentifier(prefix === undefined ? tap : `${prefix}_${tap}`);
-    return new PostgresDestination(pool, ledgerTable, schemaFor, options, serverVersion, location.redacted);
+    return new PostgresDestination(
+      pool,
+      ledgerTable,
+      namesTable,
+      schemaFor,
+      options,
+      serverVersion,
+      location.redacted,
+    );
   }
 
   async begin(tap: string): Promise<LoadTransaction> {
@@ -136,6 +151,7 @@ export class PostgresDestination implements Destination {
       tap,
       this.schemaFor(tap),
       this.ledgerTable,
+      this.namesTable,
       { ...this.options, serverVersion: this.serverVersion },
       this.description,
     );
@@ -202,9 +218,29 @@ class PostgresLoad implements LoadTransaction {
     private readonly tap: string,
     private readonly schema: string,
     private readonly ledgerTable: string,
+    private readonly namesTable: string,
     private readonly options: PostgresOptions & { readonly serverVersion: number },
     private readonly where: string,
   ) {}
+
+  /** The stream's table and columns, recording any name given now in this transaction. */
+  private async namesFor(definition: StreamDefinition): Promise<StreamNames> {
+    const result = await this.sql(
+      `SELECT kind, stream, property, name FROM ${this.namesTable} WHERE tap = $1`,
+      [this.tap],
+    );
+    const recorded = recordedNamesOf(
+      result.rows as { kind: string; stream: string; property: string; name: string }[],
+    );
+    const properties = Object.keys((definition.schema.properties ?? {}) as Record<string, unknown>);
+    const names = streamNamesFor(definition.stream, properties, recorded);
+    for (const added of names.added)
+      await this.sql(
+        `INSERT INTO ${this.namesTable} (tap, stream, kind, property, name) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [this.tap, added.stream, added.kind, added.property, added.name],
+      );
+    return names;
+  }
 
   loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined> {
     return this.serial(async () => {
@@ -233,10 +269,11 @@ class PostgresLoad implements LoadTransaction {
     if (known !== undefined) await this.flush(known);
     const target = await this.serial(async () => {
       await this.sql(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
-      const tableName = sanitizeIdentifier(definition.stream);
+      const names = await this.namesFor(definition);
+      const tableName = names.table;
       const table = qualified(this.schema, tableName);
       const existing = await this.columnsOf(table);
-      const plan = planColumns(definition, existing, postgresType);
+      const plan = planColumns(definition, existing, postgresType, names);
       if (existing === undefined) {
         const columns = plan.columns.map(
           (column) => `${quoteIdentifier(column.column)} ${postgresType(column.type)}`,

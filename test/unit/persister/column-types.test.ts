@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { planColumns, SchemaPlanError } from '../../../lib/persister/column-plan.ts';
 import { logicalTypeOf, typeTag } from '../../../lib/persister/column-types.ts';
-import { columnNamesFor, sanitizeIdentifier } from '../../../lib/persister/identifiers.ts';
+import { sanitizeIdentifier } from '../../../lib/persister/identifiers.ts';
+import {
+  NO_RECORDED_NAMES,
+  recordedNamesOf,
+  streamNamesFor,
+} from '../../../lib/persister/warehouse-names.ts';
 
 describe('logicalTypeOf', () => {
   it.each([
@@ -37,10 +42,30 @@ describe('identifiers', () => {
   });
 
   it('keeps properties that collide apart, the exact name keeping its own', () => {
-    const names = columnNamesFor(['id', 'Id', 'user-name']);
+    const names = streamNamesFor('s', ['id', 'Id', 'user-name'], NO_RECORDED_NAMES).columns;
     expect(names.get('id')).toBe('id');
     expect(names.get('Id')).toMatch(/^id_[0-9a-f]{8}$/);
     expect(names.get('user-name')).toBe('user_name');
+  });
+
+  it('keeps a name once given: a property that arrives later and collides gets the suffix, never the first', () => {
+    const first = streamNamesFor('s', ['Id'], NO_RECORDED_NAMES);
+    expect(first.columns.get('Id')).toBe('id');
+    const recorded = recordedNamesOf(first.added);
+    const later = streamNamesFor('s', ['Id', 'id'], recorded);
+    expect(later.columns.get('Id')).toBe('id');
+    expect(later.columns.get('id')).toMatch(/^id_[0-9a-f]{8}$/);
+    expect(later.added.map((name) => name.property)).toEqual(['id']);
+  });
+
+  it('gives two streams that sanitize alike two tables, the first keeping the plain name', () => {
+    const orders = streamNamesFor('Orders', ['a'], NO_RECORDED_NAMES);
+    expect(orders.table).toBe('orders');
+    const lower = streamNamesFor('orders', ['b'], recordedNamesOf(orders.added));
+    expect(lower.table).toMatch(/^orders_[0-9a-f]{8}$/);
+    expect(streamNamesFor('Orders', ['a'], recordedNamesOf([...orders.added, ...lower.added])).table).toBe(
+      'orders',
+    );
   });
 });
 
