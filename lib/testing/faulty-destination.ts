@@ -21,6 +21,8 @@ export class FaultyDestination implements Destination {
   readonly description: string;
   private armed: DestinationFault | undefined;
   private writesBeforeFault = 0;
+  /** Transactions still to fail before COMMIT: an outage (a revoked grant, a full disk) until fixed. */
+  private outage = 0;
 
   constructor(private readonly inner: Destination) {
     this.description = `faulty(${inner.description})`;
@@ -32,14 +34,25 @@ export class FaultyDestination implements Destination {
     this.writesBeforeFault = afterWrites;
   }
 
-  disarm(): void {
+  /** The next `transactions` transactions all fail before COMMIT. */
+  failFor(transactions: number): void {
+    this.outage = transactions;
+  }
+
+  /** Ends armed faults; an outage under way runs its course unless `outageToo`. */
+  disarm(outageToo = true): void {
     this.armed = undefined;
+    if (outageToo) this.outage = 0;
   }
 
   async begin(tap: string): Promise<LoadTransaction> {
     const inner = await this.inner.begin(tap);
-    const fault = this.armed;
+    let fault = this.armed;
     this.armed = undefined;
+    if (fault === undefined && this.outage > 0) {
+      this.outage -= 1;
+      fault = 'before-commit';
+    }
     let writes = 0;
     const limit = this.writesBeforeFault;
     return {

@@ -24,6 +24,9 @@ const fault: fc.Arbitrary<Fault> = fc.oneof(
   fc
     .constantFrom('mid-load', 'before-commit', 'after-commit')
     .map((at) => ({ port: 'destination' as const, at })),
+  fc
+    .integer({ min: 3, max: 12 })
+    .map((transactions) => ({ port: 'destination-outage' as const, transactions })),
 );
 type StateMethod =
   | 'beginRun'

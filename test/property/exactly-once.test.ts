@@ -21,13 +21,23 @@ const RUNS = Number(process.env.TRIB_PROPERTY_RUNS ?? 10_000);
 
 describe('exactly-once under random schedules', () => {
   it(`holds for ${RUNS} schedules over the in-memory ports`, async () => {
+    // What the schedules reached, so a generator that never gets a chunk dead-lettered cannot pass unnoticed.
+    let deadLettersCleared = 0;
+    let failedLoads = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (steps) => {
-        const problem = await check(steps);
+        const world = new World();
+        const problem = await check(steps, world);
         expect(problem).toBeUndefined();
+        for (const line of world.log) {
+          deadLettersCleared += Number(/cleared (\d+) dead letter/.exec(line)?.[1] ?? 0);
+          failedLoads += Number(/persist \d+: (\d+) failed/.exec(line)?.[1] ?? 0);
+        }
       }),
       { numRuns: RUNS, verbose: 1 },
     );
+    expect(deadLettersCleared).toBeGreaterThan(0);
+    expect(failedLoads).toBeGreaterThan(RUNS / 10);
   }, 1_200_000);
 
   it(`holds for ${Math.max(50, Math.floor(RUNS / 50))} schedules over the folder stage and the file state store`, async () => {

@@ -46,7 +46,7 @@ describe('regressions: schedules that lost or doubled records before the fenced 
       world.arm({ port: 'destination', at: 'before-commit' }, 1);
       await world.step({ kind: 'persist', batch: 1 });
     }
-    expect(world.queue.deadLetters).toHaveLength(1);
+    expect((await world.queue.counts()).deadLetters).toBe(1);
     world.grow(0, 0, 6);
     await world.step({ kind: 'schedule', budgetMs: 60 });
     for (let i = 0; i < 6; i += 1) await world.step({ kind: 'persist', batch: 10 });
@@ -176,7 +176,7 @@ describe('regressions: schedules that lost or doubled records before the fenced 
     world.grow(4, 0, 4);
     world.arm({ port: 'queue-send' }, 1);
     await world.step({ kind: 'schedule', budgetMs: 1_000 });
-    expect(world.queue.waiting).toHaveLength(0);
+    expect((await world.queue.counts()).waiting).toBe(0);
     const staged = (await world.truth.read(TAP)).staged;
     await world.step({ kind: 'sweep' });
     for (let i = 0; i < 5; i += 1) await world.step({ kind: 'persist', batch: 10 });
@@ -194,7 +194,7 @@ describe('regressions: schedules that lost or doubled records before the fenced 
       world.arm({ port: 'destination', at: 'mid-load' }, 1);
       await world.step({ kind: 'persist', batch: 10 });
     }
-    expect(world.queue.deadLetters.length).toBeGreaterThan(1);
+    expect((await world.queue.counts()).deadLetters).toBeGreaterThan(1);
     await world.step({ kind: 'redrive' });
     for (let i = 0; i < 5; i += 1) await world.step({ kind: 'persist', batch: 10 });
     expect(await finalProblems(world)).toEqual([]);

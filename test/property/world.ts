@@ -20,8 +20,7 @@ import { clearDeadLetters, redriveTap } from '../../lib/pipeline/redrive.ts';
 import { type RunEvent, waitingChunks } from '../../lib/pipeline/run-protocol.ts';
 import { runStreamerInvocation } from '../../lib/pipeline/streamer-invocation.ts';
 import type { Message } from '../../lib/protocol/messages.ts';
-import type { ChunkMessage, ChunkQueue, ReceivedChunk } from '../../lib/queue/chunk-queue.ts';
-import { deduplicationId } from '../../lib/queue/chunk-queue.ts';
+import type { ChunkMessage } from '../../lib/queue/chunk-queue.ts';
 import type { Stage } from '../../lib/stage/stage.ts';
 import { MemoryStateStore } from '../../lib/state/memory-state-store.ts';
 import type { StateStore } from '../../lib/state/state-store.ts';
@@ -31,6 +30,7 @@ import { FaultyStage } from '../../lib/testing/faulty-stage.ts';
 import { FaultyStateStore, type StateStoreMethod } from '../../lib/testing/faulty-state-store.ts';
 import { MemoryDestination } from '../../lib/testing/memory-destination.ts';
 import { MemoryStage } from '../../lib/testing/memory-stage.ts';
+import { type QueueModel, SimulatedSqs } from './queue-model.ts';
 
 export const TAP = 'prop';
 const MINUTE = 60_000;
@@ -66,74 +66,13 @@ export type Fault =
   | { readonly port: 'stage-put' }
   | { readonly port: 'queue-send' }
   | { readonly port: 'invoke' }
-  | { readonly port: 'destination'; readonly at: 'mid-load' | 'before-commit' | 'after-commit' };
+  | { readonly port: 'destination'; readonly at: 'mid-load' | 'before-commit' | 'after-commit' }
+  /** Every load fails for a while, long enough to dead-letter a chunk and its successors. */
+  | { readonly port: 'destination-outage'; readonly transactions: number };
 
 interface Change {
   readonly stream: 'items' | 'events';
   readonly record: { id: number; version: number };
-}
-
-interface QueuedMessage {
-  readonly id: number;
-  readonly message: ChunkMessage;
-  receives: number;
-}
-
-/** SQS FIFO as Lambda's event source sees it. */
-class SimulatedSqs implements ChunkQueue {
-  readonly waiting: QueuedMessage[] = [];
-  readonly deadLetters: QueuedMessage[] = [];
-  readonly deleted: QueuedMessage[] = [];
-  private readonly sentAt = new Map<string, number>();
-  private nextId = 0;
-  failSends = new Set<number>();
-  private sends = 0;
-
-  constructor(private readonly clock: () => number) {}
-
-  async send(message: ChunkMessage): Promise<void> {
-    this.sends += 1;
-    if (this.failSends.delete(this.sends)) throw new InjectedFault('injected fault: SQS SendMessage failed');
-    const dedup = `${message.tap}:${deduplicationId(message)}`;
-    const last = this.sentAt.get(dedup);
-    if (last !== undefined && this.clock() - last < 5 * MINUTE) return; // FIFO deduplication window
-    this.sentAt.set(dedup, this.clock());
-    this.waiting.push({ id: this.nextId++, message: structuredClone(message), receives: 0 });
-  }
-
-  /** A redrive or replay: a fresh deduplication id, so it is never dropped as a duplicate. */
-  async replay(message: ChunkMessage): Promise<void> {
-    this.sends += 1;
-    if (this.failSends.delete(this.sends)) throw new InjectedFault('injected fault: SQS SendMessage failed');
-    this.waiting.push({ id: this.nextId++, message: structuredClone(message), receives: 0 });
-  }
-
-  /** The dead-letter queue, as `trib redrive` receives from it. */
-  deadLetterQueue(): ChunkQueue {
-    const letters = this.deadLetters;
-    return {
-      send: async () => {},
-      replay: async () => {},
-      receive: async (max = 10) =>
-        letters.slice(0, max).map((letter) => ({ message: letter.message, receipt: String(letter.id) })),
-      ack: async (receipt) => {
-        const index = letters.findIndex((letter) => String(letter.id) === receipt);
-        if (index >= 0) letters.splice(index, 1);
-      },
-      release: async () => {},
-    };
-  }
-
-  armSend(nth: number): void {
-    this.failSends.add(this.sends + nth);
-  }
-
-  /** Not used: the world drives the persister directly, as Lambda's event source does. */
-  async receive(): Promise<ReceivedChunk[]> {
-    return [];
-  }
-  async ack(): Promise<void> {}
-  async release(): Promise<void> {}
 }
 
 export class World {
@@ -149,7 +88,7 @@ export class World {
   readonly state: FaultyStateStore;
   /** The store behind the faults, for the checks (which must not fail themselves). */
   readonly truth: StateStore;
-  readonly queue: SimulatedSqs;
+  readonly queue: QueueModel;
   /** Continuations handed to Lambda and not yet delivered. */
   readonly continuations: RunEvent[] = [];
   /** Events whose invocation failed, with how often Lambda has retried them. */
@@ -160,12 +99,22 @@ export class World {
   private readonly pipeline: PipelineConfig;
   private readonly streamer: Streamer;
 
-  constructor(options: { stage?: Stage; stateStore?: (clock: () => number) => StateStore } = {}) {
-    this.stage = new FaultyStage(options.stage ?? this.memoryStage);
+  /** The stage behind the faults (for replays and checks). */
+  readonly baseStage: Stage;
+
+  constructor(
+    options: {
+      stage?: Stage;
+      stateStore?: (clock: () => number) => StateStore;
+      queue?: (clock: () => number) => QueueModel;
+    } = {},
+  ) {
+    this.baseStage = options.stage ?? this.memoryStage;
+    this.stage = new FaultyStage(this.baseStage);
     this.destination = new FaultyDestination(this.memoryDestination);
     this.truth = options.stateStore?.(this.clock) ?? new MemoryStateStore(this.clock);
     this.state = new FaultyStateStore(this.truth);
-    this.queue = new SimulatedSqs(this.clock);
+    this.queue = options.queue?.(this.clock) ?? new SimulatedSqs(this.clock);
     this.pipeline = {
       file: 'property.yaml',
       destination: { type: 'duckdb', path: 'memory' },
@@ -238,37 +187,22 @@ export class World {
 
   /** Lambda's SQS event source: one batch of the tap's group, in order, partial failures returned. */
   async persist(batchSize: number): Promise<void> {
-    const batch = this.queue.waiting.slice(0, batchSize);
-    if (batch.length === 0) return;
-    for (const message of batch) message.receives += 1;
-    const result = await persistBatch(
-      batch.map((message) => ({ messageId: String(message.id), body: JSON.stringify(message.message) })),
-      {
+    await this.queue.deliver(batchSize, async (messages) => {
+      const result = await persistBatch(messages, {
         stage: this.stage,
         destination: this.destination,
         stateStore: this.state,
         parse: (body) => JSON.parse(body) as ChunkMessage,
-      },
-    );
-    const failed = new Set(result.batchItemFailures.map((failure) => Number(failure.itemIdentifier)));
-    for (const message of batch) {
-      const index = this.queue.waiting.indexOf(message);
-      if (!failed.has(message.id)) {
-        this.queue.waiting.splice(index, 1);
-        this.queue.deleted.push(message);
-      } else if (message.receives >= 5) {
-        this.queue.waiting.splice(index, 1);
-        this.queue.deadLetters.push(message);
-      }
-    }
-    this.log.push(`persist ${batch.length}: ${failed.size} failed`);
+      });
+      const failed = new Set(result.batchItemFailures.map((failure) => failure.itemIdentifier));
+      this.log.push(`persist ${messages.length}: ${failed.size} failed`);
+      return failed;
+    });
   }
 
   /** At-least-once: a message already handled is delivered again. */
   async redeliver(pick: number): Promise<void> {
-    const message = this.queue.deleted[pick % Math.max(1, this.queue.deleted.length)];
-    if (message === undefined) return;
-    this.queue.waiting.unshift({ ...message, receives: 0 });
+    await this.queue.redeliver(pick);
   }
 
   /** `trib redrive`: the tap's chain sent again in order, then its dead letters removed. */
@@ -286,15 +220,15 @@ export class World {
 
   /** `trib replay` of a staged chunk: refused for orphans; a loaded one loads nothing. */
   async replay(pick: number): Promise<void> {
-    const keys = await this.memoryStage.list(`stage/${TAP}/`);
+    const keys = await this.baseStage.list(`stage/${TAP}/`);
     const key = keys[pick % Math.max(1, keys.length)];
     if (key === undefined) return;
-    const metadata = await this.memoryStage.metadata(key);
+    const metadata = await this.baseStage.metadata(key);
     if (metadata === undefined) return;
     const state = await this.truth.read(TAP);
     const onChain =
       (state.committed !== undefined && comparePositions(metadata, state.committed) <= 0) ||
-      (await waitingChunks(this.memoryStage, state)).some(
+      (await waitingChunks(this.baseStage, state)).some(
         (chunk) => chunk.run === metadata.run && chunk.seq === metadata.seq,
       );
     if (!onChain) {
@@ -302,11 +236,10 @@ export class World {
       return;
     }
     try {
-      await loadChunks(
-        TAP,
-        [{ ...metadata, source: key, messages: () => readChunk(this.memoryStage, key) }],
-        { destination: this.destination, stateStore: this.state },
-      );
+      await loadChunks(TAP, [{ ...metadata, source: key, messages: () => readChunk(this.baseStage, key) }], {
+        destination: this.destination,
+        stateStore: this.state,
+      });
       this.log.push(`replay ${key}: done`);
     } catch (error) {
       this.log.push(`replay ${key}: ${(error as Error).message.slice(0, 100)}`);
@@ -330,15 +263,19 @@ export class World {
       case 'destination':
         this.destination.failNext(fault.at, nth);
         break;
+      case 'destination-outage':
+        this.destination.failFor(fault.transactions);
+        break;
     }
   }
 
+  /** Stops the faults; a destination outage under way runs its course (it ends by itself). */
   disarm(): void {
     this.state.disarm();
     this.stage.failNextPuts(0);
-    this.queue.failSends.clear();
+    this.queue.disarmSends();
     this.failInvokes.clear();
-    this.destination.disarm();
+    this.destination.disarm(false);
   }
 
   async step(step: Step): Promise<void> {
@@ -402,12 +339,15 @@ export class World {
     this.disarm();
     for (let round = 0; round < 60; round += 1) {
       for (const event of this.continuations.splice(0)) await this.invoke(event, 5_000);
-      if (this.queue.deadLetters.length > 0) await this.redrive();
-      for (let i = 0; i < 200 && this.queue.waiting.length > 0; i += 1) await this.persist(10);
+      if ((await this.queue.counts()).deadLetters > 0) await this.redrive();
+      for (let i = 0; i < 200 && (await this.queue.counts()).waiting > 0; i += 1) await this.persist(10);
       const state = await this.truth.read(TAP);
+      const left = await this.queue.counts();
+      // Dead letters of chunks loaded another way still fire the alarm: the operator redrives them.
       const done =
         this.continuations.length === 0 &&
-        this.queue.waiting.length === 0 &&
+        left.waiting === 0 &&
+        left.deadLetters === 0 &&
         cursorOf(state.committed?.bookmark) === this.changes.length &&
         (state.lease === undefined || state.lease.expiresAt <= this.now);
       if (done) return;
@@ -518,7 +458,8 @@ export async function finalProblems(world: World): Promise<string[]> {
   const all = world.eventsUpTo().sort((a, b) => a - b);
   if (JSON.stringify(events) !== JSON.stringify(all))
     problems.push(`events table ${JSON.stringify(events)} ≠ source ${JSON.stringify(all)}`);
-  if (world.queue.waiting.length > 0 || world.queue.deadLetters.length > 0)
-    problems.push('messages left in the queue');
+  const left = await world.queue.counts();
+  if (left.waiting > 0 || left.deadLetters > 0)
+    problems.push(`messages left: ${left.waiting} in the queue, ${left.deadLetters} dead-lettered`);
   return problems;
 }
