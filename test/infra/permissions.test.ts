@@ -119,7 +119,8 @@ describe('every AWS call the handlers make is allowed by the role the stack give
         { functionName: `Tributary-tap-${tap}`, payload: { tap } },
       ];
       for (let invocations = 0; pending.length > 0; invocations += 1) {
-        expect(invocations).toBeLessThan(200);
+        // A bound against a loop, not a speed test: under load each invocation still makes a page of progress.
+        expect(invocations).toBeLessThan(1_000);
         const next = pending.shift();
         const handler = streamers.get(next?.functionName ?? '');
         if (next === undefined || handler === undefined) throw new Error(`no streamer ${next?.functionName}`);
