@@ -19,6 +19,13 @@ export interface ChunkLimits {
 
 export const DEFAULT_CHUNK_LIMITS = { maxRecords: 50_000, maxBytes: 48 * 1024 * 1024, gzipLevel: 1 } as const;
 
+/**
+ * Messages after the last STATE are held back (up to this many bytes) until the next STATE, so a run
+ * that fails can still stage everything up to its last STATE. A source that sends more between two
+ * STATEs is written through; such a chunk is dropped on a failure and its records read again.
+ */
+const HELD_BACK_BYTES = 8 * 1024 * 1024;
+
 export interface ClosedChunk {
   readonly seq: number;
   readonly gzipBody: Buffer;
@@ -36,6 +43,11 @@ export class ChunkWriter {
   private lastBookmark: unknown;
   private hasBookmark = false;
   private pendingSinceState = false;
+  /** Messages since the last STATE, not yet in the open chunk. */
+  private heldBack: Message[] = [];
+  private heldBackBytes = 0;
+  /** The open chunk holds messages after its last STATE (too many to hold back). */
+  private writtenPastState = false;
   private readonly startBookmarkJson: string | undefined;
 
   constructor(
@@ -55,7 +67,9 @@ export class ChunkWriter {
     if (message.type === 'STATE') {
       this.lastBookmark = message.value;
       this.hasBookmark = true;
+      this.release();
       this.chunk().append(message);
+      this.writtenPastState = false;
       this.pendingSinceState = false;
       const open = this.chunk();
       if (open.records >= this.limits.maxRecords || open.bytes >= this.limits.maxBytes) await this.cut();
@@ -72,8 +86,41 @@ export class ChunkWriter {
         return;
       }
     }
-    this.chunk().append(message);
+    this.chunk(); // the SCHEMAs seen so far open it, before anything held back
+    this.heldBack.push(message);
+    this.heldBackBytes += message.type === 'RECORD' ? JSON.stringify(message.record).length : 64;
     if (message.type !== 'SCHEMA') this.pendingSinceState = true;
+    if (this.heldBackBytes > HELD_BACK_BYTES) {
+      this.release();
+      this.writtenPastState = true;
+    }
+  }
+
+  /** Writes the held-back messages into the open chunk. */
+  private release(): void {
+    if (this.heldBack.length === 0) return;
+    const open = this.chunk();
+    for (const held of this.heldBack) open.append(held);
+    this.heldBack = [];
+    this.heldBackBytes = 0;
+  }
+
+  /**
+   * After a failure: closes the open chunk at its last STATE, so everything up to there is staged
+   * and what came after is read again by the next run (never staged under an older bookmark, which
+   * would load an unkeyed record twice). Returns the next seq.
+   */
+  async endAtLastState(): Promise<number> {
+    const open = this.open;
+    this.heldBack = [];
+    this.heldBackBytes = 0;
+    if (open === undefined || this.writtenPastState || !open.hasState) {
+      this.open = undefined;
+      return this.seq;
+    }
+    if (JSON.stringify(this.lastBookmark) !== this.startBookmarkJson || open.records > 0) await this.cut();
+    else this.open = undefined;
+    return this.seq;
   }
 
   /**
@@ -81,6 +128,7 @@ export class ChunkWriter {
    * bookmark seen, so they are re-read rather than lost); a run with nothing new makes no chunk.
    */
   async end(): Promise<number> {
+    this.release();
     const open = this.open;
     const unchanged =
       open?.records === 0 &&

@@ -1,5 +1,6 @@
 /** What a run did, per tap and stream, and how it is printed at the end of `trib run`. */
 import type { StreamLoadCounts } from '../destinations/destination.ts';
+import { bookmarkLines } from './describe-bookmark.ts';
 
 export interface StreamReport extends StreamLoadCounts {
   readonly stream: string;
@@ -7,6 +8,8 @@ export interface StreamReport extends StreamLoadCounts {
   /** API requests and retries the streamer made for this stream. */
   requests: number;
   retries: number;
+  /** Why the stream failed, when it did (its bookmark stays where it was; the others go on). */
+  failure?: string;
 }
 
 export interface TapReport {
@@ -39,19 +42,29 @@ export function formatRunReport(reports: readonly TapReport[]): string {
     const seconds = (report.durationMs / 1000).toFixed(1);
     const status = report.status === 'succeeded' ? 'ok' : report.status.toUpperCase();
     lines.push(`tap ${report.tap}  [${status}]  run ${report.run ?? '-'}  ${seconds}s`);
-    const rows = [['stream', 'read', 'inserted', 'updated', 'deleted']];
+    const rows = [['stream', 'read', 'inserted', 'updated', 'deleted', '']];
     for (const stream of report.streams.values()) {
       rows.push([
         stream.stream,
         ...[stream.recordsRead, stream.inserted, stream.updated, stream.deleted].map(formatCount),
+        stream.failure === undefined ? (report.status === 'skipped' ? '' : 'ok') : 'FAILED',
       ]);
     }
-    if (rows.length > 1) lines.push(...table(rows).map((row) => `  ${row}`));
-    const caughtUp =
-      report.chunksCaughtUp > 0 ? `, ${report.chunksCaughtUp} left by earlier runs loaded first` : '';
-    lines.push(`  chunks: ${report.chunksStaged} staged, ${report.chunksLoaded} loaded${caughtUp}`);
-    lines.push(`  bookmark: ${summarise(report.bookmarkBefore)} → ${summarise(report.bookmarkAfter)}`);
-    if (report.error !== undefined) lines.push(`  error: ${report.error.replaceAll('\n', '\n    ')}`);
+    if (rows.length > 1) lines.push(...table(rows).map((row) => `  ${row}`.trimEnd()));
+    for (const stream of report.streams.values())
+      if (stream.failure !== undefined) lines.push(`  ${stream.stream} failed: ${stream.failure}`);
+    if (report.status !== 'skipped') {
+      const caughtUp =
+        report.chunksCaughtUp > 0 ? `, ${report.chunksCaughtUp} left by earlier runs loaded first` : '';
+      lines.push(`  chunks: ${report.chunksStaged} staged, ${report.chunksLoaded} loaded${caughtUp}`);
+      const bookmark = bookmarkLines(report.bookmarkAfter, report.bookmarkBefore);
+      if (bookmark.length === 1) lines.push(`  bookmark: ${bookmark[0]}`);
+      else lines.push('  bookmarks:', ...bookmark.map((line) => `    ${line}`));
+    }
+    if (report.error !== undefined)
+      lines.push(
+        `  ${report.status === 'skipped' ? 'skipped' : 'error'}: ${report.error.replaceAll('\n', '\n    ')}`,
+      );
   }
   return lines.join('\n');
 }
@@ -70,11 +83,4 @@ function table(rows: string[][]): string[] {
       )
       .join('  '),
   );
-}
-
-/** A bookmark in one short line: JSON, cut to fit a terminal. */
-export function summarise(bookmark: unknown): string {
-  if (bookmark === undefined) return '(none)';
-  const text = JSON.stringify(bookmark);
-  return text.length > 100 ? `${text.slice(0, 97)}...` : text;
 }

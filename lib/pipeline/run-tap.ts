@@ -17,6 +17,7 @@ import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
+import { StreamsFailedError } from '../streamer/define-streamer.ts';
 import type { Streamer } from '../streamer/streamer.ts';
 import { findStreamer } from '../streamers/index.ts';
 import { chunkLimitsOf, type TapConfig } from './pipeline-config.ts';
@@ -31,7 +32,7 @@ import {
   waitingChunks,
 } from './run-protocol.ts';
 import { streamReport, type TapReport } from './run-report.ts';
-import { stageRun } from './stage-run.ts';
+import { SourceFailedError, stageRun } from './stage-run.ts';
 
 export interface TapRunContext {
   readonly stage: Stage;
@@ -90,6 +91,16 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
     report.status = 'skipped';
     report.error = `${start.reason}; it was not run again`;
     report.durationMs = clock() - started;
+    const at = new Date(clock()).toISOString();
+    await stateStore.recordLastRun(tap.name, {
+      run: '-',
+      startedAt: new Date(started).toISOString(),
+      finishedAt: at,
+      status: 'skipped',
+      records: 0,
+      chunks: 0,
+      error: report.error,
+    });
     return report;
   }
   const held = start.run;
@@ -154,7 +165,7 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
 }
 
 /** A lease holder `host:pid:start` on this host whose process is gone (a killed local run). */
-function localHolderIfDead(holder: string | undefined): string | undefined {
+export function localHolderIfDead(holder: string | undefined): string | undefined {
   const [host, pid] = holder?.split(':') ?? [];
   if (holder === undefined || host !== hostname() || pid === undefined || Number(pid) === process.pid)
     return undefined;
@@ -239,6 +250,18 @@ async function streamAndLoad(
     await consumer;
   }
   if (streamError instanceof LeaseLostError) throw streamError;
+  const streamsFailed =
+    streamError instanceof SourceFailedError && streamError.cause instanceof StreamsFailedError
+      ? streamError.cause
+      : undefined;
+  if (streamsFailed !== undefined) {
+    for (const [stream, reason] of streamsFailed.failures) streamReport(report, stream).failure = reason;
+    const names = [...streamsFailed.failures.keys()];
+    throw new Error(
+      `${names.length === 1 ? `stream ${names[0]} failed` : `streams ${names.join(', ')} failed`}. What the other streams read is loaded and their bookmarks committed; the next run retries ${names.length === 1 ? 'it' : 'them'} from ${names.length === 1 ? 'its' : 'their'} own bookmark.`,
+      { cause: streamError },
+    );
+  }
   if (streamError !== undefined) {
     const reason = (streamError as Error).message;
     throw new Error(

@@ -25,6 +25,21 @@ export interface StagedRun {
   readonly stopped: boolean;
 }
 
+/**
+ * The streamer (or the record check) failed: what was read up to its last STATE is staged before the
+ * error goes on, so a failing stream does not throw away what the others read.
+ */
+export class SourceFailedError extends Error {
+  override readonly name = 'SourceFailedError';
+  constructor(
+    override readonly cause: unknown,
+    /** The seq the next chunk of this run would take, after the chunks staged before the failure. */
+    readonly nextSeq: number,
+  ) {
+    super((cause as Error).message, { cause });
+  }
+}
+
 export async function stageRun(options: StageRunOptions): Promise<StagedRun> {
   const writer = new ChunkWriter(stageChunks(options.run, options.ports, options.onChunk), {
     ...options.limits,
@@ -35,19 +50,35 @@ export async function stageRun(options: StageRunOptions): Promise<StagedRun> {
   const checks = new RecordChecks();
   const streams = new Map<string, StreamRecordCheck>();
   let records = 0;
-  for await (const message of options.messages) {
+  const source = options.messages[Symbol.asyncIterator]();
+  for (;;) {
+    let next: IteratorResult<Message>;
+    let problem: Error | undefined;
+    try {
+      next = await source.next();
+    } catch (error) {
+      // Only a failure of the source is staged up to its last STATE; a failed put or a lost lease is not.
+      throw new SourceFailedError(error, await writer.endAtLastState());
+    }
+    if (next.done === true) break;
+    const message = next.value;
     if (message.type === 'SCHEMA') streams.set(message.stream, checks.forSchema(message));
     if (message.type === 'RECORD') {
       records += 1;
       const checked = streams.get(message.stream)?.check(message.record, message.exact);
       if (checked !== undefined && !checked.ok)
-        throw new UnloadableChunkError(
+        problem = new UnloadableChunkError(
           `record ${records} of this run: ${checked.problem}. It is not staged, since it could never load; the run stops before it and what was staged before it loads. Fix the value at the source or the stream's schema, and the next run goes on from there.`,
         );
+    }
+    if (problem !== undefined) {
+      await source.return?.();
+      throw new SourceFailedError(problem, await writer.endAtLastState());
     }
     await writer.write(message);
     if (message.type === 'RECORD') options.onRecord?.(message.stream);
     if (message.type === 'STATE' && options.shouldStop?.() === true) {
+      await source.return?.();
       return { nextSeq: await writer.end(), stopped: true };
     }
   }

@@ -34,6 +34,8 @@ export class GithubApi {
   windowMs = 60 * 60_000;
   private used = 0;
   private resetAt = 0; // the first request opens a window
+  /** Resources answered with an error for every repository, e.g. comments → 404 (a token that cannot see them). */
+  readonly refused = new Map<string, number>();
   /** Next responses answered with a secondary rate limit (403), with retry-after seconds or none. */
   readonly secondaryLimits: Array<{ retryAfter?: number }> = [];
   private server: Server | undefined;
@@ -254,6 +256,9 @@ export class GithubApi {
     const [owner, repo, resource, extra] = url.pathname.slice(`${this.prefix}/repos/`.length).split('/');
     const repository = this.repositories.get(`${owner}/${repo}`);
     if (repository === undefined) return error(404, 'Not Found');
+    const resourceName = resource === 'issues' && extra === 'comments' ? 'comments' : (resource ?? '');
+    const refusal = this.refused.get(resourceName);
+    if (refusal !== undefined) return error(refusal, refusal === 404 ? 'Not Found' : 'Forbidden');
     const since = url.searchParams.get('since');
     if (since !== null && Number.isNaN(Date.parse(since))) {
       return this.send(response, 422, {

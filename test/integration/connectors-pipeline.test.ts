@@ -45,6 +45,66 @@ taps:
 const env = () => ({ GITHUB_TOKEN: github.token, PAGERDUTY_TOKEN: pagerduty.token, PG_TARGET: postgres.url });
 
 describe('trib run with the GitHub and PagerDuty taps', () => {
+  it('a stream the token cannot see fails alone: the others load and commit, the report says which, the next run retries it (#13.1)', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'pipeline.yaml'), pipeline('{ type: duckdb, path: warehouse.duckdb }'));
+    github.refused.set('comments', 404);
+    const first = await shell('"$TRIB" run pipeline.yaml --tap github-acme', folder, env());
+    github.refused.clear();
+    expect(first.code).toBe(1);
+    expect(first.stdout).toMatch(/tap github-acme {2}\[FAILED\]/);
+    expect(first.stdout).toMatch(/commits +\d+ +\d+ +0 +0 +ok/);
+    expect(first.stdout).toMatch(/issue_comments failed: .*HTTP 404: Not Found/);
+    expect(first.stdout).toMatch(
+      /error: stream issue_comments failed\. What the other streams read is loaded and their bookmarks committed; the next run retries it from its own bookmark\./,
+    );
+    expect(first.stdout).toMatch(/bookmarks:\n +repositories +last full pass complete/);
+    const lookAt = /Look at it: (npx trib query .*)/.exec(first.stdout)?.[1];
+    expect(lookAt).toBeDefined();
+    expect((await shell(lookAt?.replace('npx trib', '"$TRIB"') ?? '', folder, env())).code).toBe(0);
+    const warehouse = await DuckDbDestination.open(join(folder, 'warehouse.duckdb'));
+    const count = async (table: string) =>
+      Number((await warehouse.query(`SELECT count(*) AS n FROM github_acme.${table}`))[0]?.n);
+    const commits = await count('commits');
+    expect(commits).toBe(github.repositories.get('acme/api')?.commits.length);
+    expect(await count('issues')).toBe(github.repositories.get('acme/api')?.issues.length);
+    await warehouse.close();
+    const status = await shell('"$TRIB" status pipeline.yaml', folder, env());
+    expect(status.stdout).toMatch(
+      /last run: +failed at .*, \d+ records, 1 chunk\n {2}error: +stream issue_comments failed/,
+    );
+    const second = await shell('"$TRIB" run pipeline.yaml --tap github-acme', folder, env());
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/issue_comments +4 +4 +0 +0 +ok/);
+    expect(second.stdout).toMatch(/commits +0 +0 +0 +0 +ok/);
+  });
+
+  it('trib tap writes every message it produced before a stream failed, then exits non-zero (#13.2)', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(
+      join(folder, 'config.json'),
+      JSON.stringify({
+        access_token: github.token,
+        repositories: ['acme/api'],
+        start_date: '2024-01-01T00:00:00Z',
+        base_url: github.baseUrl,
+      }),
+    );
+    github.refused.set('comments', 404);
+    const tapped = await shell('"$TRIB" tap github --config config.json', folder, env());
+    github.refused.clear();
+    expect(tapped.code).toBe(1);
+    const messages = tapped.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; stream?: string; value?: unknown });
+    expect(messages.filter((m) => m.type === 'RECORD' && m.stream === 'commits')).toHaveLength(
+      github.repositories.get('acme/api')?.commits.length ?? -1,
+    );
+    expect(messages.at(-1)?.type).toBe('STATE');
+    expect(tapped.stderr).toMatch(/issue_comments/);
+  });
+
   it('loads both into DuckDB, then a second run loads only changes', async () => {
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'pipeline.yaml'), pipeline('{ type: duckdb, path: warehouse.duckdb }'));

@@ -262,7 +262,7 @@ describe('serverless runtime against local AWS emulators', () => {
     expect(status.stderr).not.toMatch(/Error/); // on Node 20 the AWS SDK prints a notice that its 2027 releases need Node 22
     expect(status.stdout).toMatch(/dead-letter queue: 0 chunk\(s\)/);
     expect(status.stdout).toMatch(/sample\n {2}last run: +succeeded/);
-    expect(status.stdout).toMatch(/lag: +0 chunk\(s\) staged but not loaded/);
+    expect(status.stdout).toMatch(/lag: +0 chunks staged but not loaded/);
     const [first] = await env.runtime.stage.list('stage/sample/');
     const uri = `s3://${env.settings.bucket}/${first}`;
     const requeued = await shell(

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { persistStream } from '../../persister/persist-stream.ts';
+import { plural } from '../../pipeline/describe-bookmark.ts';
 import { parseMessages } from '../../protocol/parser.ts';
 import { writeOut } from '../write-out.ts';
 
@@ -37,7 +38,7 @@ export function persistCommand(): Command {
           },
         });
         process.stderr.write(
-          `trib persist: ${result.records} records in ${result.commits} commits into ${destination.description}\n`,
+          `trib persist: ${plural(result.records, 'record')} in ${plural(result.commits, 'commit')} into ${destination.description}\n`,
         );
       } finally {
         await destination.close();

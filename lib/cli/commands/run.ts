@@ -1,5 +1,7 @@
 import { Command } from 'commander';
+import { DuckDbDestination } from '../../destinations/duckdb/duckdb-destination.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
+import { quoteLiteral } from '../../destinations/sql-text.ts';
 import { sanitizeIdentifier } from '../../persister/identifiers.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { formatRunReport, type TapReport } from '../../pipeline/run-report.ts';
@@ -26,6 +28,7 @@ export function runCommand(): Command {
       const destination = await openDestination(pipeline.destination);
       const progress = createProgress();
       const reports: TapReport[] = [];
+      let lookAt: string | undefined;
       try {
         for (const tap of taps) {
           reports.push(
@@ -42,21 +45,35 @@ export function runCommand(): Command {
           );
           progress.done(reports.at(-1) as TapReport);
         }
+        if (destination instanceof DuckDbDestination) lookAt = await firstLoadedTable(destination, reports);
       } finally {
         progress.stop();
         await destination.close();
       }
       process.stdout.write(`\n${formatRunReport(reports)}\n`);
       if (pipeline.destination.type === 'duckdb') {
-        const first = reports.find((report) => report.streams.size > 0);
-        const table =
-          first === undefined
-            ? undefined
-            : `${sanitizeIdentifier(first.tap)}.${sanitizeIdentifier([...first.streams.keys()][0] ?? '')}`;
         process.stdout.write(`\nWarehouse: ${pipeline.destination.path}\n`);
-        if (table !== undefined)
-          process.stdout.write(`Look at it: npx trib query ${file} "select count(*) from ${table}"\n`);
+        if (lookAt !== undefined)
+          process.stdout.write(`Look at it: npx trib query ${file} "select count(*) from ${lookAt}"\n`);
       }
       if (reports.some((report) => report.status === 'failed')) process.exitCode = 1;
     });
+}
+
+/** A table of the run's streams that exists in the warehouse, for the "Look at it" line. */
+async function firstLoadedTable(
+  warehouse: DuckDbDestination,
+  reports: readonly TapReport[],
+): Promise<string | undefined> {
+  // A name is recorded in the transaction that creates the table, so a recorded name is a table.
+  for (const report of reports)
+    for (const stream of report.streams.keys()) {
+      const schema = sanitizeIdentifier(report.tap);
+      const named = await warehouse.query(
+        `SELECT name FROM main._tributary_names WHERE tap = ${quoteLiteral(report.tap)} AND stream = ${quoteLiteral(stream)} AND kind = 'table'`,
+      );
+      const table = named[0]?.name;
+      if (typeof table === 'string') return `${schema}.${table}`;
+    }
+  return undefined;
 }

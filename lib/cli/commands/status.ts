@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { formatPosition } from '../../chunks/chunk-position.ts';
+import { bookmarkLines, plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { ChunkChainError, waitingChunks } from '../../pipeline/run-protocol.ts';
-import { summarise } from '../../pipeline/run-report.ts';
+import { localHolderIfDead } from '../../pipeline/run-tap.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
@@ -63,24 +64,34 @@ export function statusCommand(): Command {
         const last = state.lastRun;
         process.stdout.write(`${tap}\n`);
         process.stdout.write(
-          `  last run:  ${last === undefined ? 'never' : `${last.status} at ${last.finishedAt}, ${last.records} records, ${last.chunks} chunks`}\n`,
+          `  last run:  ${last === undefined ? 'never' : `${last.status} at ${last.finishedAt}${last.status === 'skipped' ? '' : `, ${plural(last.records, 'record')}, ${plural(last.chunks, 'chunk')}`}`}\n`,
         );
-        if (last?.error !== undefined) process.stdout.write(`  error:     ${last.error.split('\n')[0]}\n`);
+        if (last?.error !== undefined)
+          process.stdout.write(
+            `  ${last.status === 'skipped' ? 'reason' : 'error'}:     ${last.error.split('\n')[0]}\n`,
+          );
         process.stdout.write(
-          `  staged:    ${state.staged === undefined ? '(none)' : `${formatPosition(state.staged)} ${summarise(state.staged.bookmark)}`}\n`,
+          `  staged:    ${state.staged === undefined ? '(none)' : formatPosition(state.staged)}\n`,
         );
         process.stdout.write(
-          `  committed: ${state.committed === undefined ? '(none)' : `${formatPosition(state.committed)} ${summarise(state.committed.bookmark)}`}\n`,
+          `  committed: ${state.committed === undefined ? '(none)' : `${formatPosition(state.committed)} at ${state.committed.at}`}\n`,
         );
+        const lines = bookmarkLines(state.committed?.bookmark);
+        if (lines.length === 1) process.stdout.write(`  bookmark:  ${lines[0]}\n`);
+        else process.stdout.write(`  bookmarks:\n${lines.map((line) => `    ${line}\n`).join('')}`);
         const lag =
           state.committed === undefined
             ? ''
             : `, committed ${Math.round((Date.now() - Date.parse(state.committed.at)) / 60_000)} min ago`;
-        process.stdout.write(`  lag:       ${waiting} chunk(s) staged but not loaded${lag}\n`);
-        if (state.lease !== undefined && state.lease.expiresAt > Date.now())
+        process.stdout.write(
+          `  lag:       ${typeof waiting === 'number' ? plural(waiting, 'chunk') : waiting} staged but not loaded${lag}\n`,
+        );
+        if (state.lease !== undefined && state.lease.expiresAt > Date.now()) {
+          const gone = options.aws !== true && localHolderIfDead(state.lease.holder) !== undefined;
           process.stdout.write(
-            `  running:   lease held by ${state.lease.holder} (run ${state.lease.run}, token ${state.lease.token})\n`,
+            `  running:   lease held by ${state.lease.holder} (run ${state.lease.run}, token ${state.lease.token})${gone ? ' — its process is gone; the next run takes over' : ''}\n`,
           );
+        }
       }
     });
 }

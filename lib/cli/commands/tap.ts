@@ -59,20 +59,24 @@ export function tapCommand(): Command {
         const fields = catalog === undefined ? undefined : selectedFieldsFromCatalog(catalog);
         await writeOut(formatHeader(options.format));
         let buffer = '';
-        for await (const message of streamer.run({
-          config: (config ?? {}) as Record<string, unknown>,
-          state,
-          ...(selected === undefined ? {} : { selectedStreams: selected }),
-          ...(fields === undefined ? {} : { selectedFields: fields }),
-          log: (line) => process.stderr.write(`${line}\n`),
-        })) {
-          buffer += formatMessage(message, options.format);
-          if (buffer.length > 1 << 16) {
-            await writeOut(buffer);
-            buffer = '';
+        try {
+          for await (const message of streamer.run({
+            config: (config ?? {}) as Record<string, unknown>,
+            state,
+            ...(selected === undefined ? {} : { selectedStreams: selected }),
+            ...(fields === undefined ? {} : { selectedFields: fields }),
+            log: (line) => process.stderr.write(`${line}\n`),
+          })) {
+            buffer += formatMessage(message, options.format);
+            if (buffer.length > 1 << 16) {
+              await writeOut(buffer);
+              buffer = '';
+            }
           }
+        } finally {
+          // Everything produced before a failure goes out, the last STATE with it, so the target keeps it.
+          await writeOut(buffer);
         }
-        await writeOut(buffer);
       },
     );
 }
