@@ -9,9 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type {
   BookmarkAt,
   ContinuationRequest,
+  DroppedChunks,
   LastRun,
   LeaseGrant,
   NewRunRequest,
@@ -83,6 +85,7 @@ export class DynamoStateStore implements StateStore {
           }
         : {}),
       ...(Item.last_run === undefined ? {} : { lastRun: Item.last_run as LastRun }),
+      ...(Array.isArray(Item.dropped) ? { dropped: Item.dropped as DroppedChunks[] } : {}),
     };
   }
 
@@ -244,28 +247,7 @@ export class DynamoStateStore implements StateStore {
     token?: number,
   ): Promise<StateWrite> {
     const position = positionKey(at);
-    const stored: StoredBookmark = { run: at.run, seq: at.seq, at: at.at };
-    const text = JSON.stringify(at.bookmark ?? null);
-    if (Buffer.byteLength(text) > (this.spill?.inlineBookmarkBytes ?? INLINE_BOOKMARK_BYTES)) {
-      if (this.spill === undefined)
-        throw new Error(
-          `tap ${tap}: a ${Buffer.byteLength(text)}-byte bookmark needs an S3 bucket to spill to`,
-        );
-      stored.bookmark_s3_key = `state/${tap}/${field}/${position.replace('/', '-')}-${randomBytes(4).toString('hex')}.json`;
-      await this.spill.s3.send(
-        new PutObjectCommand({
-          Bucket: this.spill.bucket,
-          Key: stored.bookmark_s3_key,
-          Body: text,
-          ContentType: 'application/json',
-          ...(this.spill.kmsKeyId === undefined
-            ? { ServerSideEncryption: 'AES256' as const }
-            : { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: this.spill.kmsKeyId }),
-        }),
-      );
-    } else {
-      stored.bookmark = text;
-    }
+    const stored = await this.stored(tap, field, at);
     let previous: StoredBookmark | undefined;
     const fenced = token === undefined ? '' : ' AND lease_token = :token';
     const written = await this.conditional(
@@ -292,6 +274,78 @@ export class DynamoStateStore implements StateStore {
     return this.refusal(tap, (state) =>
       field === 'staged' ? rules.markStaged(state, token ?? -1, at) : rules.markCommitted(state, at),
     );
+  }
+
+  /** A bookmark as the item holds it: inline, or spilled to a new S3 object when it is large. */
+  private async stored(tap: string, field: 'staged' | 'committed', at: BookmarkAt): Promise<StoredBookmark> {
+    const position = positionKey(at);
+    const stored: StoredBookmark = { run: at.run, seq: at.seq, at: at.at };
+    const text = JSON.stringify(at.bookmark ?? null);
+    if (Buffer.byteLength(text) > (this.spill?.inlineBookmarkBytes ?? INLINE_BOOKMARK_BYTES)) {
+      if (this.spill === undefined)
+        throw new Error(
+          `tap ${tap}: a ${Buffer.byteLength(text)}-byte bookmark needs an S3 bucket to spill to`,
+        );
+      stored.bookmark_s3_key = `state/${tap}/${field}/${position.replace('/', '-')}-${randomBytes(4).toString('hex')}.json`;
+      await this.spill.s3.send(
+        new PutObjectCommand({
+          Bucket: this.spill.bucket,
+          Key: stored.bookmark_s3_key,
+          Body: text,
+          ContentType: 'application/json',
+          ...(this.spill.kmsKeyId === undefined
+            ? { ServerSideEncryption: 'AES256' as const }
+            : { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: this.spill.kmsKeyId }),
+        }),
+      );
+    } else {
+      stored.bookmark = text;
+    }
+    return stored;
+  }
+
+  async rewind(
+    tap: string,
+    token: number,
+    expected: ChunkPosition | undefined,
+    to: BookmarkAt | undefined,
+  ): Promise<StateWrite> {
+    const checked = rules.rewind(await this.read(tap), token, expected, to, this.clock());
+    if (!checked.ok) return checked;
+    const stored = to === undefined ? undefined : await this.stored(tap, 'staged', to);
+    const sets = [
+      ...(stored === undefined || to === undefined
+        ? []
+        : ['staged = :stored', 'staged_position = :position']),
+      ...(checked.state.dropped === undefined ? [] : ['dropped = :dropped']),
+    ];
+    const values: Record<string, unknown> = {
+      ':token': token,
+      ...(stored === undefined || to === undefined
+        ? {}
+        : { ':stored': stored, ':position': positionKey(to) }),
+      ...(checked.state.dropped === undefined ? {} : { ':dropped': checked.state.dropped }),
+      ...(expected === undefined ? {} : { ':expected': positionKey(expected) }),
+    };
+    let previous: StoredBookmark | undefined;
+    const written = await this.conditional(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { tap },
+        UpdateExpression:
+          `${sets.length > 0 ? `SET ${sets.join(', ')}` : ''}${to === undefined ? ' REMOVE staged, staged_position' : ''}`.trim(),
+        ConditionExpression: `lease_token = :token AND ${expected === undefined ? 'attribute_not_exists(staged_position)' : 'staged_position = :expected'}`,
+        ExpressionAttributeValues: values,
+        ReturnValues: 'UPDATED_OLD',
+      }),
+      (attributes) => {
+        previous = attributes?.staged as StoredBookmark | undefined;
+      },
+    );
+    const orphan = written ? previous?.bookmark_s3_key : stored?.bookmark_s3_key;
+    if (orphan !== undefined && this.spill !== undefined)
+      await this.spill.s3.send(new DeleteObjectCommand({ Bucket: this.spill.bucket, Key: orphan }));
+    return written ? { ok: true } : { ok: false, reason: 'the state changed while rewinding' };
   }
 
   private async load(stored: StoredBookmark | undefined): Promise<BookmarkAt | undefined> {

@@ -116,6 +116,8 @@ export function toObjectMetadata(metadata: ChunkMetadata): Record<string, string
     records: String(metadata.records),
     streams: metadata.streams.join(','),
     previous: formatPrevious(metadata.previous),
+    ...(metadata.sha256 === undefined ? {} : { sha256: metadata.sha256 }),
+    ...(metadata.bytes === undefined ? {} : { bytes: String(metadata.bytes) }),
   };
 }
 
@@ -128,6 +130,8 @@ export function fromObjectMetadata(object: Record<string, string>): ChunkMetadat
     records: Number(object.records ?? 0),
     streams: object.streams ? object.streams.split(',') : [],
     previous: parsePrevious(object.previous, `chunk ${object.tap}/${object.run}/${object.seq}`),
+    ...(object.sha256 === undefined ? {} : { sha256: object.sha256 }),
+    ...(object.bytes === undefined ? {} : { bytes: Number(object.bytes) }),
   };
 }
 

@@ -11,6 +11,9 @@ export interface ChunkMetadata extends ChunkRef {
    * for its predecessor (DESIGN.md rule 4), seq 0 of a run included.
    */
   readonly previous: ChunkPosition | null;
+  /** SHA-256 of the gzip bytes (hex) and their length, checked before loading (absent on older chunks). */
+  readonly sha256?: string;
+  readonly bytes?: number;
 }
 
 /** A chunk's predecessor, written as it is in S3 metadata and messages: `run/seq`, or `none`. */

@@ -7,6 +7,7 @@ import { persistCommand } from './commands/persist.ts';
 import { queryCommand } from './commands/query.ts';
 import { redriveCommand } from './commands/redrive.ts';
 import { replayCommand } from './commands/replay.ts';
+import { rewindCommand } from './commands/rewind.ts';
 import { runCommand } from './commands/run.ts';
 import { scheduleCommand } from './commands/schedule.ts';
 import { statusCommand } from './commands/status.ts';
@@ -22,6 +23,8 @@ const program = new Command('trib')
   .addCommand(persistCommand())
   .addCommand(replayCommand())
   .addCommand(redriveCommand())
+  .addCommand(rewindCommand('rewind'))
+  .addCommand(rewindCommand('reset'))
   .addCommand(statusCommand())
   .addCommand(queryCommand());
 

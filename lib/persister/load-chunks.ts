@@ -10,7 +10,7 @@ import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type { Destination, LoadTransaction, StreamLoadCounts } from '../destinations/destination.ts';
 import type { ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
-import type { StateStore } from '../state/state-store.ts';
+import { isDropped, type StateStore } from '../state/state-store.ts';
 import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
 import { RecordChecks, type StreamRecordCheck } from './record-check.ts';
 
@@ -27,7 +27,8 @@ export interface ChunkToLoad extends Omit<ChunkMetadata, 'records' | 'streams' |
 }
 
 export interface ChunkOutcome extends ChunkPosition {
-  readonly status: 'loaded' | 'skipped';
+  /** skipped: already in the ledger; dropped: an operator dropped it (`trib rewind`), never loaded. */
+  readonly status: 'loaded' | 'skipped' | 'dropped';
   readonly records: number;
   readonly bookmark: unknown;
   readonly counts: Record<string, StreamLoadCounts>;
@@ -53,10 +54,25 @@ export async function loadChunks(
   options: LoadOptions,
 ): Promise<ChunkOutcome[]> {
   const checks = options.checks ?? new RecordChecks();
+  // A queue may still deliver chunks a rewind dropped; they must not load (their records are read again).
+  const state = options.stateStore === undefined ? undefined : await options.stateStore.read(tap);
   const transaction = await options.destination.begin(tap);
   const outcomes: Omit<ChunkOutcome, 'bookmarkMoved'>[] = [];
   try {
-    for (const chunk of chunks) outcomes.push(await loadOne(transaction, tap, chunk, checks));
+    for (const chunk of chunks) {
+      if (state !== undefined && isDropped(state, chunk)) {
+        outcomes.push({
+          run: chunk.run,
+          seq: chunk.seq,
+          status: 'dropped',
+          records: 0,
+          bookmark: undefined,
+          counts: {},
+        });
+        continue;
+      }
+      outcomes.push(await loadOne(transaction, tap, chunk, checks));
+    }
     await transaction.commit();
   } catch (error) {
     await transaction.rollback().catch(() => {});

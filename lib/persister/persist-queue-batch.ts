@@ -58,7 +58,7 @@ export async function persistBatch(
           {
             ...message,
             source: deps.stage.uriOf(message.key),
-            messages: () => readChunk(deps.stage, message.key),
+            messages: () => readChunk(deps.stage, message.key, message),
           },
         ],
         { destination: deps.destination, stateStore: deps.stateStore, checks },

@@ -16,6 +16,7 @@
  * - **Hand-off.** Near its deadline an invocation stages up to its last STATE, invokes its
  *   continuation with its token, and writes nothing after that.
  */
+import { createHash } from 'node:crypto';
 import { chunkKey } from '../chunks/chunk-key.ts';
 import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
 import { type ChunkPosition, comparePositions, formatPosition } from '../chunks/chunk-position.ts';
@@ -147,7 +148,7 @@ export async function waitingChunks(stage: Stage, state: TapState): Promise<Chun
     const metadata = await stage.metadata(key);
     if (metadata === undefined)
       throw new ChunkChainError(
-        `tap ${state.tap}: chunk ${formatPosition(position)} is recorded as staged but is not in the stage (${stage.uriOf(key)}). The chunks after the committed bookmark cannot load; rewind the tap to its committed bookmark to read them again.`,
+        `tap ${state.tap}: chunk ${formatPosition(position)} is recorded as staged but is not in the stage (${stage.uriOf(key)}). The chunks after the committed bookmark cannot load: \`trib rewind ${state.tap}\` drops them and the next run reads their records again.`,
       );
     chain.push({ ...metadata, key });
     position = metadata.previous;
@@ -185,6 +186,8 @@ export function stageChunks(
       records: chunk.records,
       streams: [...chunk.recordsByStream.keys()],
       previous,
+      sha256: createHash('sha256').update(chunk.gzipBody).digest('hex'),
+      bytes: chunk.gzipBody.length,
     };
     const key = chunkKey(metadata);
     await ports.stage.put(key, chunk.gzipBody, metadata);

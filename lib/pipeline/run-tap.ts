@@ -111,7 +111,7 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
     const chunk: ChunkToLoad = {
       ...message,
       source: stage.uriOf(message.key),
-      messages: () => readChunk(stage, message.key),
+      messages: () => readChunk(stage, message.key, message),
     };
     const [outcome] = await loadChunks(tap.name, [chunk], { destination, stateStore, checks });
     if (outcome === undefined) throw new Error(`no outcome for chunk ${message.key}`);

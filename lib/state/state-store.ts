@@ -45,6 +45,28 @@ export interface TapState {
   readonly committed?: BookmarkAt;
   readonly lease?: RunLease;
   readonly lastRun?: LastRun;
+  /**
+   * Chunks an operator dropped (`trib rewind`, `trib reset`): those after `after` up to `through`
+   * are never loaded, even when a queue still delivers them; their records are read again.
+   */
+  readonly dropped?: readonly DroppedChunks[];
+}
+
+export interface DroppedChunks {
+  /** The committed chunk at the rewind (null: none was). */
+  readonly after: ChunkPosition | null;
+  /** The staged chunk at the rewind. */
+  readonly through: ChunkPosition;
+  readonly at: string;
+}
+
+/** Whether a chunk at `position` was dropped by a rewind. */
+export function isDropped(state: TapState, position: ChunkPosition): boolean {
+  return (state.dropped ?? []).some(
+    (range) =>
+      (range.after === null || comparePositions(position, range.after) > 0) &&
+      comparePositions(position, range.through) <= 0,
+  );
 }
 
 /** A write the store may refuse. The caller must look at it: a refused holder stops. */
@@ -92,6 +114,18 @@ export interface StateStore {
   releaseLease(tap: string, token: number): Promise<StateWrite>;
   /** With a token, only while it holds the lease (a stale holder must not overwrite the truth). */
   recordLastRun(tap: string, lastRun: LastRun, token?: number): Promise<StateWrite>;
+  /**
+   * An operator's rewind, while `token` holds the lease and `staged` is still `expected`: the chunks
+   * after `committed` are recorded as dropped and `staged` becomes `to` (the committed chunk with the
+   * bookmark to resume from: the committed one, or none for a full resync; undefined when nothing
+   * was ever committed).
+   */
+  rewind(
+    tap: string,
+    token: number,
+    expected: ChunkPosition | undefined,
+    to: BookmarkAt | undefined,
+  ): Promise<StateWrite>;
   /** Taps that have any state. */
   taps(): Promise<string[]>;
 }

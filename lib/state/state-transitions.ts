@@ -3,7 +3,7 @@
  * reason it refuses). The local stores apply them under a lock; the DynamoDB store writes the same
  * rules as condition expressions. test/unit/state runs both against the same cases.
  */
-import { comparePositions } from '../chunks/chunk-position.ts';
+import { type ChunkPosition, comparePositions } from '../chunks/chunk-position.ts';
 import {
   type BookmarkAt,
   type ContinuationRequest,
@@ -100,6 +100,56 @@ export function recordLastRun(state: TapState, lastRun: LastRun, token?: number)
   const stale = token === undefined ? undefined : holding(state, token);
   if (stale !== undefined) return refuse(stale);
   return { ok: true, state: { ...state, lastRun }, value: undefined };
+}
+
+export function rewind(
+  state: TapState,
+  token: number,
+  expected: ChunkPosition | undefined,
+  to: BookmarkAt | undefined,
+  now: number,
+): Transition {
+  const stale = holding(state, token);
+  if (stale !== undefined) return refuse(stale);
+  if (!samePosition(state.staged, expected))
+    return refuse(
+      `the staged chunk moved while rewinding (expected ${describe(expected)}, found ${describe(state.staged)})`,
+    );
+  if (!samePosition(to, state.committed))
+    return refuse(`a rewind goes to the committed chunk ${describe(state.committed)}, not ${describe(to)}`);
+  const { staged: _dropped, ...rest } = state;
+  const beyond =
+    state.staged !== undefined &&
+    (state.committed === undefined || comparePositions(state.staged, state.committed) > 0);
+  const dropped =
+    beyond && state.staged !== undefined
+      ? [
+          ...(state.dropped ?? []),
+          {
+            after:
+              state.committed === undefined ? null : { run: state.committed.run, seq: state.committed.seq },
+            through: { run: state.staged.run, seq: state.staged.seq },
+            at: new Date(now).toISOString(),
+          },
+        ]
+      : state.dropped;
+  return {
+    ok: true,
+    state: {
+      ...rest,
+      ...(to === undefined ? {} : { staged: to }),
+      ...(dropped === undefined ? {} : { dropped }),
+    },
+    value: undefined,
+  };
+}
+
+function samePosition(a: ChunkPosition | undefined, b: ChunkPosition | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : a.run === b.run && a.seq === b.seq;
+}
+
+function describe(position: ChunkPosition | undefined): string {
+  return position === undefined ? 'none' : `${position.run}/${position.seq}`;
 }
 
 /** Reads a stored state, filling what older files lack. */

@@ -3,6 +3,7 @@
  * one tap's state while holding a lock on it (memory, a file). Every change is one read-modify-write
  * under that lock, so two writers never both win.
  */
+import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type {
   BookmarkAt,
   ContinuationRequest,
@@ -68,6 +69,15 @@ export class TransitionStateStore implements StateStore {
 
   recordLastRun(tap: string, lastRun: LastRun, token?: number): Promise<StateWrite> {
     return this.write(tap, (state) => rules.recordLastRun(state, lastRun, token));
+  }
+
+  rewind(
+    tap: string,
+    token: number,
+    expected: ChunkPosition | undefined,
+    to: BookmarkAt | undefined,
+  ): Promise<StateWrite> {
+    return this.write(tap, (state) => rules.rewind(state, token, expected, to, this.clock()));
   }
 
   private write(tap: string, rule: (state: TapState) => rules.Transition): Promise<StateWrite> {

@@ -2,6 +2,7 @@
  * A state store whose chosen calls fail, as a crash or an outage between two steps would: the k-th
  * call of any method throws instead of reaching the store (nothing is written).
  */
+import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type {
   BookmarkAt,
   ContinuationRequest,
@@ -71,6 +72,16 @@ export class FaultyStateStore implements StateStore {
   renewLease(tap: string, token: number, ttlMs: number): Promise<StateWrite> {
     this.check('renewLease');
     return this.inner.renewLease(tap, token, ttlMs);
+  }
+
+  rewind(
+    tap: string,
+    token: number,
+    expected: ChunkPosition | undefined,
+    to: BookmarkAt | undefined,
+  ): Promise<StateWrite> {
+    this.check('rewind');
+    return this.inner.rewind(tap, token, expected, to);
   }
 
   markStaged(tap: string, token: number, at: BookmarkAt): Promise<StateWrite> {

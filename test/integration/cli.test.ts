@@ -1,6 +1,6 @@
 /** The `trib` command as a user runs it: real processes, real files, real pipes. */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
@@ -165,6 +165,71 @@ describe('trib CLI', () => {
     }
   });
 
+  it('a damaged or lost staged chunk is named with the fix; trib rewind drops what waits and the next run reads it again, once (#13.3)', async () => {
+    for (const damage of ['truncate', 'garble', 'delete'] as const) {
+      const folder = temporaryFolder();
+      writeFileSync(
+        join(folder, 'pipeline.yaml'),
+        `${pipelineYaml(3_000, 0)}    chunk: { max_records: 1000 }\n`,
+      );
+      await trib(
+        ['query', 'pipeline.yaml', 'CREATE SCHEMA sample; CREATE TABLE sample.customers (id BIGINT)'],
+        folder,
+      );
+      expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(1); // staged, not loaded
+      await trib(['query', 'pipeline.yaml', 'DROP TABLE sample.customers'], folder);
+      const state = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
+      const second = join(
+        folder,
+        '.tributary',
+        'stage',
+        'sample',
+        state.staged?.run ?? '',
+        '000001.jsonl.gz',
+      );
+      const bytes = readFileSync(second);
+      if (damage === 'truncate') writeFileSync(second, bytes.subarray(0, bytes.length - 20));
+      if (damage === 'garble') {
+        bytes[Math.floor(bytes.length / 2)] = (bytes[Math.floor(bytes.length / 2)] ?? 0) ^ 0xff;
+        writeFileSync(second, bytes);
+      }
+      if (damage === 'delete') rmSync(second);
+      const stuck = await trib(['run', 'pipeline.yaml'], folder);
+      expect(stuck.code, damage).toBe(1);
+      expect(`${stuck.stdout}${stuck.stderr}`, damage).toMatch(
+        /000001\.jsonl\.gz is damaged: .*`trib rewind sample`/,
+      );
+      const dry = await trib(['rewind', 'sample', '--dry-run'], folder);
+      expect(dry.stdout).toMatch(/the next run starts from the committed bookmark/);
+      if (damage !== 'delete')
+        expect(dry.stdout).toMatch(/Dropped .*: [1-9]\d* chunks?\n {2}stage\/sample\/.*000001\.jsonl\.gz/);
+      expect(dry.stdout).toMatch(/Dry run: nothing changed/);
+      const refused = await trib(['rewind', 'sample'], folder); // no TTY, no --yes
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/add --yes/);
+      const rewound = await trib(['rewind', 'sample', '--yes'], folder);
+      expect(rewound.code, rewound.stderr).toBe(0);
+      expect(rewound.stdout).toMatch(/rewound\. The next run starts from the committed bookmark/);
+      const again = await trib(['run', 'pipeline.yaml'], folder);
+      expect(again.code, again.stdout).toBe(0);
+      const [counts] = await query(
+        folder,
+        'SELECT count(*) AS n, count(DISTINCT id) AS d FROM sample.customers',
+      );
+      expect(counts, damage).toEqual({ n: 3000n, d: 3000n });
+    }
+  });
+
+  it('trib reset forgets the bookmark: the next run reads everything again', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(500, 0));
+    expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(0);
+    const reset = await trib(['reset', 'sample', '--yes'], folder);
+    expect(reset.stdout).toMatch(/the start \(the bookmark is forgotten\)/);
+    const again = await trib(['run', 'pipeline.yaml'], folder);
+    expect(again.stdout).toMatch(/customers +500 +0 +500 +0 +ok/);
+  });
+
   it('a run killed with SIGKILL mid-way: the next run finishes with every record exactly once', async () => {
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(150_000, 0));
@@ -202,7 +267,18 @@ describe('trib CLI', () => {
   });
 
   it('every command has --help, and bad input says what to do', async () => {
-    for (const command of ['run', 'schedule', 'tap', 'persist', 'replay', 'redrive', 'status', 'query']) {
+    for (const command of [
+      'run',
+      'schedule',
+      'tap',
+      'persist',
+      'replay',
+      'redrive',
+      'rewind',
+      'reset',
+      'status',
+      'query',
+    ]) {
       const help = await trib([command, '--help'], temporaryFolder());
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: trib /);

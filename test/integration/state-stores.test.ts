@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
 import { FileStateStore } from '../../lib/state/file-state-store.ts';
 import { MemoryStateStore } from '../../lib/state/memory-state-store.ts';
-import { resumePoint, type StateStore } from '../../lib/state/state-store.ts';
+import { isDropped, resumePoint, type StateStore } from '../../lib/state/state-store.ts';
 import { createStateTable, useEmulators } from '../helpers/aws.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
 import { repoRoot } from '../helpers/paths.ts';
@@ -98,6 +98,40 @@ describe.each(stores)('%s state store', (_name, make) => {
     expect(await store.markCommitted('t', at('r1', 3, 'by hand'))).toEqual({ ok: true });
     expect(resumePoint(await store.read('t'))).toMatchObject({ run: 'r1', seq: 3, bookmark: 'by hand' });
     expect(await store.taps()).toEqual(['t']);
+  });
+
+  it('a rewind, only under the lease and only from the staged chunk it saw, drops what was after committed', async () => {
+    const store = await make(() => 1_000);
+    const begun = await store.beginRun('t', { holder: 'a', ttlMs: 10_000, runId });
+    if (!begun.ok) throw new Error(begun.reason);
+    const big = { blob: 'y'.repeat(200) };
+    await store.markStaged('t', begun.lease.token, at('r1', 4, 's4'));
+    await store.markCommitted('t', at('r1', 1, big));
+    const committed = (await store.read('t')).committed;
+    const to = { run: 'r1', seq: 1, bookmark: committed?.bookmark, at: 'now' };
+    const stale = await store.rewind('t', begun.lease.token + 1, { run: 'r1', seq: 4 }, to);
+    expect(stale.ok).toBe(false);
+    const moved = await store.rewind('t', begun.lease.token, { run: 'r1', seq: 3 }, to);
+    expect(moved.ok).toBe(false);
+    expect(await store.rewind('t', begun.lease.token, { run: 'r1', seq: 4 }, to)).toEqual({ ok: true });
+    const state = await store.read('t');
+    expect(resumePoint(state)).toMatchObject({ run: 'r1', seq: 1, bookmark: big });
+    expect(isDropped(state, { run: 'r1', seq: 2 })).toBe(true);
+    expect(isDropped(state, { run: 'r1', seq: 4 })).toBe(true);
+    expect(isDropped(state, { run: 'r1', seq: 1 })).toBe(false);
+    expect(isDropped(state, { run: 'r2', seq: 0 })).toBe(false);
+    // A reset: the same position, the bookmark forgotten.
+    const reset = await store.rewind(
+      't',
+      begun.lease.token,
+      { run: 'r1', seq: 1 },
+      { ...to, bookmark: undefined },
+    );
+    expect(reset).toEqual({ ok: true });
+    const after = resumePoint(await store.read('t'));
+    expect(after).toMatchObject({ run: 'r1', seq: 1 });
+    expect(after?.bookmark ?? undefined).toBeUndefined();
+    expect(await store.markStaged('t', begun.lease.token, at('r2', 0, 'fresh'))).toEqual({ ok: true });
   });
 });
 

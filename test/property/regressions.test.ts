@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunkKey } from '../../lib/chunks/chunk-key.ts';
 import type { TapConfig } from '../../lib/pipeline/pipeline-config.ts';
+import { rewindTap } from '../../lib/pipeline/rewind.ts';
 import { stageChunks, takeRun, UnloadableChunkError } from '../../lib/pipeline/run-protocol.ts';
 import { runTap } from '../../lib/pipeline/run-tap.ts';
 import type { Message } from '../../lib/protocol/messages.ts';
@@ -266,6 +267,21 @@ describe('regressions: schedules that lost or doubled records before the fenced 
     expect(state.committed?.bookmark).toEqual({ cursor: 4 });
     expect(state.staged?.seq).toBe(state.committed?.seq);
     expect(stage.objects.size).toBe(1);
+  });
+
+  it('a rewind while the queue still holds its chunks: they never load, and the records load once from the re-read', async () => {
+    const world = new World();
+    world.grow(10, 3, 10);
+    await world.step({ kind: 'schedule', budgetMs: 1_000 });
+    await world.step({ kind: 'persist', batch: 1 }); // one chunk loads, the rest wait in the queue
+    expect((await world.queue.counts()).waiting).toBeGreaterThan(0);
+    const plan = await rewindTap(TAP, { stage: world.stage, stateStore: world.state }, false, {
+      clock: world.clock,
+    });
+    expect(plan.dropped.length).toBeGreaterThan(0);
+    for (let i = 0; i < 10; i += 1) await world.step({ kind: 'persist', batch: 10 });
+    expect(await finalProblems(world)).toContainEqual(expect.stringMatching(/^stuck/)); // nothing dropped loaded
+    expect(await settledProblems(world)).toEqual([]);
   });
 
   it('shrunk schedules found by the property test', async () => {

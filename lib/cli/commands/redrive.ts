@@ -83,7 +83,7 @@ async function redriveAws(tap: string, options: RedriveOptions): Promise<void> {
 }
 
 function toLoad(stage: Stage, chunk: ChunkMessage) {
-  return { ...chunk, source: stage.uriOf(chunk.key), messages: () => readChunk(stage, chunk.key) };
+  return { ...chunk, source: stage.uriOf(chunk.key), messages: () => readChunk(stage, chunk.key, chunk) };
 }
 
 async function report(tap: string, delivered: ChunkMessage[], how: string, stateStore: StateStore) {

@@ -139,10 +139,21 @@ async function replayInto(
     const chunk = parseChunkKey(key);
     const [outcome] = await loadChunks(
       chunk.tap,
-      [{ ...chunk, previous: after, source: stage.uriOf(key), messages: () => readChunk(stage, key) }],
+      [
+        {
+          ...chunk,
+          previous: after,
+          source: stage.uriOf(key),
+          messages: async function* () {
+            yield* readChunk(stage, key, await stage.metadata(key));
+          },
+        },
+      ],
       { destination, ...(stateStore === undefined ? {} : { stateStore }) },
     );
-    if (outcome?.status === 'skipped') {
+    if (outcome?.status === 'dropped') {
+      process.stdout.write(`${key}: dropped by \`trib rewind\`; not loaded (its records are read again).\n`);
+    } else if (outcome?.status === 'skipped') {
       process.stdout.write(`${key}: already loaded (in the ledger); nothing loaded again.\n`);
     } else if (outcome !== undefined) {
       const counts = Object.entries(outcome.counts)
