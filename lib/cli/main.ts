@@ -3,6 +3,7 @@
  * Messages go to stdout; logs, progress and errors go to stderr.
  */
 import { Command } from 'commander';
+import { chunksCommand } from './commands/chunks.ts';
 import { persistCommand } from './commands/persist.ts';
 import { queryCommand } from './commands/query.ts';
 import { redriveCommand } from './commands/redrive.ts';
@@ -26,6 +27,7 @@ const program = new Command('trib')
   .addCommand(rewindCommand('rewind'))
   .addCommand(rewindCommand('reset'))
   .addCommand(statusCommand())
+  .addCommand(chunksCommand())
   .addCommand(queryCommand());
 
 try {

@@ -199,6 +199,12 @@ describe('trib CLI', () => {
       expect(`${stuck.stdout}${stuck.stderr}`, damage).toMatch(
         /000001\.jsonl\.gz is damaged: .*`trib rewind sample`/,
       );
+      if (damage !== 'delete') {
+        const listed = await trib(['chunks', 'sample'], folder);
+        expect(listed.stdout).toMatch(/\/000000 +committed +1,000/);
+        expect(listed.stdout).toMatch(/\/000001 +waiting \(next\) +1,000/);
+        expect(listed.stdout).toMatch(/The last run said: chunk .*000001\.jsonl\.gz is damaged/);
+      }
       const dry = await trib(['rewind', 'sample', '--dry-run'], folder);
       expect(dry.stdout).toMatch(/the next run starts from the committed bookmark/);
       if (damage !== 'delete')

@@ -1,0 +1,99 @@
+import { Command } from 'commander';
+import { awsStage, awsStateStore } from '../../aws/cli-clients.ts';
+import { parseChunkKey, runPrefix } from '../../chunks/chunk-key.ts';
+import { comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
+import { plural } from '../../pipeline/describe-bookmark.ts';
+import { loadPipeline } from '../../pipeline/load-pipeline.ts';
+import { ChunkChainError, waitingChunks } from '../../pipeline/run-protocol.ts';
+import { FolderStage } from '../../stage/folder-stage.ts';
+import type { Stage } from '../../stage/stage.ts';
+import { FileStateStore } from '../../state/file-state-store.ts';
+import { isDropped, type StateStore } from '../../state/state-store.ts';
+
+interface ChunksOptions {
+  pipeline: string;
+  aws?: boolean;
+  bucket?: string;
+  table?: string;
+}
+
+export function chunksCommand(): Command {
+  return new Command('chunks')
+    .description(
+      "List a tap's staged chunks and what became of each: committed (loaded), waiting (on the tap's chain, to load in order), dropped (by trib rewind) or orphaned (left by a writer that lost its lease; never loaded).",
+    )
+    .argument('<tap>', 'the tap')
+    .option('--pipeline <file>', 'local: the pipeline whose stage and state to use', 'pipeline.yaml')
+    .option('--aws', 'the deployed pipeline (S3 stage, DynamoDB state)')
+    .option('--bucket <name>', 'with --aws: the stage bucket (stack output StageBucketName)')
+    .option('--table <name>', 'with --aws: the state table (stack output StateTableName)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  trib chunks github-acme\n  trib chunks github-acme --aws --bucket STAGE --table STATE',
+    )
+    .action(async (tap: string, options: ChunksOptions) => {
+      const { stage, stateStore } = await portsFor(options);
+      const state = await stateStore.read(tap);
+      let chain: Set<string>;
+      let chainProblem: string | undefined;
+      try {
+        chain = new Set((await waitingChunks(stage, state)).map(formatPosition));
+      } catch (error) {
+        if (!(error instanceof ChunkChainError)) throw error;
+        chain = new Set();
+        chainProblem = error.message;
+      }
+      const keys = (await stage.list(runPrefix(tap))).filter((key) => parseChunkKey(key).tap === tap);
+      const rows = [['chunk', 'status', 'records', 'bytes', 'streams']];
+      let firstWaiting = true;
+      for (const key of keys) {
+        const ref = parseChunkKey(key);
+        const metadata = await stage.metadata(key);
+        let status: string;
+        if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0)
+          status = 'committed';
+        else if (isDropped(state, ref)) status = 'dropped';
+        else if (chain.has(formatPosition(ref))) {
+          status = firstWaiting ? 'waiting (next)' : 'waiting';
+          firstWaiting = false;
+        } else status = 'orphaned';
+        rows.push([
+          formatPosition(ref),
+          status,
+          (metadata?.records ?? 0).toLocaleString('en-US'),
+          metadata?.bytes === undefined ? '-' : metadata.bytes.toLocaleString('en-US'),
+          (metadata?.streams ?? []).join(','),
+        ]);
+      }
+      process.stdout.write(`tap ${tap}: ${plural(keys.length, 'chunk')} in ${stage.description}\n`);
+      if (keys.length > 0) process.stdout.write(`${table(rows).join('\n')}\n`);
+      if (chainProblem !== undefined) process.stdout.write(`\n${chainProblem}\n`);
+      else if (!firstWaiting && state.lastRun?.error !== undefined)
+        process.stdout.write(`\nThe last run said: ${state.lastRun.error.split('\n')[0]}\n`);
+    });
+}
+
+async function portsFor(options: ChunksOptions): Promise<{ stage: Stage; stateStore: StateStore }> {
+  if (options.aws === true) {
+    if (options.bucket === undefined || options.table === undefined)
+      throw new Error(
+        '--aws needs --bucket and --table (the stack outputs StageBucketName and StateTableName)',
+      );
+    return { stage: awsStage(options.bucket), stateStore: awsStateStore(options.table, options.bucket) };
+  }
+  const pipeline = await loadPipeline(options.pipeline);
+  return { stage: new FolderStage(pipeline.stagePath), stateStore: new FileStateStore(pipeline.statePath) };
+}
+
+function table(rows: string[][]): string[] {
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((cell, column) =>
+        column === 2 || column === 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd(),
+  );
+}
