@@ -15,7 +15,7 @@ export interface StreamReport extends StreamLoadCounts {
 export interface TapReport {
   readonly tap: string;
   run: string | undefined;
-  status: 'succeeded' | 'failed' | 'skipped';
+  status: 'succeeded' | 'failed' | 'skipped' | 'interrupted';
   error?: string;
   /** Chunks left by earlier runs that this run loaded first. */
   chunksCaughtUp: number;
@@ -63,7 +63,7 @@ export function formatRunReport(reports: readonly TapReport[]): string {
     }
     if (report.error !== undefined)
       lines.push(
-        `  ${report.status === 'skipped' ? 'skipped' : 'error'}: ${report.error.replaceAll('\n', '\n    ')}`,
+        `  ${report.status === 'skipped' || report.status === 'interrupted' ? report.status : 'error'}: ${report.error.replaceAll('\n', '\n    ')}`,
       );
   }
   return lines.join('\n');

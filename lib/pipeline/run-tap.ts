@@ -47,6 +47,8 @@ export interface TapRunContext {
   readonly runId?: (runNumber: number) => string;
   /** Finds a streamer by name. @default the built-in streamers */
   readonly streamers?: (name: string) => Streamer;
+  /** An interrupt (Ctrl-C): when it returns true the run stops at the next STATE and keeps what it read. */
+  readonly interrupted?: () => boolean;
 }
 
 export async function runTap(tap: TapConfig, context: TapRunContext): Promise<TapReport> {
@@ -132,6 +134,11 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
     await streamAndLoad(tap, held, ports, queue, context, report, load, () => lease.lost());
     const lost = lease.lost();
     if (lost !== undefined) throw new LeaseLostError(`the run lost its lease while it ran: ${lost}`);
+    if (context.interrupted?.() === true) {
+      report.status = 'interrupted';
+      report.error =
+        'interrupted: stopped at the last STATE; everything read until then is loaded and its bookmark committed, and the next run resumes there';
+    }
   } catch (error) {
     failure = error as Error;
     report.status = 'failed';
@@ -145,7 +152,10 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
       run: held.lease.run,
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date(clock()).toISOString(),
-      status: report.status === 'failed' ? ('failed' as const) : ('succeeded' as const),
+      status:
+        report.status === 'succeeded' || report.status === 'interrupted'
+          ? report.status
+          : ('failed' as const),
       records: [...report.streams.values()].reduce((sum, stream) => sum + stream.recordsRead, 0),
       chunks: report.chunksStaged,
       ...(report.error === undefined ? {} : { error: report.error }),
@@ -240,7 +250,8 @@ async function streamAndLoad(
         report.chunksStaged += 1;
         context.onProgress?.(report);
       },
-      shouldStop: () => loadError !== undefined || leaseLost() !== undefined,
+      shouldStop: () =>
+        loadError !== undefined || leaseLost() !== undefined || context.interrupted?.() === true,
     });
   } catch (error) {
     streamError = error;

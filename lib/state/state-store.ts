@@ -27,7 +27,7 @@ export interface LastRun {
   readonly run: string;
   readonly startedAt: string;
   readonly finishedAt: string;
-  readonly status: 'succeeded' | 'failed' | 'skipped';
+  readonly status: 'succeeded' | 'failed' | 'skipped' | 'interrupted';
   readonly records: number;
   readonly chunks: number;
   readonly error?: string;

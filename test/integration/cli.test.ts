@@ -262,6 +262,36 @@ describe('trib CLI', () => {
     expect(counts).toEqual({ n: 150000n, d: 150000n });
   });
 
+  it('Ctrl-C during trib run stops at the next STATE, keeps what was read, releases the lease; the next run finishes once (#13.4)', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(150_000, 0));
+    const child = spawn(process.execPath, [tribBin, 'run', 'pipeline.yaml'], { cwd: folder });
+    const finished = collect(child);
+    const stateFile = join(folder, '.tributary', 'state', 'sample.json');
+    for (let waited = 0; waited < 60_000; waited += 20) {
+      if (existsSync(stateFile) && JSON.parse(readFileSync(stateFile, 'utf8')).committed !== undefined) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGINT');
+    const result = await finished;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toMatch(/SIGINT: stopping at the next STATE/);
+    expect(result.stdout).toMatch(/tap sample {2}\[INTERRUPTED\]/);
+    expect(result.stdout).toMatch(/Interrupted\. What was read is loaded and committed/);
+    const state = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(state.lease).toBeUndefined();
+    expect(state.committed.seq).toBe(state.staged.seq);
+    const status = await trib(['status'], folder);
+    expect(status.stdout).toMatch(/last run: +interrupted at/);
+    const rerun = await trib(['run', 'pipeline.yaml'], folder);
+    expect(rerun.code).toBe(0);
+    const [counts] = await query(
+      folder,
+      'SELECT count(*) AS n, count(DISTINCT id) AS d FROM sample.customers',
+    );
+    expect(counts).toEqual({ n: 150000n, d: 150000n });
+  });
+
   it('schedule --once runs each scheduled tap once and exits', async () => {
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(500, 500));

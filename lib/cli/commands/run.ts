@@ -29,8 +29,10 @@ export function runCommand(): Command {
       const progress = createProgress();
       const reports: TapReport[] = [];
       let lookAt: string | undefined;
+      const interrupt = onInterrupt(() => progress.stop());
       try {
         for (const tap of taps) {
+          if (interrupt.requested()) break;
           reports.push(
             await runTap(tap, {
               stage: new FolderStage(pipeline.stagePath),
@@ -41,12 +43,14 @@ export function runCommand(): Command {
               log: (line) => {
                 if (!line.startsWith('METRIC: ')) progress.log(line);
               },
+              interrupted: interrupt.requested,
             }),
           );
           progress.done(reports.at(-1) as TapReport);
         }
         if (destination instanceof DuckDbDestination) lookAt = await firstLoadedTable(destination, reports);
       } finally {
+        interrupt.dispose();
         progress.stop();
         await destination.close();
       }
@@ -56,7 +60,12 @@ export function runCommand(): Command {
         if (lookAt !== undefined)
           process.stdout.write(`Look at it: npx trib query ${file} "select count(*) from ${lookAt}"\n`);
       }
-      if (reports.some((report) => report.status === 'failed')) process.exitCode = 1;
+      if (interrupt.requested()) {
+        process.stdout.write(
+          `\nInterrupted. What was read is loaded and committed; run \`trib run ${file}\` to go on from there.\n`,
+        );
+        process.exitCode = 130;
+      } else if (reports.some((report) => report.status === 'failed')) process.exitCode = 1;
     });
 }
 
@@ -76,4 +85,36 @@ async function firstLoadedTable(
       if (typeof table === 'string') return `${schema}.${table}`;
     }
   return undefined;
+}
+
+/**
+ * Ctrl-C (or SIGTERM) once: stop at the next STATE, load what was read, release the lease, report.
+ * Twice: stop at once, leaving the terminal as it was found (the lease of a process that is gone is
+ * taken over by the next run on this host).
+ */
+function onInterrupt(restoreTerminal: () => void): { requested: () => boolean; dispose: () => void } {
+  let count = 0;
+  const handler = (signal: NodeJS.Signals) => {
+    count += 1;
+    if (count === 1) {
+      process.stderr.write(
+        `\n${signal}: stopping at the next STATE and loading what was read (${signal === 'SIGINT' ? 'Ctrl-C' : 'the signal'} again to stop at once)\n`,
+      );
+      return;
+    }
+    restoreTerminal();
+    process.stderr.write(
+      '\x1b[?25h\x1b[?7h\nStopped at once. The next run takes over the lease and resumes at the last committed STATE.\n',
+    );
+    process.exit(130);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return {
+    requested: () => count > 0,
+    dispose: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
 }
