@@ -105,3 +105,11 @@ export function ledgerValues(
     JSON.stringify(counts),
   ];
 }
+
+/**
+ * The destination refused rows (a value, a constraint). Named by stream and by the record's position
+ * in the chunk, not by a temporary file or COPY line; the loader adds the chunk.
+ */
+export class DestinationLoadError extends Error {
+  override readonly name = 'DestinationLoadError';
+}

@@ -8,11 +8,17 @@
  */
 import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
-import type { Destination, LoadTransaction, StreamLoadCounts } from '../destinations/destination.ts';
+import {
+  type Destination,
+  DestinationLoadError,
+  type LoadTransaction,
+  type StreamLoadCounts,
+} from '../destinations/destination.ts';
 import type { ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
 import { isDropped, type StateStore } from '../state/state-store.ts';
 import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
 import { RecordChecks, type StreamRecordCheck } from './record-check.ts';
+import { holdsNul, withoutNul } from './warehouse-values.ts';
 
 export interface ChunkToLoad extends Omit<ChunkMetadata, 'records' | 'streams' | 'previous'> {
   /**
@@ -117,6 +123,22 @@ async function loadOne(
   }
 
   transaction.startChunk(position);
+  try {
+    return await loadRecords(transaction, chunk, checks, position);
+  } catch (error) {
+    // The destination names the stream and record; the chunk is named here, as the parser names it.
+    if (error instanceof DestinationLoadError)
+      throw new DestinationLoadError(`${chunk.source}: ${error.message}`, { cause: error.cause });
+    throw error;
+  }
+}
+
+async function loadRecords(
+  transaction: LoadTransaction,
+  chunk: ChunkToLoad,
+  checks: RecordChecks,
+  position: ChunkPosition,
+): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
   const streams = new Map<string, { schema: SchemaMessage; check: StreamRecordCheck }>();
   let bookmark: unknown;
   let records = 0;
@@ -141,13 +163,14 @@ async function loadOne(
           streams.set(message.stream, { ...stream, schema: keyed });
         }
         records += 1;
+        const nul = holdsNul(checked.values, message.raw);
         await transaction.write(message.stream, {
-          values: checked.values,
+          values: nul ? withoutNul(checked.values) : checked.values,
           position: records,
           ...(message.version === undefined ? {} : { version: message.version }),
           ...(message.exact === undefined ? {} : { exact: true }),
           // The original line serves only while it says exactly what is loaded.
-          ...(message.exact === undefined && !checked.changed && message.raw !== undefined
+          ...(message.exact === undefined && !checked.changed && !nul && message.raw !== undefined
             ? { raw: message.raw }
             : {}),
         });

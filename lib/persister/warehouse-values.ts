@@ -8,7 +8,8 @@
  * - date-times written `2024-01-01t10:00:00z` or with a space, or at a leap second (`23:59:60`, which
  *   PostgreSQL rolls into the next minute and DuckDB refuses): written canonically, the leap second
  *   rolled forward as PostgreSQL does;
- * - key date-times with an offset: written in UTC, so two spellings of one instant are one key.
+ * - key date-times with an offset: written in UTC, so two spellings of one instant are one key;
+ * - U+0000 in strings, which PostgreSQL cannot store in text or jsonb: removed, in every destination.
  *
  * The run protocol checks records with this before staging and the persister before loading, so
  * nothing is staged that can never load.
@@ -131,6 +132,7 @@ function dateValue(text: string): ValueCheck {
 }
 
 function calendarProblem(year: number, month: number, day: number): string | undefined {
+  if (year < 1) return 'there is no year 0 (PostgreSQL refuses it; the year before 0001 is 1 BC)';
   if (month < 1 || month > 12) return `there is no month ${month}`;
   const days = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(year) ? 1 : 0);
   if (day < 1 || day > days) return `${monthName(month)} ${year} has ${days} days`;
@@ -164,4 +166,23 @@ export function warehouseRecord(
     }
   }
   return { ok: true, values: result, changed };
+}
+
+/** Whether a record (or its line) holds U+0000 anywhere; cheap on the line, which is escaped JSON. */
+export function holdsNul(values: JsonObject, line: string | undefined): boolean {
+  return (line ?? JSON.stringify(values)).includes('\\u0000');
+}
+
+/** The value with every U+0000 removed from its strings, keys included. */
+export function withoutNul<T>(value: T): T {
+  if (typeof value === 'string') return value.replaceAll('\u0000', '') as T;
+  if (Array.isArray(value)) return value.map(withoutNul) as T;
+  if (value !== null && typeof value === 'object' && !isExactNumber(value))
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>).map(([key, item]) => [
+        withoutNul(key),
+        withoutNul(item),
+      ]),
+    ) as T;
+  return value;
 }

@@ -441,6 +441,19 @@ export function destinationConformance(harness: DestinationHarness): void {
       ]);
     });
 
+    it('removes U+0000 from strings, which PostgreSQL cannot store, the same way everywhere', async () => {
+      await load(
+        'nul',
+        chunkOf('nul', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, s: { type: 'string' }, j: { type: 'object' } }, ['id']),
+          record('t', { id: 1, s: 'a\u0000b', j: { 'k\u0000': 'v\u0000w' } }),
+          state(1),
+        ]),
+      );
+      expect(await text('nul', 't', ['s'])).toEqual([['ab']]);
+      expect(await harness.json(destination, 'nul', 't', 'j', 'id')).toEqual([{ k: 'vw' }]);
+    });
+
     it('stores nulls and missing properties as NULL', async () => {
       await load(
         'nulls',

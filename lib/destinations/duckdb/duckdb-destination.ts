@@ -13,6 +13,7 @@ import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../persist
 import {
   countsByStream,
   type Destination,
+  DestinationLoadError,
   emptyCounts,
   type LedgerEntry,
   type LoadTransaction,
@@ -351,6 +352,11 @@ class DuckDbLoad implements LoadTransaction {
       try {
         await closed;
         if (batch.rows > 0) await this.merge(target, batch, chunk);
+      } catch (error) {
+        throw new DestinationLoadError(
+          `stream "${target.definition.stream}": DuckDB refused ${batch.describeError((error as Error).message)}`,
+          { cause: error },
+        );
       } finally {
         await batch.remove();
       }

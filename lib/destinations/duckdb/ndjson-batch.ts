@@ -29,6 +29,9 @@ export class NdjsonBatch {
    * such streams take the exact path, which reads values by position.
    */
   private readonly fastAllowed: boolean;
+  /** The chunk position of each row, by file line: an error DuckDB gives by line maps back to a record. */
+  private readonly fastPositions: number[] = [];
+  private readonly exactPositions: number[] = [];
 
   constructor(
     private readonly pathPrefix: string,
@@ -50,6 +53,7 @@ export class NdjsonBatch {
     this.rows += 1;
     if (row.raw !== undefined && this.fastAllowed) {
       this.fast ??= new BatchFile(`${this.pathPrefix}.fast.ndjson`);
+      this.fastPositions.push(row.position);
       await this.fast.write(this.measured(`{"p":${row.position},"m":${row.raw}}\n`));
       return;
     }
@@ -63,7 +67,31 @@ export class NdjsonBatch {
       line += `,"c${index}":${encode(value, column, row.exact === true)}`;
     }
     this.exact ??= new BatchFile(`${this.pathPrefix}.exact.ndjson`);
+    this.exactPositions.push(row.position);
     await this.exact.write(this.measured(`${line}}\n`));
+  }
+
+  /**
+   * DuckDB's message about this batch, in the chunk's terms: the record it names (by its position in
+   * the chunk) instead of a temporary file and line, without advice about reader options.
+   */
+  describeError(message: string): string {
+    const match = /in file "([^"]+)", in line (\d+)/.exec(message);
+    let where = '';
+    if (match?.[1] !== undefined && match[2] !== undefined) {
+      const positions = match[1].endsWith('.fast.ndjson') ? this.fastPositions : this.exactPositions;
+      const position = positions[Number(match[2]) - 1];
+      if (position !== undefined) where = `record ${position} of the chunk: `;
+    }
+    const reason = message
+      .split('\n')
+      .filter(
+        (line) => !/^\s*(Try setting|If this error occurred|LINE \d+:|\^)/.test(line) && line.trim() !== '',
+      )
+      .join(' ')
+      .replace(/ in file "[^"]+", in line \d+/, '')
+      .replace(/\/[^\s"']*tributary-duckdb-[^\s"']*/g, '(batch)');
+    return `${where}${reason}`;
   }
 
   private measured(line: string): string {

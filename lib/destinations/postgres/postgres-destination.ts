@@ -14,6 +14,7 @@ import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../persist
 import {
   countsByStream,
   type Destination,
+  DestinationLoadError,
   emptyCounts,
   type LedgerEntry,
   type LoadTransaction,
@@ -449,7 +450,7 @@ class PostgresLoad implements LoadTransaction {
       throw this.explain(error, doing); // a closed connection refuses at once
     }
     await new Promise<void>((resolve, reject) => {
-      stream.on('error', (error: Error) => reject(this.explain(error, doing)));
+      stream.on('error', (error: Error) => reject(this.explain(error, doing, lines)));
       stream.on('finish', () => resolve());
       stream.end(lines.join(''));
     });
@@ -542,7 +543,7 @@ class PostgresLoad implements LoadTransaction {
     }
   }
 
-  private explain(error: unknown, doing: string): Error {
+  private explain(error: unknown, doing: string, lines?: readonly string[]): Error {
     const code = (error as { code?: string }).code;
     // Class 08 (connection), 57P (shutdown, terminated) and network errors: the connection is gone.
     if (code === undefined || code.startsWith('08') || code.startsWith('57P')) {
@@ -552,7 +553,11 @@ class PostgresLoad implements LoadTransaction {
         { cause: error },
       );
     }
-    return new Error(`${this.where}: tap ${this.tap}: ${doing}: ${(error as Error).message}`, {
+    // COPY names the line of its own input; each line starts with the record's position in the chunk.
+    const line = /line (\d+)/.exec(String((error as { where?: string }).where ?? ''))?.[1];
+    const position = line === undefined ? undefined : lines?.[Number(line) - 1]?.split('\t', 1)[0];
+    const record = position === undefined ? '' : `record ${position} of the chunk: `;
+    return new DestinationLoadError(`${doing}: PostgreSQL refused ${record}${(error as Error).message}`, {
       cause: error,
     });
   }
