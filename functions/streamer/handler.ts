@@ -4,8 +4,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { RUN_SUCCEEDED_METRIC } from '../../lib/aws/run-metric.ts';
 import { type AwsRuntime, runtimeProvider, settingsFromEnvironment } from '../../lib/aws/runtime.ts';
 import {
   type InvocationResult,
@@ -17,6 +19,10 @@ import {
 export function createStreamerHandler(
   runtime: () => Promise<AwsRuntime>,
   logger = new Logger({ serviceName: 'tributary-streamer' }),
+  metrics = new Metrics({
+    namespace: RUN_SUCCEEDED_METRIC.namespace,
+    serviceName: RUN_SUCCEEDED_METRIC.service,
+  }),
 ) {
   return middy(async (event: StreamerEvent, context: Context): Promise<InvocationResult> => {
     const { role, pipeline, stage, queue, stateStore, invoker } = await runtime();
@@ -25,7 +31,7 @@ export function createStreamerHandler(
       throw new TapRunError(
         `this function runs tap ${role.tap}; the event names tap ${JSON.stringify(event.tap)}. Invoke that tap's own function, <stack>-tap-<tap>.`,
       );
-    return runStreamerInvocation(event, {
+    const result = await runStreamerInvocation(event, {
       pipeline,
       stage,
       queue,
@@ -34,6 +40,13 @@ export function createStreamerHandler(
       remainingMs: () => context.getRemainingTimeInMillis(),
       log: (line, fields) => logger.info(line, fields ?? {}),
     });
+    if (result.status === 'finished') {
+      // An embedded-metric log line: CloudWatch turns it into the metric, with no call and no IAM grant.
+      metrics.addDimension(RUN_SUCCEEDED_METRIC.tapDimension, result.tap);
+      metrics.addMetric(RUN_SUCCEEDED_METRIC.name, MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    }
+    return result;
   }).use(injectLambdaContext(logger));
 }
 

@@ -23,9 +23,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { RUN_SUCCEEDED_METRIC } from '../../lib/aws/run-metric.ts';
 import { LOADED_TAG } from '../../lib/aws/s3-stage.ts';
 import type { DeployPlan } from '../../lib/pipeline/deploy-plan.ts';
 import { lambdaBundling } from '../constructs/bundling.ts';
@@ -394,7 +396,8 @@ export class TributaryStack extends Stack {
       });
     }
 
-    // Alarms notify an SNS topic; subscribe to it (e-mail, chat, paging) after deploying.
+    // Alarms notify an SNS topic: the e-mails under `alerts:` in the pipeline file are subscribed, and an
+    // `alerts.topic_arn` of your own (chat, paging) is notified too.
     const alerts = new sns.Topic(this, 'Alerts', {
       displayName: 'Tributary alerts',
       enforceSSL: true,
@@ -419,21 +422,63 @@ export class TributaryStack extends Stack {
         },
       ]);
     }
-    const notify = new actions.SnsAction(alerts);
+    for (const email of props.plan.alerts.emails)
+      alerts.addSubscription(new subscriptions.EmailSubscription(email));
+    const notifyTargets = [
+      new actions.SnsAction(alerts),
+      ...(props.plan.alerts.topicArn === undefined
+        ? []
+        : [
+            new actions.SnsAction(
+              sns.Topic.fromTopicArn(this, 'AlertsElsewhere', props.plan.alerts.topicArn),
+            ),
+          ]),
+    ];
+    const alarmTo = (alarm: cloudwatch.Alarm) => {
+      for (const target of notifyTargets) alarm.addAlarmAction(target);
+    };
+    // A tap that has not finished a run for `noSuccessAfter` of its schedule intervals (failing, stuck
+    // behind a dead letter, or not starting). On a new stack it alarms until the tap's first success.
+    for (const tap of props.plan.taps) {
+      const periodSeconds = Math.min(
+        86_400,
+        Math.max(300, Math.ceil((tap.intervalMs * props.plan.alerts.noSuccessAfter) / 60_000) * 60),
+      );
+      alarmTo(
+        new cloudwatch.Alarm(this, `NoSuccess-${tap.name}`, {
+          alarmDescription: `Tap ${tap.name} has not finished a run in ${props.plan.alerts.noSuccessAfter} of its schedule intervals: see trib status --aws and its function's logs (README: When something goes wrong)`,
+          metric: new cloudwatch.Metric({
+            namespace: RUN_SUCCEEDED_METRIC.namespace,
+            metricName: RUN_SUCCEEDED_METRIC.name,
+            dimensionsMap: {
+              service: RUN_SUCCEEDED_METRIC.service,
+              [RUN_SUCCEEDED_METRIC.tapDimension]: tap.name,
+            },
+            statistic: 'Sum',
+            period: Duration.seconds(periodSeconds),
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+        }),
+      );
+    }
     /** An alarm when a dead-letter queue holds anything, notifying the alerts topic. */
     const alarmOnDeadLetters = (id: string, dlq: sqs.Queue, alarmDescription: string) => {
       const depth = dlq.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
       });
-      new cloudwatch.Alarm(this, id, {
+      const alarm = new cloudwatch.Alarm(this, id, {
         alarmDescription,
         metric: depth,
         threshold: 1,
         evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }).addAlarmAction(notify);
+      });
+      alarmTo(alarm);
       return depth;
     };
     const deadLetterDepth = alarmOnDeadLetters(

@@ -13,12 +13,14 @@ import { validateConfig } from '../streamer/validate-config.ts';
 import { findStreamer } from '../streamers/index.ts';
 import { PipelineConfigError, parsePipeline } from './load-pipeline.ts';
 import { referencedNames } from './references.ts';
-import { parseSchedule } from './schedule.ts';
+import { longestInterval, parseSchedule } from './schedule.ts';
 
 export interface DeployTap {
   readonly name: string;
   readonly schedule: string;
   readonly timezone?: string;
+  /** The longest gap between two scheduled runs (for the "no successful run" alarm). */
+  readonly intervalMs: number;
   /** Secrets Manager names the streamer must read. */
   readonly secrets: readonly string[];
 }
@@ -29,6 +31,12 @@ export interface DeployPlan {
   readonly destinationSecrets: readonly string[];
   /** `${env:NAME}` references, whose synth-time values the functions get as environment variables. */
   readonly environment: Readonly<Record<string, string>>;
+  readonly alerts: {
+    readonly emails: readonly string[];
+    readonly topicArn?: string;
+    /** Schedule intervals without a successful run before a tap alarms. */
+    readonly noSuccessAfter: number;
+  };
 }
 
 export function planDeployment(text: string, file: string, env: NodeJS.ProcessEnv = process.env): DeployPlan {
@@ -84,13 +92,19 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
     taps.push({
       name: tap.name,
       schedule: tap.schedule,
+      intervalMs: longestInterval(parseSchedule(tap.schedule, tap.timezone)),
       ...(tap.timezone === undefined ? {} : { timezone: tap.timezone }),
       secrets: referencedNames(JSON.stringify(tap.config), 'secret'),
     });
   }
   const destinationSecrets = referencedNames(JSON.stringify(pipeline.destination), 'secret');
   if (pipeline.destination.type === 'postgres') refuseSecretsInUrl(file, text, pipeline.destination.url);
-  return { taps, destinationSecrets, environment };
+  const alerts = {
+    emails: pipeline.alerts?.emails ?? [],
+    ...(pipeline.alerts?.topic_arn === undefined ? {} : { topicArn: pipeline.alerts.topic_arn }),
+    noSuccessAfter: pipeline.alerts?.no_success_after ?? 3,
+  };
+  return { taps, destinationSecrets, environment, alerts };
 }
 
 const SECRET_PLACEHOLDER = /^\$\{secret:[^}]+\}$/;

@@ -14,7 +14,13 @@ import { sanitizeIdentifier } from '../persister/identifiers.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 import { describe, isObject } from '../protocol/parser.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
-import type { DestinationConfig, PipelineConfig, TapConfig, TransformConfig } from './pipeline-config.ts';
+import type {
+  AlertsConfig,
+  DestinationConfig,
+  PipelineConfig,
+  TapConfig,
+  TransformConfig,
+} from './pipeline-config.ts';
 import { ALLOWED_HINTS, pipelineSchema } from './pipeline-schema.ts';
 import { REFERENCE } from './references.ts';
 
@@ -57,6 +63,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     destination: DestinationConfig;
     stage?: { path?: string };
     state?: { path?: string };
+    alerts?: AlertsConfig;
     taps: Record<
       string,
       Omit<TapConfig, 'name' | 'transforms' | 'config'> & {
@@ -112,6 +119,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     stagePath: resolve(raw.stage?.path ?? '.tributary'),
     statePath: resolve(raw.state?.path ?? '.tributary/state'),
     taps,
+    ...(raw.alerts === undefined ? {} : { alerts: raw.alerts }),
   };
 }
 
@@ -148,7 +156,7 @@ function explain(file: string, document: unknown, error: ErrorObject | undefined
   const parts = error.instancePath.split('/').slice(1);
   let where = parts.join('.');
   let received: unknown = parts.reduce<unknown>(
-    (value, part) => (isObject(value) ? value[part] : undefined),
+    (value, part) => (Array.isArray(value) ? value[Number(part)] : isObject(value) ? value[part] : undefined),
     document,
   );
   let allowed = error.message ?? 'a different value';
@@ -165,7 +173,9 @@ function explain(file: string, document: unknown, error: ErrorObject | undefined
     received = error.propertyName;
     allowed = ALLOWED_HINTS[parts.at(-1) ?? ''] ?? allowed;
   } else if (error.keyword === 'pattern' || error.keyword === 'enum') {
-    allowed = ALLOWED_HINTS[parts.at(-1) ?? ''] ?? allowed;
+    // An item of a list is hinted by the list's name (alerts.emails.0 → emails).
+    const named = /^\d+$/.test(parts.at(-1) ?? '') ? parts.at(-2) : parts.at(-1);
+    allowed = ALLOWED_HINTS[named ?? ''] ?? allowed;
   }
   return `${file}: ${where || '(top level)'}: received ${describe(received)}.\n  Allowed: ${allowed}.`;
 }
@@ -175,5 +185,6 @@ function schemaAt(parts: string[]): Record<string, unknown> {
   if (parts[0] === 'taps' && parts.length === 2)
     return pipelineSchema.properties.taps.additionalProperties.properties;
   if (parts[0] === 'destination') return { type: 0, path: 0, url: 0, memory_limit: 0, soft_delete: 0 };
+  if (parts[0] === 'alerts') return { emails: 0, topic_arn: 0, no_success_after: 0 };
   return {};
 }

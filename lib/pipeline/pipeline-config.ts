@@ -38,4 +38,15 @@ export interface PipelineConfig {
   readonly stagePath: string;
   readonly statePath: string;
   readonly taps: ReadonlyMap<string, TapConfig>;
+  /** Who hears of a dead-lettered chunk or a tap with no successful run (in AWS). */
+  readonly alerts?: AlertsConfig;
+}
+
+export interface AlertsConfig {
+  /** Subscribed to the stack's alerts topic (each confirms by e-mail once). */
+  readonly emails?: readonly string[];
+  /** An existing SNS topic the alarms notify too (chat, paging). */
+  readonly topic_arn?: string;
+  /** A tap with no successful run for this many of its schedule intervals alarms. @default 3 */
+  readonly no_success_after?: number;
 }

@@ -43,6 +43,15 @@ export const pipelineSchema = {
       additionalProperties: false,
       properties: { path: { type: 'string', minLength: 1 } },
     },
+    alerts: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        emails: { type: 'array', items: { type: 'string', pattern: '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$' } },
+        topic_arn: { type: 'string', pattern: '^arn:aws[a-z-]*:sns:[a-z0-9-]+:\\d{12}:[A-Za-z0-9_.-]+$' },
+        no_success_after: { type: 'integer', minimum: 2, maximum: 100 },
+      },
+    },
     state: {
       type: 'object',
       additionalProperties: false,
@@ -88,5 +97,7 @@ export const pipelineSchema = {
 export const ALLOWED_HINTS: Readonly<Record<string, string>> = {
   schedule: 'rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>), e.g. rate(1 hour)',
   type: 'duckdb or postgres',
+  emails: 'e-mail addresses, e.g. [data-oncall@example.com]',
+  topic_arn: 'an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:123456789012:oncall',
   taps: 'a map of tap names (lower-case letters, digits, - and _, starting with a letter) to taps',
 };

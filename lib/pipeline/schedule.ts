@@ -58,3 +58,16 @@ export function parseSchedule(expression: string, timezone = 'UTC'): Schedule {
   }
   throw new ScheduleError(`${expression}: expected rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>)`);
 }
+
+/** The longest gap between two runs over the next few (a rate's interval; a cron's widest gap). */
+export function longestInterval(schedule: Schedule, from = Date.now()): number {
+  let longest = 0;
+  let at = schedule.next(from);
+  for (let i = 0; i < 12; i += 1) {
+    let next = schedule.next(at);
+    if (next <= at) next = schedule.next(at + 1); // a cron's "at or after" gives `at` itself
+    longest = Math.max(longest, next - at);
+    at = next;
+  }
+  return longest;
+}

@@ -6,6 +6,7 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { queueSettings, VISIBILITY_PER_TIMEOUT } from '../../infra/constructs/queue-settings.ts';
 import { ResolvedTemplate, type Template } from '../../infra/permissions/resolved-template.ts';
+import { RUN_SUCCEEDED_METRIC } from '../../lib/aws/run-metric.ts';
 import { planDeployment } from '../../lib/pipeline/deploy-plan.ts';
 import { PipelineConfigError } from '../../lib/pipeline/load-pipeline.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
@@ -240,21 +241,69 @@ describe('TributaryStack', () => {
     );
   });
 
-  it('alarms on both dead-letter queues notify the alerts topic', () => {
+  it('alarms on both dead-letter queues and on each tap without a successful run, all notifying the alerts topic', () => {
     const alarms = resolved.resourcesOfType('AWS::CloudWatch::Alarm').map(
       ([, alarm]) =>
         resolved.resolve(alarm.Properties) as {
           AlarmActions: string[];
-          Dimensions: { Value: string }[];
+          Dimensions: { Name: string; Value: string }[];
+          MetricName: string;
+          Namespace: string;
+          Period: number;
+          TreatMissingData: string;
         },
     );
     const topic = resolved.refOf(resolved.logicalId('AWS::SNS::Topic', 'Alerts'));
-    expect(alarms).toHaveLength(2);
+    expect(alarms).toHaveLength(4);
     for (const alarm of alarms) expect(alarm.AlarmActions).toEqual([topic]);
-    expect(alarms.map((alarm) => alarm.Dimensions[0]?.Value).sort()).toEqual([
+    const queues = alarms.filter((alarm) => alarm.MetricName === 'ApproximateNumberOfMessagesVisible');
+    expect(queues.map((alarm) => alarm.Dimensions[0]?.Value).sort()).toEqual([
       expect.stringMatching(/^ChunkDeadLetters/),
       expect.stringMatching(/^ScheduleDeadLetters/),
     ]);
+    // The metric the streamer handler emits, per tap; 3 intervals of rate(1 hour), and of the widest
+    // gap of cron(0/15 * * * ? *).
+    const runs = alarms.filter((alarm) => alarm.MetricName === RUN_SUCCEEDED_METRIC.name);
+    expect(
+      runs
+        .map((alarm) => [
+          alarm.Namespace,
+          alarm.Dimensions.find((d) => d.Name === 'Tap')?.Value,
+          alarm.Period,
+        ])
+        .sort(),
+    ).toEqual([
+      [RUN_SUCCEEDED_METRIC.namespace, 'github-acme', 3 * 3600],
+      [RUN_SUCCEEDED_METRIC.namespace, 'pagerduty', 3 * 900],
+    ]);
+    for (const alarm of runs) {
+      expect(alarm.TreatMissingData).toBe('breaching');
+      expect(alarm.Dimensions).toContainEqual({ Name: 'service', Value: RUN_SUCCEEDED_METRIC.service });
+    }
+  });
+
+  it('alerts: in the pipeline subscribes its e-mails and notifies a topic of your own too', () => {
+    const file = join(temporaryFolder(), 'pipeline.yaml');
+    writeFileSync(
+      file,
+      `${readFileSync(example, 'utf8')}\nalerts:\n  emails: [oncall@example.com, data@example.com]\n  topic_arn: arn:aws:sns:us-east-1:123456789012:paging\n  no_success_after: 5\n`,
+    );
+    const withAlerts = synthStack(file).template;
+    withAlerts.resourceCountIs('AWS::SNS::Subscription', 2);
+    withAlerts.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+    });
+    withAlerts.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: RUN_SUCCEEDED_METRIC.name,
+      Period: 5 * 3600,
+      AlarmActions: Match.arrayWith(['arn:aws:sns:us-east-1:123456789012:paging']),
+    });
+    const bad = join(temporaryFolder(), 'pipeline.yaml');
+    writeFileSync(bad, `${readFileSync(example, 'utf8')}\nalerts:\n  emails: [not-an-address]\n`);
+    expect(() => synthStack(bad)).toThrow(
+      /alerts\.emails\.0: received "not-an-address"[\s\S]*Allowed: e-mail addresses/,
+    );
   });
 
   it('exposes the outputs trib status and trib replay need, and a dashboard', () => {

@@ -18,6 +18,7 @@ import {
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPersisterHandler } from '../../functions/persister/handler.ts';
 import { createStreamerHandler } from '../../functions/streamer/handler.ts';
+import { RUN_SUCCEEDED_METRIC } from '../../lib/aws/run-metric.ts';
 import type { AwsRuntime } from '../../lib/aws/runtime.ts';
 import type { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
 import type { StreamerEvent } from '../../lib/pipeline/streamer-invocation.ts';
@@ -120,6 +121,41 @@ describe('serverless runtime against local AWS emulators', () => {
     await env.drain();
     expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(3_020);
     expect(await env.count('SELECT count(*) - count(DISTINCT id) AS n FROM sample.orders')).toBe(0);
+  });
+
+  it('a finished run emits the RunSucceeded metric (embedded in a log line) that the no-success alarm watches; a continued one does not', async () => {
+    const env = await setUp(2_000);
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      const handedOff = await env.streamer(
+        schedule(),
+        lambdaContext(() => 60_050),
+      );
+      expect(handedOff.status).toBe('continued');
+      const metricLines = () => lines.filter((line) => line.includes(RUN_SUCCEEDED_METRIC.name));
+      expect(metricLines()).toEqual([]);
+      const finished = await env.streamer(schedule(), plenty); // the lease is held: skipped, no metric
+      expect(finished.status).toBe('skipped');
+      for (const event of env.continuations.splice(0)) await env.streamer(event, plenty);
+      const [line] = metricLines();
+      const emf = JSON.parse(line ?? '{}');
+      expect(emf._aws.CloudWatchMetrics[0]).toMatchObject({
+        Namespace: RUN_SUCCEEDED_METRIC.namespace,
+        Dimensions: [expect.arrayContaining(['service', RUN_SUCCEEDED_METRIC.tapDimension])],
+      });
+      expect(emf).toMatchObject({
+        [RUN_SUCCEEDED_METRIC.name]: 1,
+        Tap: 'sample',
+        service: RUN_SUCCEEDED_METRIC.service,
+      });
+    } finally {
+      process.stdout.write = write;
+    }
   });
 
   it('a tiny time budget spreads one run over several invocations and loads exactly what one long run would', async () => {
