@@ -18,6 +18,7 @@ import type {
   LeaseGrant,
   NewRunRequest,
   RunLease,
+  SkippedChunk,
   StateStore,
   StateWrite,
   TapState,
@@ -86,6 +87,7 @@ export class DynamoStateStore implements StateStore {
         : {}),
       ...(Item.last_run === undefined ? {} : { lastRun: Item.last_run as LastRun }),
       ...(Array.isArray(Item.dropped) ? { dropped: Item.dropped as DroppedChunks[] } : {}),
+      ...(Array.isArray(Item.skipped) ? { skipped: Item.skipped as SkippedChunk[] } : {}),
     };
   }
 
@@ -184,6 +186,18 @@ export class DynamoStateStore implements StateStore {
         Key: { tap },
         UpdateExpression: 'SET last_run = :run',
         ExpressionAttributeValues: { ':run': lastRun },
+      }),
+    );
+    return { ok: true };
+  }
+
+  async recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { tap },
+        UpdateExpression: 'SET skipped = list_append(if_not_exists(skipped, :none), :skip)',
+        ExpressionAttributeValues: { ':none': [], ':skip': [skip] },
       }),
     );
     return { ok: true };

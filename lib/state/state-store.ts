@@ -50,6 +50,15 @@ export interface TapState {
    * are never loaded, even when a queue still delivers them; their records are read again.
    */
   readonly dropped?: readonly DroppedChunks[];
+  /** Chunks an operator skipped (`trib chunks skip --accept-data-loss`): their records were never loaded. */
+  readonly skipped?: readonly SkippedChunk[];
+}
+
+export interface SkippedChunk extends ChunkPosition {
+  readonly records: number;
+  readonly by: string;
+  readonly reason: string;
+  readonly at: string;
 }
 
 export interface DroppedChunks {
@@ -126,6 +135,8 @@ export interface StateStore {
     expected: ChunkPosition | undefined,
     to: BookmarkAt | undefined,
   ): Promise<StateWrite>;
+  /** Notes a chunk skipped by an operator (who, why), for status and reports from then on. */
+  recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite>;
   /** Taps that have any state. */
   taps(): Promise<string[]>;
 }

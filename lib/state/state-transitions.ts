@@ -11,6 +11,7 @@ import {
   leaseIsFree,
   type NewRunRequest,
   type RunLease,
+  type SkippedChunk,
   type TapState,
 } from './state-store.ts';
 
@@ -150,6 +151,10 @@ function samePosition(a: ChunkPosition | undefined, b: ChunkPosition | undefined
 
 function describe(position: ChunkPosition | undefined): string {
   return position === undefined ? 'none' : `${position.run}/${position.seq}`;
+}
+
+export function recordSkip(state: TapState, skip: SkippedChunk): Transition {
+  return { ok: true, state: { ...state, skipped: [...(state.skipped ?? []), skip] }, value: undefined };
 }
 
 /** Reads a stored state, filling what older files lack. */

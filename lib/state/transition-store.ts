@@ -11,6 +11,7 @@ import type {
   LeaseGrant,
   NewRunRequest,
   RunLease,
+  SkippedChunk,
   StateStore,
   StateWrite,
   TapState,
@@ -78,6 +79,10 @@ export class TransitionStateStore implements StateStore {
     to: BookmarkAt | undefined,
   ): Promise<StateWrite> {
     return this.write(tap, (state) => rules.rewind(state, token, expected, to, this.clock()));
+  }
+
+  recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {
+    return this.write(tap, (state) => rules.recordSkip(state, skip));
   }
 
   private write(tap: string, rule: (state: TapState) => rules.Transition): Promise<StateWrite> {

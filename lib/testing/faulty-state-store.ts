@@ -9,6 +9,7 @@ import type {
   LastRun,
   LeaseGrant,
   NewRunRequest,
+  SkippedChunk,
   StateStore,
   StateWrite,
   TapState,
@@ -82,6 +83,11 @@ export class FaultyStateStore implements StateStore {
   ): Promise<StateWrite> {
     this.check('rewind');
     return this.inner.rewind(tap, token, expected, to);
+  }
+
+  recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {
+    this.check('recordSkip');
+    return this.inner.recordSkip(tap, skip);
   }
 
   markStaged(tap: string, token: number, at: BookmarkAt): Promise<StateWrite> {

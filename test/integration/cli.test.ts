@@ -145,6 +145,10 @@ describe('trib CLI', () => {
       await trib(['query', 'pipeline.yaml', 'DROP TABLE sample.customers'], folder); // the fix
       const state = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
       const first = join(folder, '.tributary', 'stage', 'sample', state.staged?.run ?? '', '000000.jsonl.gz');
+      if (how === 'redrive')
+        expect((await trib(['redrive', 'sample', '--dry-run'], folder)).stdout).toMatch(
+          /would deliver stage\/sample\/.*000000\.jsonl\.gz \(1000 records\)[\s\S]*Dry run: nothing delivered/,
+        );
       const unstuck =
         how === 'redrive'
           ? await trib(['redrive', 'sample'], folder)
@@ -224,6 +228,55 @@ describe('trib CLI', () => {
       );
       expect(counts, damage).toEqual({ n: 3000n, d: 3000n });
     }
+  });
+
+  it('trib chunks skip --accept-data-loss skips only the next waiting chunk, its successors then load, and status shows the skip', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(
+      join(folder, 'pipeline.yaml'),
+      `${pipelineYaml(3_000, 0)}    chunk: { max_records: 1000 }\n`,
+    );
+    await trib(
+      ['query', 'pipeline.yaml', 'CREATE SCHEMA sample; CREATE TABLE sample.customers (id BIGINT)'],
+      folder,
+    );
+    expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(1);
+    await trib(['query', 'pipeline.yaml', 'DROP TABLE sample.customers'], folder);
+    const state = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
+    const chunk = (seq: number) =>
+      join(
+        folder,
+        '.tributary',
+        'stage',
+        'sample',
+        state.staged?.run ?? '',
+        `${String(seq).padStart(6, '0')}.jsonl.gz`,
+      );
+    const notNext = await trib(['chunks', 'skip', chunk(1), '--accept-data-loss'], folder);
+    expect(notNext.code).toBe(1);
+    expect(notNext.stderr).toMatch(/only the next chunk to load can be skipped: that is .*\/000000/);
+    const withoutConsent = await trib(['chunks', 'skip', chunk(0)], folder);
+    expect(withoutConsent.code).not.toBe(0);
+    expect(withoutConsent.stderr).toMatch(/--accept-data-loss/);
+    const skipped = await trib(
+      ['chunks', 'skip', chunk(0), '--accept-data-loss', '--reason', 'source purged'],
+      folder,
+    );
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stdout).toMatch(
+      /Skipped chunk .*\/000000 of tap sample: 1,000 records not loaded \(reason: source purged\)/,
+    );
+    expect((await trib(['redrive', 'sample'], folder)).stdout).toMatch(
+      /000001\.jsonl\.gz: loaded 1000 records/,
+    );
+    const [counts] = await query(folder, 'SELECT count(*) AS n, min(id) AS low FROM sample.customers');
+    expect(counts).toEqual({ n: BigInt(1000 * (state.staged?.seq ?? 0)), low: 1001n }); // all but the skipped
+    expect((await trib(['status'], folder)).stdout).toMatch(
+      /skipped: +chunk .*\/000000 \(1,000 records never loaded\) by .*: source purged/,
+    );
+    expect((await trib(['chunks', 'sample'], folder)).stdout).toMatch(
+      /\/000000 +SKIPPED by .*: source purged/,
+    );
   });
 
   it('trib reset forgets the bookmark: the next run reads everything again', async () => {

@@ -1,10 +1,13 @@
+import { hostname, userInfo } from 'node:os';
 import { Command } from 'commander';
 import { awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { parseChunkKey, runPrefix } from '../../chunks/chunk-key.ts';
 import { comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
+import { openDestination } from '../../destinations/open-destination.ts';
 import { plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { ChunkChainError, waitingChunks } from '../../pipeline/run-protocol.ts';
+import { skipChunk } from '../../pipeline/skip-chunk.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
@@ -18,7 +21,43 @@ interface ChunksOptions {
 }
 
 export function chunksCommand(): Command {
-  return new Command('chunks')
+  const chunks = new Command('chunks');
+  chunks
+    .command('skip')
+    .description(
+      "Skip the tap's next waiting chunk, accepting that its records are never loaded (for a chunk that cannot load and cannot be read again: prefer trib rewind, which re-reads them). The chunks after it then load.",
+    )
+    .argument('<chunk>', 'the chunk: a path .../stage/<tap>/<run>/<seq>.jsonl.gz (as trib chunks names it)')
+    .requiredOption('--accept-data-loss', "say that the chunk's records are lost for good")
+    .option('--reason <text>', 'why, kept with the skip', 'not given')
+    .option('--pipeline <file>', 'the pipeline whose stage, state and destination to use', 'pipeline.yaml')
+    .option('--dry-run', 'say what would be skipped, change nothing')
+    .action(async (location: string, options: { reason: string; pipeline: string; dryRun?: boolean }) => {
+      const ref = parseChunkKey(location);
+      const pipeline = await loadPipeline(options.pipeline);
+      const stage = new FolderStage(pipeline.stagePath);
+      const stateStore = new FileStateStore(pipeline.statePath);
+      const destination = await openDestination(pipeline.destination);
+      try {
+        const skipped = await skipChunk(
+          ref,
+          { stage, stateStore, destination },
+          {
+            by: `${userInfo().username}@${hostname()}`,
+            reason: options.reason,
+            ...(options.dryRun === true ? { dryRun: true } : {}),
+          },
+        );
+        process.stdout.write(
+          options.dryRun === true
+            ? `Would skip chunk ${formatPosition(ref)} of tap ${ref.tap} (${plural(skipped.records, 'record')} never loaded). Dry run: nothing changed.\n`
+            : `Skipped chunk ${formatPosition(ref)} of tap ${ref.tap}: ${plural(skipped.records, 'record')} not loaded (reason: ${options.reason}). The chunks after it load with the next run or trib redrive ${ref.tap}.\n`,
+        );
+      } finally {
+        await destination.close();
+      }
+    });
+  return chunks
     .description(
       "List a tap's staged chunks and what became of each: committed (loaded), waiting (on the tap's chain, to load in order), dropped (by trib rewind) or orphaned (left by a writer that lost its lease; never loaded).",
     )
@@ -46,11 +85,14 @@ export function chunksCommand(): Command {
       const keys = (await stage.list(runPrefix(tap))).filter((key) => parseChunkKey(key).tap === tap);
       const rows = [['chunk', 'status', 'records', 'bytes', 'streams']];
       let firstWaiting = true;
+      const skipped = new Map((state.skipped ?? []).map((skip) => [formatPosition(skip), skip]));
       for (const key of keys) {
         const ref = parseChunkKey(key);
         const metadata = await stage.metadata(key);
         let status: string;
-        if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0)
+        const skip = skipped.get(formatPosition(ref));
+        if (skip !== undefined) status = `SKIPPED by ${skip.by}: ${skip.reason}`;
+        else if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0)
           status = 'committed';
         else if (isDropped(state, ref)) status = 'dropped';
         else if (chain.has(formatPosition(ref))) {

@@ -6,6 +6,7 @@ import { openDestination } from '../../destinations/open-destination.ts';
 import { loadChunks } from '../../persister/load-chunks.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { clearDeadLetters, redriveTap } from '../../pipeline/redrive.ts';
+import { waitingChunks } from '../../pipeline/run-protocol.ts';
 import type { ChunkMessage } from '../../queue/chunk-queue.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
@@ -19,6 +20,7 @@ interface RedriveOptions {
   table?: string;
   queueUrl?: string;
   dlqUrl?: string;
+  dryRun?: boolean;
 }
 
 export function redriveCommand(): Command {
@@ -37,11 +39,13 @@ export function redriveCommand(): Command {
     .option('--table <name>', 'with --aws: the state table (stack output StateTableName)')
     .option('--queue-url <url>', 'with --aws: the chunk queue (stack output ChunkQueueUrl)')
     .option('--dlq-url <url>', "with --aws: the dead-letter queue to remove the tap's dead letters from")
+    .option('--dry-run', 'list the chunks that would be delivered, deliver nothing')
     .addHelpText(
       'after',
       '\nExamples:\n  trib redrive github-acme\n  trib redrive github-acme --aws --bucket STAGE --table STATE --queue-url CHUNK_QUEUE_URL --dlq-url DLQ_URL',
     )
     .action(async (tap: string, options: RedriveOptions) => {
+      if (options.dryRun === true) return dryRun(tap, options);
       if (options.aws === true) return redriveAws(tap, options);
       const pipeline = await loadPipeline(options.pipeline);
       if (!pipeline.taps.has(tap))
@@ -80,6 +84,27 @@ async function redriveAws(tap: string, options: RedriveOptions): Promise<void> {
     const removed = await clearDeadLetters(tap, awsQueue(options.dlqUrl, options.bucket));
     process.stdout.write(`removed ${removed} dead letter(s) of tap ${tap} from the dead-letter queue\n`);
   }
+}
+
+async function dryRun(tap: string, options: RedriveOptions): Promise<void> {
+  let stage: Stage;
+  let stateStore: StateStore;
+  if (options.aws === true) {
+    if (options.bucket === undefined || options.table === undefined)
+      throw new Error(
+        'redrive --aws needs --bucket and --table (the stack outputs StageBucketName and StateTableName)',
+      );
+    stage = awsStage(options.bucket);
+    stateStore = awsStateStore(options.table, options.bucket);
+  } else {
+    const pipeline = await loadPipeline(options.pipeline);
+    stage = new FolderStage(pipeline.stagePath);
+    stateStore = new FileStateStore(pipeline.statePath);
+  }
+  const waiting = await waitingChunks(stage, await stateStore.read(tap));
+  for (const chunk of waiting)
+    process.stdout.write(`would deliver ${chunk.key} (${chunk.records} records)\n`);
+  process.stdout.write(`tap ${tap}: ${waiting.length} chunk(s) waiting. Dry run: nothing delivered.\n`);
 }
 
 function toLoad(stage: Stage, chunk: ChunkMessage) {

@@ -86,6 +86,10 @@ export function statusCommand(): Command {
         process.stdout.write(
           `  lag:       ${typeof waiting === 'number' ? plural(waiting, 'chunk') : waiting} staged but not loaded${lag}\n`,
         );
+        for (const skip of state.skipped ?? [])
+          process.stdout.write(
+            `  skipped:   chunk ${formatPosition(skip)} (${plural(skip.records, 'record')} never loaded) by ${skip.by} at ${skip.at}: ${skip.reason}\n`,
+          );
         if (state.lease !== undefined && state.lease.expiresAt > Date.now()) {
           const gone = options.aws !== true && localHolderIfDead(state.lease.holder) !== undefined;
           process.stdout.write(
