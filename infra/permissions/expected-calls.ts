@@ -172,7 +172,7 @@ export function expectedCalls(input: ModelInput): CallModel {
       const chunk = `${bucketArn}/stage/${tap}/${SAMPLE_CHUNK}`;
       call('s3:GetObject', chunk, 'read a chunk to load');
       call('s3:PutObjectTagging', chunk, 'mark a chunk loaded, so it may expire');
-      // The persister only moves `committed` forward; it never reads the state back.
+      // The persister moves `committed` forward; of the state it reads only the ranges a rewind dropped.
       for (const action of ['s3:PutObject', 's3:DeleteObject'])
         call(
           action,
@@ -180,6 +180,9 @@ export function expectedCalls(input: ModelInput): CallModel {
           'a committed bookmark too big for the state item',
         );
       call('dynamodb:UpdateItem', tableArn, 'move the committed bookmark', { 'dynamodb:LeadingKeys': [tap] });
+      call('dynamodb:GetItem', tableArn, 'read the chunk ranges trib rewind dropped', {
+        'dynamodb:LeadingKeys': [tap],
+      });
     }
     withKey(
       persister,

@@ -319,7 +319,8 @@ export class TributaryStack extends Stack {
       }),
       new iam.PolicyStatement({
         sid: 'TapState',
-        actions: ['dynamodb:UpdateItem'],
+        // GetItem reads only the ranges `trib rewind` dropped (a projection; no bookmark is read).
+        actions: ['dynamodb:UpdateItem', 'dynamodb:GetItem'],
         resources: [table.tableArn],
       }),
     ])

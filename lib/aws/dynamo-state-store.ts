@@ -191,6 +191,19 @@ export class DynamoStateStore implements StateStore {
     return { ok: true };
   }
 
+  async dropped(tap: string): Promise<readonly DroppedChunks[]> {
+    // Only the one attribute: no spilled bookmark is fetched, and the persister needs no S3 read.
+    const { Item } = await this.documents.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { tap },
+        ConsistentRead: true,
+        ProjectionExpression: 'dropped',
+      }),
+    );
+    return Array.isArray(Item?.dropped) ? (Item.dropped as DroppedChunks[]) : [];
+  }
+
   async recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {
     await this.documents.send(
       new UpdateCommand({

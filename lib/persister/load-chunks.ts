@@ -61,12 +61,13 @@ export async function loadChunks(
 ): Promise<ChunkOutcome[]> {
   const checks = options.checks ?? new RecordChecks();
   // A queue may still deliver chunks a rewind dropped; they must not load (their records are read again).
-  const state = options.stateStore === undefined ? undefined : await options.stateStore.read(tap);
+  const dropped =
+    options.stateStore === undefined ? undefined : { dropped: await options.stateStore.dropped(tap) };
   const transaction = await options.destination.begin(tap);
   const outcomes: Omit<ChunkOutcome, 'bookmarkMoved'>[] = [];
   try {
     for (const chunk of chunks) {
-      if (state !== undefined && isDropped(state, chunk)) {
+      if (dropped !== undefined && isDropped(dropped, chunk)) {
         outcomes.push({
           run: chunk.run,
           seq: chunk.seq,

@@ -1,6 +1,7 @@
 /** What a run did, per tap and stream, and how it is printed at the end of `trib run`. */
 import type { StreamLoadCounts } from '../destinations/destination.ts';
 import { bookmarkLines } from './describe-bookmark.ts';
+import { textTable } from './text-table.ts';
 
 export interface StreamReport extends StreamLoadCounts {
   readonly stream: string;
@@ -50,7 +51,8 @@ export function formatRunReport(reports: readonly TapReport[]): string {
         stream.failure === undefined ? (report.status === 'skipped' ? '' : 'ok') : 'FAILED',
       ]);
     }
-    if (rows.length > 1) lines.push(...table(rows).map((row) => `  ${row}`.trimEnd()));
+    if (rows.length > 1)
+      lines.push(...textTable(rows, (column) => column > 0 && column < 5).map((row) => `  ${row}`));
     for (const stream of report.streams.values())
       if (stream.failure !== undefined) lines.push(`  ${stream.stream} failed: ${stream.failure}`);
     if (report.status !== 'skipped') {
@@ -71,16 +73,4 @@ export function formatRunReport(reports: readonly TapReport[]): string {
 
 function formatCount(value: number): string {
   return value.toLocaleString('en-US');
-}
-
-function table(rows: string[][]): string[] {
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) =>
-    row
-      .map((cell, column) =>
-        column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0),
-      )
-      .join('  '),
-  );
 }

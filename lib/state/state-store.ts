@@ -70,7 +70,7 @@ export interface DroppedChunks {
 }
 
 /** Whether a chunk at `position` was dropped by a rewind. */
-export function isDropped(state: TapState, position: ChunkPosition): boolean {
+export function isDropped(state: Pick<TapState, 'dropped'>, position: ChunkPosition): boolean {
   return (state.dropped ?? []).some(
     (range) =>
       (range.after === null || comparePositions(position, range.after) > 0) &&
@@ -135,6 +135,8 @@ export interface StateStore {
     expected: ChunkPosition | undefined,
     to: BookmarkAt | undefined,
   ): Promise<StateWrite>;
+  /** Only the ranges of dropped chunks (what the persister checks before each load, cheaply). */
+  dropped(tap: string): Promise<readonly DroppedChunks[]>;
   /** Notes a chunk skipped by an operator (who, why), for status and reports from then on. */
   recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite>;
   /** Taps that have any state. */

@@ -7,6 +7,7 @@ import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type {
   BookmarkAt,
   ContinuationRequest,
+  DroppedChunks,
   LastRun,
   LeaseGrant,
   NewRunRequest,
@@ -79,6 +80,10 @@ export class TransitionStateStore implements StateStore {
     to: BookmarkAt | undefined,
   ): Promise<StateWrite> {
     return this.write(tap, (state) => rules.rewind(state, token, expected, to, this.clock()));
+  }
+
+  async dropped(tap: string): Promise<readonly DroppedChunks[]> {
+    return (await this.states.read(tap)).dropped ?? [];
   }
 
   recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {

@@ -6,6 +6,7 @@ import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type {
   BookmarkAt,
   ContinuationRequest,
+  DroppedChunks,
   LastRun,
   LeaseGrant,
   NewRunRequest,
@@ -83,6 +84,11 @@ export class FaultyStateStore implements StateStore {
   ): Promise<StateWrite> {
     this.check('rewind');
     return this.inner.rewind(tap, token, expected, to);
+  }
+
+  dropped(tap: string): Promise<readonly DroppedChunks[]> {
+    this.check('dropped');
+    return this.inner.dropped(tap);
   }
 
   recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {

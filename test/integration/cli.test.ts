@@ -26,6 +26,30 @@ async function query(folder: string, sql: string) {
   }
 }
 
+/**
+ * A folder whose first run staged chunks it could not load: a table of the same name that the load
+ * cannot write into blocks them. `fix()` removes it; `chunk(seq)` is the path of a staged chunk.
+ */
+async function stagedButNotLoaded() {
+  const folder = temporaryFolder();
+  writeFileSync(join(folder, 'pipeline.yaml'), `${pipelineYaml(3_000, 0)}    chunk: { max_records: 1000 }\n`);
+  await trib(
+    ['query', 'pipeline.yaml', 'CREATE SCHEMA sample; CREATE TABLE sample.customers (id BIGINT)'],
+    folder,
+  );
+  const failed = await trib(['run', 'pipeline.yaml'], folder);
+  const stateStore = new FileStateStore(join(folder, '.tributary', 'state'));
+  const run = (await stateStore.read('sample')).staged?.run ?? '';
+  return {
+    folder,
+    failed,
+    stateStore,
+    fix: () => trib(['query', 'pipeline.yaml', 'DROP TABLE sample.customers'], folder),
+    chunk: (seq: number) =>
+      join(folder, '.tributary', 'stage', 'sample', run, `${String(seq).padStart(6, '0')}.jsonl.gz`),
+  };
+}
+
 describe('trib CLI', () => {
   it('run: the first run loads everything, the second only what changed, and status tells', async () => {
     const folder = temporaryFolder();
@@ -125,26 +149,16 @@ describe('trib CLI', () => {
 
   it('a chunk that cannot load: fix the cause, then redrive (or replay the chunk) loads it and every chunk after it, once', async () => {
     for (const how of ['redrive', 'replay'] as const) {
-      const folder = temporaryFolder();
-      writeFileSync(
-        join(folder, 'pipeline.yaml'),
-        `${pipelineYaml(3_000, 0)}    chunk: { max_records: 1000 }\n`,
-      );
-      // A table of the same name that the load cannot write into: every chunk of the run waits.
-      await trib(
-        ['query', 'pipeline.yaml', 'CREATE SCHEMA sample; CREATE TABLE sample.customers (id BIGINT)'],
-        folder,
-      );
-      const failed = await trib(['run', 'pipeline.yaml'], folder);
+      const { folder, failed, stateStore, fix, chunk } = await stagedButNotLoaded();
       expect(failed.code).toBe(1);
       expect(`${failed.stdout}${failed.stderr}`).toMatch(
         /fix the cause, then load the waiting chunks with `trib redrive sample`/,
       );
       const stuck = await trib(['status'], folder);
       expect(stuck.stdout).toMatch(/lag: +[1-9]\d* chunks? staged but not loaded/);
-      await trib(['query', 'pipeline.yaml', 'DROP TABLE sample.customers'], folder); // the fix
-      const state = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
-      const first = join(folder, '.tributary', 'stage', 'sample', state.staged?.run ?? '', '000000.jsonl.gz');
+      await fix();
+      const state = await stateStore.read('sample');
+      const first = chunk(0);
       if (how === 'redrive')
         expect((await trib(['redrive', 'sample', '--dry-run'], folder)).stdout).toMatch(
           /would deliver stage\/sample\/.*000000\.jsonl\.gz \(1000 records\)[\s\S]*Dry run: nothing delivered/,
@@ -155,7 +169,7 @@ describe('trib CLI', () => {
           : await trib(['replay', first, '--pipeline', 'pipeline.yaml'], folder);
       expect(unstuck.code, unstuck.stderr).toBe(0);
       expect(unstuck.stdout).toMatch(/000001\.jsonl\.gz: loaded 1000 records/);
-      const after = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
+      const after = await stateStore.read('sample');
       expect(after.committed?.seq).toBe(state.staged?.seq);
       expect((await trib(['status'], folder)).stdout).toMatch(/lag: +0 chunks/);
       const again = await trib(['redrive', 'sample'], folder);
@@ -171,26 +185,10 @@ describe('trib CLI', () => {
 
   it('a damaged or lost staged chunk is named with the fix; trib rewind drops what waits and the next run reads it again, once (#13.3)', async () => {
     for (const damage of ['truncate', 'garble', 'delete'] as const) {
-      const folder = temporaryFolder();
-      writeFileSync(
-        join(folder, 'pipeline.yaml'),
-        `${pipelineYaml(3_000, 0)}    chunk: { max_records: 1000 }\n`,
-      );
-      await trib(
-        ['query', 'pipeline.yaml', 'CREATE SCHEMA sample; CREATE TABLE sample.customers (id BIGINT)'],
-        folder,
-      );
-      expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(1); // staged, not loaded
-      await trib(['query', 'pipeline.yaml', 'DROP TABLE sample.customers'], folder);
-      const state = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
-      const second = join(
-        folder,
-        '.tributary',
-        'stage',
-        'sample',
-        state.staged?.run ?? '',
-        '000001.jsonl.gz',
-      );
+      const { folder, failed, fix, chunk } = await stagedButNotLoaded();
+      expect(failed.code).toBe(1); // staged, not loaded
+      await fix();
+      const second = chunk(1);
       const bytes = readFileSync(second);
       if (damage === 'truncate') writeFileSync(second, bytes.subarray(0, bytes.length - 20));
       if (damage === 'garble') {
@@ -231,27 +229,10 @@ describe('trib CLI', () => {
   });
 
   it('trib chunks skip --accept-data-loss skips only the next waiting chunk, its successors then load, and status shows the skip', async () => {
-    const folder = temporaryFolder();
-    writeFileSync(
-      join(folder, 'pipeline.yaml'),
-      `${pipelineYaml(3_000, 0)}    chunk: { max_records: 1000 }\n`,
-    );
-    await trib(
-      ['query', 'pipeline.yaml', 'CREATE SCHEMA sample; CREATE TABLE sample.customers (id BIGINT)'],
-      folder,
-    );
-    expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(1);
-    await trib(['query', 'pipeline.yaml', 'DROP TABLE sample.customers'], folder);
-    const state = await new FileStateStore(join(folder, '.tributary', 'state')).read('sample');
-    const chunk = (seq: number) =>
-      join(
-        folder,
-        '.tributary',
-        'stage',
-        'sample',
-        state.staged?.run ?? '',
-        `${String(seq).padStart(6, '0')}.jsonl.gz`,
-      );
+    const { folder, failed, stateStore, fix, chunk } = await stagedButNotLoaded();
+    expect(failed.code).toBe(1);
+    await fix();
+    const state = await stateStore.read('sample');
     const notNext = await trib(['chunks', 'skip', chunk(1), '--accept-data-loss'], folder);
     expect(notNext.code).toBe(1);
     expect(notNext.stderr).toMatch(/only the next chunk to load can be skipped: that is .*\/000000/);

@@ -120,6 +120,7 @@ describe.each(stores)('%s state store', (_name, make) => {
     expect(isDropped(state, { run: 'r1', seq: 4 })).toBe(true);
     expect(isDropped(state, { run: 'r1', seq: 1 })).toBe(false);
     expect(isDropped(state, { run: 'r2', seq: 0 })).toBe(false);
+    expect(await store.dropped('t')).toEqual(state.dropped);
     // A reset: the same position, the bookmark forgotten.
     const reset = await store.rewind(
       't',

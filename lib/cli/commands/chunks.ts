@@ -1,6 +1,5 @@
 import { hostname, userInfo } from 'node:os';
 import { Command } from 'commander';
-import { awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { parseChunkKey, runPrefix } from '../../chunks/chunk-key.ts';
 import { comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
@@ -8,10 +7,11 @@ import { plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { ChunkChainError, waitingChunks } from '../../pipeline/run-protocol.ts';
 import { skipChunk } from '../../pipeline/skip-chunk.ts';
+import { textTable } from '../../pipeline/text-table.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
-import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
-import { isDropped, type StateStore } from '../../state/state-store.ts';
+import { isDropped } from '../../state/state-store.ts';
+import { tapPorts } from '../tap-ports.ts';
 
 interface ChunksOptions {
   pipeline: string;
@@ -71,7 +71,7 @@ export function chunksCommand(): Command {
       '\nExamples:\n  trib chunks github-acme\n  trib chunks github-acme --aws --bucket STAGE --table STATE',
     )
     .action(async (tap: string, options: ChunksOptions) => {
-      const { stage, stateStore } = await portsFor(options);
+      const { stage, stateStore } = await tapPorts(options);
       const state = await stateStore.read(tap);
       let chain: Set<string>;
       let chainProblem: string | undefined;
@@ -108,34 +108,10 @@ export function chunksCommand(): Command {
         ]);
       }
       process.stdout.write(`tap ${tap}: ${plural(keys.length, 'chunk')} in ${stage.description}\n`);
-      if (keys.length > 0) process.stdout.write(`${table(rows).join('\n')}\n`);
+      if (keys.length > 0)
+        process.stdout.write(`${textTable(rows, (column) => column === 2 || column === 3).join('\n')}\n`);
       if (chainProblem !== undefined) process.stdout.write(`\n${chainProblem}\n`);
       else if (!firstWaiting && state.lastRun?.error !== undefined)
         process.stdout.write(`\nThe last run said: ${state.lastRun.error.split('\n')[0]}\n`);
     });
-}
-
-async function portsFor(options: ChunksOptions): Promise<{ stage: Stage; stateStore: StateStore }> {
-  if (options.aws === true) {
-    if (options.bucket === undefined || options.table === undefined)
-      throw new Error(
-        '--aws needs --bucket and --table (the stack outputs StageBucketName and StateTableName)',
-      );
-    return { stage: awsStage(options.bucket), stateStore: awsStateStore(options.table, options.bucket) };
-  }
-  const pipeline = await loadPipeline(options.pipeline);
-  return { stage: new FolderStage(pipeline.stagePath), stateStore: new FileStateStore(pipeline.statePath) };
-}
-
-function table(rows: string[][]): string[] {
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
-  return rows.map((row) =>
-    row
-      .map((cell, column) =>
-        column === 2 || column === 3 ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0),
-      )
-      .join('  ')
-      .trimEnd(),
-  );
 }

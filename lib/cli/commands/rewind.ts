@@ -1,13 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
-import { awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { plural } from '../../pipeline/describe-bookmark.ts';
-import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { planRewind, type RewindPlan, rewindTap } from '../../pipeline/rewind.ts';
-import { FolderStage } from '../../stage/folder-stage.ts';
-import type { Stage } from '../../stage/stage.ts';
-import { FileStateStore } from '../../state/file-state-store.ts';
-import type { StateStore } from '../../state/state-store.ts';
+import { tapPorts } from '../tap-ports.ts';
 
 interface RewindOptions {
   pipeline: string;
@@ -39,7 +34,7 @@ export function rewindCommand(kind: 'rewind' | 'reset'): Command {
       `\nExamples:\n  trib ${kind} github-acme --dry-run\n  trib ${kind} github-acme --yes`,
     )
     .action(async (tap: string, options: RewindOptions) => {
-      const ports = await portsFor(tap, options);
+      const ports = await tapPorts(options, tap);
       const plan = await planRewind(tap, ports, forget);
       process.stdout.write(describePlan(kind, plan));
       if (options.dryRun === true) {
@@ -55,25 +50,6 @@ export function rewindCommand(kind: 'rewind' | 'reset'): Command {
         `tap ${tap}: ${kind === 'reset' ? 'reset' : 'rewound'}. The next run starts from ${plan.from}.\n`,
       );
     });
-}
-
-async function portsFor(
-  tap: string,
-  options: RewindOptions,
-): Promise<{ stage: Stage; stateStore: StateStore }> {
-  if (options.aws === true) {
-    if (options.bucket === undefined || options.table === undefined)
-      throw new Error(
-        '--aws needs --bucket and --table (the stack outputs StageBucketName and StateTableName)',
-      );
-    return { stage: awsStage(options.bucket), stateStore: awsStateStore(options.table, options.bucket) };
-  }
-  const pipeline = await loadPipeline(options.pipeline);
-  if (!pipeline.taps.has(tap))
-    throw new Error(
-      `${options.pipeline}: no tap named ${JSON.stringify(tap)}. Taps: ${[...pipeline.taps.keys()].join(', ')}.`,
-    );
-  return { stage: new FolderStage(pipeline.stagePath), stateStore: new FileStateStore(pipeline.statePath) };
 }
 
 function describePlan(kind: 'rewind' | 'reset', plan: RewindPlan): string {
