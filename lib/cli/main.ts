@@ -18,6 +18,8 @@ import { reportFailure } from './report-failure.ts';
 const program = new Command('trib')
   .description('Tributary: sync SaaS API data into a warehouse on a schedule, exactly once.')
   .showHelpAfterError('(run with --help for usage)')
+  // A subcommand's options are its own (`trib chunks skip … --aws` is skip's, not the listing's).
+  .enablePositionalOptions()
   .addCommand(runCommand())
   .addCommand(scheduleCommand())
   .addCommand(tapCommand())

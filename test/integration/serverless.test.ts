@@ -393,6 +393,51 @@ describe('serverless runtime against local AWS emulators', () => {
     expect((left.Messages ?? []).map((message) => JSON.parse(message.Body ?? '{}').tap)).toEqual(['other']);
   });
 
+  it('operator commands with --aws: chunks lists, rewind drops what the queue still holds, the next run reads it again once; skip lets successors load', async () => {
+    const env = await setUp(3_000);
+    const awsEnv = { TRIBUTARY_S3_PATH_STYLE: 'true' };
+    const where = `--aws --bucket ${env.settings.bucket} --table ${env.settings.table}`;
+    await env.streamer(schedule(), plenty); // staged and queued, not loaded yet
+    const listed = await shell(`"$TRIB" chunks sample ${where}`, env.settings.folder, awsEnv);
+    expect(listed.stdout, listed.stderr).toMatch(/\/000000 +waiting \(next\)/);
+    const rewound = await shell(`"$TRIB" rewind sample ${where} --yes`, env.settings.folder, awsEnv);
+    expect(rewound.code, rewound.stderr).toBe(0);
+    expect(rewound.stdout).toMatch(/the next run starts from the start \(nothing was ever committed\)/);
+    expect((await shell(`"$TRIB" chunks sample ${where}`, env.settings.folder, awsEnv)).stdout).toMatch(
+      /\/000000 +dropped/,
+    );
+    await env.drain(); // the queue still delivers the dropped chunks: none loads
+    expect((await env.runtime.stateStore.read('sample')).committed).toBeUndefined();
+    await env.streamer(schedule(), plenty); // reads everything again
+    await env.drain();
+    expect(await env.count('SELECT count(*) AS n FROM sample.customers')).toBe(3_000);
+    expect(await env.count('SELECT count(*) - count(DISTINCT id) AS n FROM sample.orders')).toBe(0);
+    const orders = await env.count('SELECT count(*) AS n FROM sample.orders');
+    expect(orders).toBe(3_000);
+
+    // skip --aws: a fresh deployment whose first chunk is given up; the chunks after it load.
+    const other = await setUp(3_000);
+    const otherWhere = `--aws --bucket ${other.settings.bucket} --table ${other.settings.table}`;
+    await other.streamer(schedule(), plenty);
+    const [first] = await other.runtime.stage.list('stage/sample/');
+    const firstRecords = (await other.runtime.stage.metadata(first ?? ''))?.records ?? 0;
+    const skipped = await shell(
+      `"$TRIB" chunks skip s3://${other.settings.bucket}/${first} --accept-data-loss --reason test ${otherWhere} --to duckdb:${join(other.settings.folder, 'warehouse.duckdb')}`,
+      other.settings.folder,
+      awsEnv,
+    );
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stdout).toMatch(/Skipped chunk .*\/000000 of tap sample/);
+    await other.drain();
+    const loaded =
+      (await other.count('SELECT count(*) AS n FROM sample.customers')) +
+      (await other.count('SELECT count(*) AS n FROM sample.orders'));
+    expect(loaded).toBe(6_000 - firstRecords);
+    expect((await other.runtime.stateStore.read('sample')).skipped).toMatchObject([
+      { seq: 0, reason: 'test' },
+    ]);
+  });
+
   it('the deployed handlers read their settings from the environment, as Lambda runs them', async () => {
     const settings = await serverlessResources(pipelineYaml(500));
     Object.assign(process.env, {

@@ -2,16 +2,14 @@ import { hostname, userInfo } from 'node:os';
 import { Command } from 'commander';
 import { parseChunkKey, runPrefix } from '../../chunks/chunk-key.ts';
 import { comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
-import { openDestination } from '../../destinations/open-destination.ts';
+import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { ChunkChainError, waitingChunks } from '../../pipeline/run-protocol.ts';
 import { skipChunk } from '../../pipeline/skip-chunk.ts';
 import { textTable } from '../../pipeline/text-table.ts';
-import { FolderStage } from '../../stage/folder-stage.ts';
-import { FileStateStore } from '../../state/file-state-store.ts';
 import { isDropped } from '../../state/state-store.ts';
-import { tapPorts } from '../tap-ports.ts';
+import { type TapPortOptions, tapPorts } from '../tap-ports.ts';
 
 interface ChunksOptions {
   pipeline: string;
@@ -21,7 +19,8 @@ interface ChunksOptions {
 }
 
 export function chunksCommand(): Command {
-  const chunks = new Command('chunks');
+  // Options after `skip` are skip's own (its --aws is not the listing's).
+  const chunks = new Command('chunks').enablePositionalOptions();
   chunks
     .command('skip')
     .description(
@@ -31,32 +30,46 @@ export function chunksCommand(): Command {
     .requiredOption('--accept-data-loss', "say that the chunk's records are lost for good")
     .option('--reason <text>', 'why, kept with the skip', 'not given')
     .option('--pipeline <file>', 'the pipeline whose stage, state and destination to use', 'pipeline.yaml')
+    .option('--aws', 'the deployed pipeline (S3 stage, DynamoDB state); give --to for its destination')
+    .option('--bucket <name>', 'with --aws: the stage bucket (stack output StageBucketName)')
+    .option('--table <name>', 'with --aws: the state table (stack output StateTableName)')
+    .option(
+      '--to <destination>',
+      "the destination whose ledger gets the skip, e.g. postgres://… (default: the pipeline's)",
+    )
     .option('--dry-run', 'say what would be skipped, change nothing')
-    .action(async (location: string, options: { reason: string; pipeline: string; dryRun?: boolean }) => {
-      const ref = parseChunkKey(location);
-      const pipeline = await loadPipeline(options.pipeline);
-      const stage = new FolderStage(pipeline.stagePath);
-      const stateStore = new FileStateStore(pipeline.statePath);
-      const destination = await openDestination(pipeline.destination);
-      try {
-        const skipped = await skipChunk(
-          ref,
-          { stage, stateStore, destination },
-          {
-            by: `${userInfo().username}@${hostname()}`,
-            reason: options.reason,
-            ...(options.dryRun === true ? { dryRun: true } : {}),
-          },
+    .action(
+      async (
+        location: string,
+        options: TapPortOptions & { reason: string; dryRun?: boolean; to?: string },
+      ) => {
+        const ref = parseChunkKey(location);
+        const { stage, stateStore } = await tapPorts(options);
+        const destination = await openDestination(
+          options.to !== undefined
+            ? parseDestinationSpec(options.to)
+            : (await loadPipeline(options.pipeline)).destination,
         );
-        process.stdout.write(
-          options.dryRun === true
-            ? `Would skip chunk ${formatPosition(ref)} of tap ${ref.tap} (${plural(skipped.records, 'record')} never loaded). Dry run: nothing changed.\n`
-            : `Skipped chunk ${formatPosition(ref)} of tap ${ref.tap}: ${plural(skipped.records, 'record')} not loaded (reason: ${options.reason}). The chunks after it load with the next run or trib redrive ${ref.tap}.\n`,
-        );
-      } finally {
-        await destination.close();
-      }
-    });
+        try {
+          const skipped = await skipChunk(
+            ref,
+            { stage, stateStore, destination },
+            {
+              by: `${userInfo().username}@${hostname()}`,
+              reason: options.reason,
+              ...(options.dryRun === true ? { dryRun: true } : {}),
+            },
+          );
+          process.stdout.write(
+            options.dryRun === true
+              ? `Would skip chunk ${formatPosition(ref)} of tap ${ref.tap} (${plural(skipped.records, 'record')} never loaded). Dry run: nothing changed.\n`
+              : `Skipped chunk ${formatPosition(ref)} of tap ${ref.tap}: ${plural(skipped.records, 'record')} not loaded (reason: ${options.reason}). The chunks after it load with the next run or trib redrive ${ref.tap}.\n`,
+          );
+        } finally {
+          await destination.close();
+        }
+      },
+    );
   return chunks
     .description(
       "List a tap's staged chunks and what became of each: committed (loaded), waiting (on the tap's chain, to load in order), dropped (by trib rewind) or orphaned (left by a writer that lost its lease; never loaded).",
