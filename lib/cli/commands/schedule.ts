@@ -11,7 +11,7 @@ import { FileStateStore } from '../../state/file-state-store.ts';
 export function scheduleCommand(): Command {
   return new Command('schedule')
     .description(
-      'Keep running each tap on its schedule, locally, until stopped (Ctrl-C lets the run under way finish).',
+      'Keep running each tap on its schedule, locally, until stopped (Ctrl-C stops the run under way at its next STATE, keeping what it read).',
     )
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--once', 'run each scheduled tap once, then exit')
@@ -29,13 +29,16 @@ export function scheduleCommand(): Command {
           stage: new FolderStage(pipeline.stagePath),
           stateStore: new FileStateStore(pipeline.statePath),
           destination,
+          interrupted: () => stopping,
         });
         process.stdout.write(`${formatRunReport([report])}\n`);
       };
       let stopping = false;
       process.once('SIGINT', () => {
         stopping = true;
-        process.stderr.write('trib schedule: stopping after the run under way\n');
+        process.stderr.write(
+          'trib schedule: stopping; the run under way stops at its next STATE and keeps what it read (Ctrl-C again to stop at once)\n',
+        );
       });
       try {
         // Every tap runs at start, then at its schedule, one at a time (DuckDB allows one writer).
