@@ -1,7 +1,10 @@
-import type { Destination } from '../../lib/destinations/destination.ts';
+import { describe, expect, it } from 'vitest';
+import { type Destination, DestinationLoadError } from '../../lib/destinations/destination.ts';
 import { PostgresDestination } from '../../lib/destinations/postgres/postgres-destination.ts';
 import { quoteIdentifier } from '../../lib/destinations/sql-text.ts';
 import { sanitizeIdentifier } from '../../lib/persister/identifiers.ts';
+import { loadChunks } from '../../lib/persister/load-chunks.ts';
+import { chunkOf, record, schema, state } from '../helpers/chunks.ts';
 import { isolatedPostgres } from '../helpers/postgres.ts';
 import { destinationConformance } from './conformance.ts';
 
@@ -47,4 +50,32 @@ destinationConformance({
     return rows.map((row) => JSON.parse(String(row.doc)));
   },
   cleanUp: () => server.dropSchemas(),
+});
+
+describe('a value PostgreSQL refuses', () => {
+  it('is reported with the chunk, stream and record, and nothing of the chunk is committed', async () => {
+    const destination = await PostgresDestination.open(server.url);
+    try {
+      // A lone surrogate is valid JSON text, but jsonb refuses it.
+      const error = await loadChunks(
+        'refused',
+        [
+          chunkOf('refused', 'r1', 0, [
+            schema('t', { id: { type: 'integer' }, doc: { type: 'object' } }, ['id']),
+            record('t', { id: 1, doc: { ok: true } }),
+            record('t', { id: 2, doc: { text: '\ud800' } }),
+            state(1),
+          ]),
+        ],
+        { destination },
+      ).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DestinationLoadError);
+      expect((error as Error).message).toMatch(
+        /^test:r1\/0: COPY into stream "t": PostgreSQL refused record 2 of the chunk: invalid input syntax for type json/,
+      );
+      expect(await destination.ledger('refused')).toEqual([]);
+    } finally {
+      await destination.close();
+    }
+  });
 });

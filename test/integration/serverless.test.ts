@@ -24,6 +24,7 @@ import type { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-des
 import type { StreamerEvent } from '../../lib/pipeline/streamer-invocation.ts';
 import { FaultyStage } from '../../lib/testing/faulty-stage.ts';
 import { FaultyStateStore } from '../../lib/testing/faulty-state-store.ts';
+import { GithubApi } from '../fakes/github-api.ts';
 import { createAwsRuntime, lambdaContext, serverlessResources, sqsEvent } from '../helpers/aws.ts';
 import { shell } from '../helpers/cli.ts';
 
@@ -436,6 +437,80 @@ describe('serverless runtime against local AWS emulators', () => {
     expect((await other.runtime.stateStore.read('sample')).skipped).toMatchObject([
       { seq: 0, reason: 'test' },
     ]);
+  });
+
+  it('in Lambda too, a stream that fails alone keeps what the others read: staged, loaded, committed; the next run retries it (#13.1)', async () => {
+    const github = await new GithubApi().start();
+    try {
+      const settings = await serverlessResources(
+        (folder) => `
+destination: { type: duckdb, path: ${join(folder, 'warehouse.duckdb')} }
+taps:
+  sample:
+    streamer: github
+    schedule: rate(1 hour)
+    config:
+      access_token: ${github.token}
+      repositories: [acme/api]
+      start_date: "2024-01-01T00:00:00Z"
+      base_url: ${github.baseUrl}
+`,
+      );
+      const runtime = await createAwsRuntime(settings);
+      opened.push(runtime);
+      const streamer = createStreamerHandler(async () => runtime);
+      const persister = createPersisterHandler(async () => runtime);
+      github.refused.set('comments', 404);
+      await expect(streamer(schedule(), plenty)).rejects.toThrow(/issue_comments/);
+      github.refused.clear();
+      const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+      for (;;) {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: settings.queueUrl, MaxNumberOfMessages: 10 }),
+        );
+        const messages = (received.Messages ?? []).map((m) => ({
+          receipt: m.ReceiptHandle ?? '',
+          body: m.Body ?? '',
+        }));
+        if (messages.length === 0) break;
+        expect((await persister(sqsEvent(messages), plenty)).batchItemFailures).toEqual([]);
+        for (const message of messages)
+          await sqs.send(
+            new DeleteMessageCommand({ QueueUrl: settings.queueUrl, ReceiptHandle: message.receipt }),
+          );
+      }
+      const warehouse = (await runtime.destination()) as DuckDbDestination;
+      const count = async (table: string) =>
+        Number((await warehouse.query(`SELECT count(*) AS n FROM sample.${table}`))[0]?.n);
+      expect(await count('commits')).toBe(github.repositories.get('acme/api')?.commits.length);
+      const state = await runtime.stateStore.read('sample');
+      expect(state.lastRun).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(/issue_comments/),
+      });
+      expect(state.committed).toBeDefined();
+      expect(state.lease).toBeUndefined();
+      await streamer(schedule(), plenty); // the token sees comments now
+      for (;;) {
+        const received = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl: settings.queueUrl, MaxNumberOfMessages: 10 }),
+        );
+        const messages = (received.Messages ?? []).map((m) => ({
+          receipt: m.ReceiptHandle ?? '',
+          body: m.Body ?? '',
+        }));
+        if (messages.length === 0) break;
+        expect((await persister(sqsEvent(messages), plenty)).batchItemFailures).toEqual([]);
+        for (const message of messages)
+          await sqs.send(
+            new DeleteMessageCommand({ QueueUrl: settings.queueUrl, ReceiptHandle: message.receipt }),
+          );
+      }
+      expect(await count('issue_comments')).toBe(github.repositories.get('acme/api')?.comments.length);
+      expect(await count('commits')).toBe(github.repositories.get('acme/api')?.commits.length);
+    } finally {
+      await github.stop();
+    }
   });
 
   it('the deployed handlers read their settings from the environment, as Lambda runs them', async () => {

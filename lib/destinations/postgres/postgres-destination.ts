@@ -554,7 +554,7 @@ class PostgresLoad implements LoadTransaction {
       );
     }
     // COPY names the line of its own input; each line starts with the record's position in the chunk.
-    const line = /line (\d+)/.exec(String((error as { where?: string }).where ?? ''))?.[1];
+    const line = /COPY [^,]+, line (\d+)/.exec(String((error as { where?: string }).where ?? ''))?.[1];
     const position = line === undefined ? undefined : lines?.[Number(line) - 1]?.split('\t', 1)[0];
     const record = position === undefined ? '' : `record ${position} of the chunk: `;
     return new DestinationLoadError(`${doing}: PostgreSQL refused ${record}${(error as Error).message}`, {
