@@ -141,6 +141,7 @@ async function loadRecords(
   position: ChunkPosition,
 ): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
   const streams = new Map<string, { schema: SchemaMessage; check: StreamRecordCheck }>();
+  const pendingVersions = new Map<string, number>();
   let bookmark: unknown;
   let records = 0;
   for await (const { line, message } of chunk.messages()) {
@@ -150,6 +151,11 @@ async function loadRecords(
         if (known === undefined || JSON.stringify(known.schema) !== JSON.stringify(message)) {
           await transaction.defineStream(message);
           streams.set(message.stream, { schema: message, check: checks.forSchema(message) });
+        }
+        const pending = pendingVersions.get(message.stream);
+        if (pending !== undefined) {
+          pendingVersions.delete(message.stream);
+          await transaction.activateVersion(message.stream, pending);
         }
         break;
       }
@@ -178,7 +184,10 @@ async function loadRecords(
         break;
       }
       case 'ACTIVATE_VERSION':
-        await transaction.activateVersion(message.stream, message.version);
+        // Some taps send it before the stream's SCHEMA (pipelinewise's fixtures do): it takes effect
+        // when the SCHEMA comes, before any record of the chunk.
+        if (streams.has(message.stream)) await transaction.activateVersion(message.stream, message.version);
+        else pendingVersions.set(message.stream, message.version);
         break;
       case 'STATE':
         bookmark = message.value;

@@ -42,6 +42,13 @@ export class StreamRecordCheck {
         ok: false,
         problem: `RECORD for stream "${this.schema.stream}"${this.describeKey(record)} does not match its schema: ${describeValidationError(this.validate)}`,
       };
+    // A record without its key would be merged with every other such record into one row.
+    const missing = this.schema.keyProperties.filter((key) => record[key] === undefined);
+    if (missing.length > 0)
+      return {
+        ok: false,
+        problem: `RECORD for stream "${this.schema.stream}" lacks its key ${missing.length === 1 ? 'property' : 'properties'} ${missing.map((key) => `"${key}"`).join(', ')} (key_properties: ${this.schema.keyProperties.join(', ')}); every record of a keyed stream must carry its key`,
+      };
     const checked = warehouseRecord(exact ?? record, this.columns);
     if (checked.ok) return checked;
     return {

@@ -5,9 +5,9 @@
  * - integers beyond 64 bits in an `integer` column (declare the range, and it is a DECIMAL(38,0));
  * - decimals with more digits than DECIMAL(38, scale) holds;
  * - date-times and dates that are not on the calendar (`2024-02-30`), or out of range;
- * - date-times written `2024-01-01t10:00:00z` or with a space, or at a leap second (`23:59:60`, which
- *   PostgreSQL rolls into the next minute and DuckDB refuses): written canonically, the leap second
- *   rolled forward as PostgreSQL does;
+ * - date-times written `2024-01-01t10:00:00z`, with a space, without an offset (read as UTC), or at a
+ *   leap second (`23:59:60`, which PostgreSQL rolls into the next minute and DuckDB refuses): written
+ *   canonically, the leap second rolled forward as PostgreSQL does;
  * - key date-times with an offset: written in UTC, so two spellings of one instant are one key;
  * - U+0000 in strings, which PostgreSQL cannot store in text or jsonb: removed, in every destination.
  *
@@ -81,7 +81,7 @@ function decimalValue(value: unknown, scale: number): ValueCheck {
 }
 
 const DATE_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})([Tt ])(\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):?(\d{2}))$/;
+  /^(\d{4})-(\d{2})-(\d{2})([Tt ])(\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):?(\d{2}))?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 function timestampValue(text: string, isKey: boolean): ValueCheck {
@@ -103,8 +103,10 @@ function timestampValue(text: string, isKey: boolean): ValueCheck {
   if (offsetHours > 23 || offsetMinutes > 59)
     return { ok: false, problem: `${JSON.stringify(text)} is not a date-time: its offset is out of range` };
   const fraction = match[8] ?? '';
+  // No offset is read as UTC, as the Singer SDKs do.
   const canonical =
     match[4] === 'T' &&
+    match[9] !== undefined &&
     match[9] !== 'z' &&
     (second as number) < 60 &&
     fraction.length <= 7 &&

@@ -454,6 +454,69 @@ export function destinationConformance(harness: DestinationHarness): void {
       expect(await harness.json(destination, 'nul', 't', 'j', 'id')).toEqual([{ k: 'vw' }]);
     });
 
+    it('takes what real Singer taps send: draft-4 bounds, money multipleOf, date-times without offset or with a space, time without offset, ACTIVATE_VERSION before SCHEMA (#14)', async () => {
+      const [outcome] = await load(
+        'singer',
+        chunkOf('singer', 'r1', 0, [
+          { type: 'ACTIVATE_VERSION', stream: 't', version: 7 },
+          schema(
+            't',
+            {
+              id: { type: 'integer', minimum: 0, maximum: 2147483647, exclusiveMaximum: false },
+              small: { type: 'integer', maximum: 100, exclusiveMaximum: true },
+              price: { type: 'number', multipleOf: 0.01 },
+              rate: { type: 'number', multipleOf: 0.0001 },
+              at: { type: 'string', format: 'date-time' },
+              clock: { type: 'string', format: 'time' },
+            },
+            ['id'],
+          ),
+          record('t', {
+            id: 1,
+            small: 99,
+            price: 605155.71,
+            rate: 965.3177,
+            at: '2015-09-01T16:34:02',
+            clock: '23:00:15',
+          }),
+          record('t', {
+            id: 2,
+            small: 0,
+            price: 0.07,
+            rate: 1.0001,
+            at: '2019-02-01 15:12:45',
+            clock: '23:00:15.5',
+          }),
+          state(1),
+        ]),
+      );
+      expect(outcome?.records).toBe(2);
+      const instants = await harness.epochMs(destination, 'singer', 't', 'at', 'id');
+      expect(instants).toEqual([Date.parse('2015-09-01T16:34:02Z'), Date.parse('2019-02-01T15:12:45Z')]);
+      expect(await text('singer', 't', ['price', 'clock'])).toEqual([
+        ['605155.71', '23:00:15'],
+        ['0.07', '23:00:15.5'],
+      ]);
+      const refused = await load(
+        'singer-key',
+        chunkOf('singer-key', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, a: { type: 'string' } }, ['id']),
+          record('t', { a: 'x' }),
+          state(1),
+        ]),
+      ).catch((caught: unknown) => caught);
+      expect((refused as Error).message).toMatch(/line 2: RECORD for stream "t" lacks its key property "id"/);
+      const money = await load(
+        'singer-money',
+        chunkOf('singer-money', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, p: { type: 'number', multipleOf: 0.01 } }, ['id']),
+          record('t', { id: 1, p: 1.005 }),
+          state(1),
+        ]),
+      ).catch((caught: unknown) => caught);
+      expect((money as Error).message).toMatch(/\/p must be a multiple of 0\.01/);
+    });
+
     it('stores nulls and missing properties as NULL', async () => {
       await load(
         'nulls',

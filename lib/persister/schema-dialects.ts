@@ -1,0 +1,45 @@
+/**
+ * Real Singer taps write JSON Schema of every draft. The validator speaks draft 7, so draft-4 forms
+ * that mean the same are rewritten before compiling: `"maximum": 10, "exclusiveMaximum": true` is
+ * `"exclusiveMaximum": 10` (and the same for minimum); `"exclusiveMaximum": false` is nothing.
+ */
+export function asDraft7(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(asDraft7);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema as Record<string, unknown>)) out[key] = asDraft7(value);
+  for (const [exclusive, bound] of [
+    ['exclusiveMaximum', 'maximum'],
+    ['exclusiveMinimum', 'minimum'],
+  ] as const) {
+    if (typeof out[exclusive] !== 'boolean') continue;
+    if (out[exclusive] === true && typeof out[bound] === 'number') {
+      out[exclusive] = out[bound];
+      delete out[bound];
+    } else {
+      delete out[exclusive];
+    }
+  }
+  return out;
+}
+
+/** Whether `value` is a whole multiple of `step`, in decimal arithmetic on their shortest texts. */
+export function isMultipleOf(value: number, step: number): boolean {
+  if (!Number.isFinite(value) || !Number.isFinite(step) || step <= 0) return true;
+  const a = decimalOf(value);
+  const b = decimalOf(step);
+  const scale = Math.max(a.scale, b.scale);
+  const scaledA = a.digits * 10n ** BigInt(scale - a.scale);
+  const scaledB = b.digits * 10n ** BigInt(scale - b.scale);
+  return scaledB === 0n || scaledA % scaledB === 0n;
+}
+
+/** A number's shortest decimal text as digits × 10^-scale. */
+function decimalOf(value: number): { digits: bigint; scale: number } {
+  const [mantissa = '0', exponentText = '0'] = value.toExponential().split('e');
+  const exponent = Number(exponentText);
+  const [whole = '0', fraction = ''] = mantissa.split('.');
+  const digits = BigInt(`${whole}${fraction}`.replace('+', ''));
+  const scale = fraction.length - exponent;
+  return scale >= 0 ? { digits, scale } : { digits: digits * 10n ** BigInt(-scale), scale: 0 };
+}
