@@ -105,6 +105,14 @@ describe('trib CLI', () => {
       'SELECT count(*) AS n, count(DISTINCT id) AS d FROM singer.customers',
     );
     expect(counts).toEqual({ n: 520n, d: 520n });
+    // With pipefail (as the README says), a load that fails leaves the state as it was.
+    const kept = readFileSync(join(folder, 'state.json'), 'utf8');
+    const failed = await shell(
+      pipe.replace('duckdb:warehouse.duckdb', 'duckdb:missing/dir/x.duckdb'),
+      folder,
+    );
+    expect(failed.code).not.toBe(0);
+    expect(readFileSync(join(folder, 'state.json'), 'utf8')).toBe(kept);
   });
 
   it('persist reads the Stitch Streams framing too', async () => {

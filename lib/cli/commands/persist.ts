@@ -10,7 +10,10 @@ export function persistCommand(): Command {
     .description(
       'Load Singer or Stitch Streams messages from stdin; print each committed bookmark on stdout.',
     )
-    .requiredOption('--to <destination>', 'duckdb:FILE (e.g. duckdb:warehouse.duckdb)')
+    .requiredOption(
+      '--to <destination>',
+      'duckdb:FILE or postgres://user@host/db (e.g. duckdb:warehouse.duckdb)',
+    )
     .option('--tap <name>', 'schema for the tables, and the name in the ledger', 'singer')
     .option(
       '--commit-every <records>',
@@ -20,7 +23,7 @@ export function persistCommand(): Command {
     )
     .addHelpText(
       'after',
-      '\nExample:\n  trib tap sample --config c.json --state state.json | trib persist --to duckdb:warehouse.duckdb | tail -1 > state.json',
+      '\nExample (pipefail: a failed load must not write an empty state; a new file, renamed, so the state is read before it is replaced):\n  set -o pipefail; trib tap sample --config c.json --state state.json | trib persist --to duckdb:warehouse.duckdb | tail -1 > state.json.new && mv state.json.new state.json',
     )
     .action(async (options: { to: string; tap: string; commitEvery: number }) => {
       const destination = await openDestination(parseDestinationSpec(options.to));

@@ -21,7 +21,7 @@ export function tapCommand(): Command {
     .addOption(new Option('--format <format>', 'message framing').choices(MESSAGE_FORMATS).default('singer'))
     .addHelpText(
       'after',
-      '\nExample:\n  trib tap sample --config config.json --state state.json | trib persist --to duckdb:warehouse.duckdb | tail -1 > state.json',
+      '\nExample (pipefail: a failed load must not write an empty state; a new file, renamed, so the state is read before it is replaced):\n  set -o pipefail; trib tap sample --config c.json --state state.json | trib persist --to duckdb:warehouse.duckdb | tail -1 > state.json.new && mv state.json.new state.json',
     )
     .action(
       async (
