@@ -83,12 +83,17 @@ function decimalPlaces(step: number): number {
   return Math.max(0, fraction - Number(exponent));
 }
 
+/**
+ * Whether declared bounds reach past 64-bit integers. A bound written as 9223372036854775807 (the
+ * int64 maximum, as PostgreSQL taps declare bigint) reads as the double 2^63, one more than the
+ * maximum: the largest doubles at or next to the int64 range count as that range.
+ */
 function exceedsInt64(schema: JsonSchema): boolean {
   const bounds = [schema.minimum, schema.maximum, schema.exclusiveMinimum, schema.exclusiveMaximum];
   return bounds.some((bound) => {
     if (typeof bound !== 'number' || !Number.isFinite(bound)) return false;
     const value = BigInt(Math.trunc(bound));
-    return value > INT64_MAX || value < INT64_MIN;
+    return value > INT64_MAX + 1n || value < INT64_MIN;
   });
 }
 

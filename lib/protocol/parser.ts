@@ -32,6 +32,7 @@ export async function* parseMessages(
   const schemas = new Set<string>();
   const lines = readLines(input)[Symbol.asyncIterator]();
   let inHeader = false;
+  let stitch = false;
   let firstContent = true;
   for (;;) {
     let next: IteratorResult<TextLine>;
@@ -47,6 +48,7 @@ export async function* parseMessages(
       firstContent = false;
       if (text.trim() === STITCH_MAGIC) {
         inHeader = true;
+        stitch = true;
         continue;
       }
     }
@@ -54,7 +56,7 @@ export async function* parseMessages(
       inHeader = readStitchHeader(text, { source, line: number }) === 'more';
       continue;
     }
-    const message = toMessage(parseJsonLine(text, source, number), text, source, number, schemas);
+    const message = toMessage(parseJsonLine(text, source, number), text, source, number, schemas, stitch);
     yield { line: number, message };
   }
   if (inHeader) {
@@ -94,6 +96,8 @@ function toMessage(
   source: string,
   line: number,
   schemas: Set<string>,
+  /** Stitch Streams framing: its 1 MB bookmark limit applies. Singer states may be larger. */
+  stitch: boolean,
 ): Message {
   const where = { source, line };
   switch (raw.type) {
@@ -160,7 +164,7 @@ function toMessage(
     case 'STATE':
     case 'BOOKMARK': {
       if (!('value' in raw)) throw new ProtocolError(`${raw.type} without a "value"`, where);
-      const tooLarge = bookmarkSizeProblem(raw.value);
+      const tooLarge = stitch || raw.type === 'BOOKMARK' ? bookmarkSizeProblem(raw.value) : undefined;
       if (tooLarge !== undefined) throw new ProtocolError(`${raw.type}: ${tooLarge}`, where);
       return { type: 'STATE', value: raw.value };
     }

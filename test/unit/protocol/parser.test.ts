@@ -65,7 +65,16 @@ describe('parseMessages: line handling', () => {
     expect(ordinary?.message).not.toHaveProperty('exact');
   });
 
-  it('rejects a bookmark over 1 MB and accepts one at the limit', async () => {
+  it("accepts a Singer STATE over 1 MB: the limit is the Stitch Streams format's (#14.12)", async () => {
+    const big = await parseAll(lines(schema, { type: 'STATE', value: 'x'.repeat(MAX_BOOKMARK_BYTES + 10) }));
+    expect(big).toHaveLength(2);
+    const framed = await parseAll(
+      `stitchstream/0.1\nContent-Type: jsonline\n--\n${JSON.stringify({ type: 'STATE', value: 'x'.repeat(MAX_BOOKMARK_BYTES + 10) })}\n`,
+    ).catch((caught: unknown) => caught);
+    expect(framed).toBeInstanceOf(ProtocolError);
+  });
+
+  it('rejects a Stitch bookmark over 1 MB and accepts one at the limit', async () => {
     const padding = (size: number) => 'x'.repeat(size - 2); // JSON string quotes add 2 bytes
     const atLimit = await parseAll(lines({ type: 'STATE', value: padding(MAX_BOOKMARK_BYTES) }));
     expect(atLimit).toHaveLength(1);
