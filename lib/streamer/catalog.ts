@@ -1,6 +1,7 @@
 /**
- * Singer catalogs: `--discover` prints one; `--catalog` selects streams with it. Streams with no
- * `selected` metadata are selected when the catalog marks none at all (as most taps behave).
+ * Singer catalogs: `--discover` prints one (every stream marked selected); `--catalog` selects streams
+ * with it, by Singer's rule: a stream syncs only when marked `selected: true`, in its root metadata or,
+ * as older catalogs write it, `schema.selected`.
  */
 import { isObject } from '../protocol/parser.ts';
 import type { Streamer } from './streamer.ts';
@@ -43,7 +44,11 @@ export function discoverCatalog(streamer: Streamer) {
   };
 }
 
-export function selectedStreamsFromCatalog(catalog: unknown, source: string): string[] {
+export function selectedStreamsFromCatalog(
+  catalog: unknown,
+  source: string,
+  known?: readonly string[],
+): string[] {
   if (!isObject(catalog) || !Array.isArray(catalog.streams)) {
     throw new CatalogError(`--catalog ${source}: expected {"streams": [...]} as printed by --discover`);
   }
@@ -52,14 +57,26 @@ export function selectedStreamsFromCatalog(catalog: unknown, source: string): st
     const root = (Array.isArray(entry.metadata) ? entry.metadata : []).find(
       (item: unknown) => isObject(item) && Array.isArray(item.breadcrumb) && item.breadcrumb.length === 0,
     ) as { metadata?: { selected?: unknown } } | undefined;
-    return typeof root?.metadata?.selected === 'boolean'
-      ? root.metadata.selected
-      : (entry.selected as boolean | undefined);
+    if (typeof root?.metadata?.selected === 'boolean') return root.metadata.selected;
+    if (isObject(entry.schema) && typeof entry.schema.selected === 'boolean') return entry.schema.selected;
+    return typeof entry.selected === 'boolean' ? entry.selected : undefined;
   };
-  const anyMarked = entries.some((entry) => selectedFlag(entry) !== undefined);
-  return entries
-    .filter((entry) => (anyMarked ? selectedFlag(entry) === true : true))
+  const named = entries.map((entry) => String(entry.tap_stream_id ?? entry.stream));
+  if (known !== undefined) {
+    const unknown = named.filter((name) => !known.includes(name));
+    if (unknown.length === named.length && named.length > 0)
+      throw new CatalogError(
+        `--catalog ${source}: names only streams this tap does not have (${unknown.join(', ')}). Its streams: ${known.join(', ')}. Make the catalog with --discover.`,
+      );
+  }
+  const selected = entries
+    .filter((entry) => selectedFlag(entry) === true)
     .map((entry) => String(entry.tap_stream_id ?? entry.stream));
+  if (selected.length === 0)
+    throw new CatalogError(
+      `--catalog ${source}: no stream is selected, so nothing would sync. Mark the streams to sync with "selected": true in their root metadata (breadcrumb []), as --discover does.`,
+    );
+  return selected;
 }
 
 /** Per stream, the properties a catalog leaves selected (`selected: false` on a property removes it). */

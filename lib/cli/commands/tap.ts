@@ -55,7 +55,13 @@ export function tapCommand(): Command {
         const catalog =
           options.catalog === undefined ? undefined : await readJsonFile(options.catalog, '--catalog');
         const selected =
-          catalog === undefined ? undefined : selectedStreamsFromCatalog(catalog, options.catalog ?? '');
+          catalog === undefined
+            ? undefined
+            : selectedStreamsFromCatalog(
+                catalog,
+                options.catalog ?? '',
+                streamer.streams.map((stream) => stream.name),
+              );
         const fields = catalog === undefined ? undefined : selectedFieldsFromCatalog(catalog);
         await writeOut(formatHeader(options.format));
         let buffer = '';
