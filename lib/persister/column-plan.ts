@@ -8,6 +8,9 @@ import { type LogicalType, logicalTypeOf, typeTag } from './column-types.ts';
 import { sanitizeIdentifier, suffixedIdentifier } from './identifiers.ts';
 import { NO_RECORDED_NAMES, type StreamNames, streamNamesFor } from './warehouse-names.ts';
 
+/** The column, and the row value's name, for a record's undeclared properties. */
+export const EXTRA_PROPERTY = '_tributary_extra';
+
 export interface PlannedColumn {
   readonly property: string;
   readonly column: string;
@@ -64,6 +67,18 @@ export function planColumns(
       additions.push(planned);
       taken.set(column, wanted);
     }
+  }
+  // Properties a record has and its schema does not declare are kept here, as one JSON object, so
+  // nothing a tap sends vanishes (a schema without `properties` keeps everything here).
+  if (!properties.some(([property]) => property === EXTRA_PROPERTY)) {
+    const extra = { property: EXTRA_PROPERTY, column: EXTRA_PROPERTY, type: { kind: 'json' } as const };
+    const current = taken.get(EXTRA_PROPERTY);
+    if (current !== undefined && current !== sqlType(extra.type))
+      throw new SchemaPlanError(
+        `stream "${definition.stream}": column ${EXTRA_PROPERTY} exists as ${current}; it is kept for undeclared properties (JSON)`,
+      );
+    columns.push(extra);
+    if (current === undefined) additions.push(extra);
   }
   const keyColumns = definition.keyProperties.map((key) => {
     const planned = columns.find((column) => column.property === key);

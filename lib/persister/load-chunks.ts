@@ -14,8 +14,9 @@ import {
   type LoadTransaction,
   type StreamLoadCounts,
 } from '../destinations/destination.ts';
-import type { ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
+import type { JsonObject, ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
 import { isDropped, type StateStore } from '../state/state-store.ts';
+import { EXTRA_PROPERTY } from './column-plan.ts';
 import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
 import { RecordChecks, type StreamRecordCheck } from './record-check.ts';
 import { holdsNul, withoutNul } from './warehouse-values.ts';
@@ -140,7 +141,10 @@ async function loadRecords(
   checks: RecordChecks,
   position: ChunkPosition,
 ): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
-  const streams = new Map<string, { schema: SchemaMessage; check: StreamRecordCheck }>();
+  const streams = new Map<
+    string,
+    { schema: SchemaMessage; check: StreamRecordCheck; declared: ReadonlySet<string> }
+  >();
   const pendingVersions = new Map<string, number>();
   let bookmark: unknown;
   let records = 0;
@@ -150,7 +154,11 @@ async function loadRecords(
         const known = streams.get(message.stream);
         if (known === undefined || JSON.stringify(known.schema) !== JSON.stringify(message)) {
           await transaction.defineStream(message);
-          streams.set(message.stream, { schema: message, check: checks.forSchema(message) });
+          streams.set(message.stream, {
+            schema: message,
+            check: checks.forSchema(message),
+            declared: new Set(Object.keys((message.schema.properties ?? {}) as object)),
+          });
         }
         const pending = pendingVersions.get(message.stream);
         if (pending !== undefined) {
@@ -171,13 +179,20 @@ async function loadRecords(
         }
         records += 1;
         const nul = holdsNul(checked.values, message.raw);
+        const extra = undeclared(checked.values, stream.declared);
+        const values = nul ? withoutNul(checked.values) : checked.values;
         await transaction.write(message.stream, {
-          values: nul ? withoutNul(checked.values) : checked.values,
+          values:
+            extra === undefined ? values : { ...values, [EXTRA_PROPERTY]: nul ? withoutNul(extra) : extra },
           position: records,
           ...(message.version === undefined ? {} : { version: message.version }),
           ...(message.exact === undefined ? {} : { exact: true }),
           // The original line serves only while it says exactly what is loaded.
-          ...(message.exact === undefined && !checked.changed && !nul && message.raw !== undefined
+          ...(message.exact === undefined &&
+          !checked.changed &&
+          !nul &&
+          extra === undefined &&
+          message.raw !== undefined
             ? { raw: message.raw }
             : {}),
         });
@@ -196,4 +211,15 @@ async function loadRecords(
   }
   const counts = await transaction.finishChunk({ bookmark, records });
   return { ...position, status: 'loaded', records, bookmark, counts };
+}
+
+/** A record's properties its schema does not declare, or undefined when it has none. */
+function undeclared(values: JsonObject, declared: ReadonlySet<string>): JsonObject | undefined {
+  let extra: Record<string, unknown> | undefined;
+  for (const key in values) {
+    if (declared.has(key) || key === EXTRA_PROPERTY) continue;
+    extra ??= {};
+    extra[key] = values[key];
+  }
+  return extra as JsonObject | undefined;
 }

@@ -110,6 +110,16 @@ function toMessage(
           where,
         );
       }
+      const types = Array.isArray(schema.type)
+        ? schema.type
+        : schema.type === undefined
+          ? ['object']
+          : [schema.type];
+      if (!types.includes('object'))
+        throw new ProtocolError(
+          `SCHEMA for stream "${stream}": a stream's records are objects, but its schema has type ${describe(schema.type)}; give it "type": "object" with its properties`,
+          where,
+        );
       const keyProperties =
         raw.key_properties === undefined
           ? keysMarkedInSchema(schema)

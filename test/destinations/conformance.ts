@@ -517,6 +517,31 @@ export function destinationConformance(harness: DestinationHarness): void {
       expect((money as Error).message).toMatch(/\/p must be a multiple of 0\.01/);
     });
 
+    it('keeps properties the schema does not declare in _tributary_extra, so nothing a tap sends vanishes (#14.6)', async () => {
+      await load(
+        'extra',
+        chunkOf('extra', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, name: { type: 'string' } }, ['id']),
+          record('t', { id: 1, name: 'a', color: 'red', size: { w: 2 } }),
+          record('t', { id: 2, name: 'b' }),
+          { type: 'SCHEMA', stream: 'loose', schema: { type: 'object' }, key_properties: [] },
+          record('loose', { anything: 1, at: 'all' }),
+          state(1),
+        ]),
+      );
+      expect(await harness.json(destination, 'extra', 't', '_tributary_extra', 'id')).toEqual([
+        { color: 'red', size: { w: 2 } },
+        null,
+      ]);
+      expect(await text('extra', 't', ['id', 'name'])).toEqual([
+        ['1', 'a'],
+        ['2', 'b'],
+      ]);
+      expect(await harness.json(destination, 'extra', 'loose', '_tributary_extra', '1')).toEqual([
+        { anything: 1, at: 'all' },
+      ]);
+    });
+
     it('stores nulls and missing properties as NULL', async () => {
       await load(
         'nulls',

@@ -93,6 +93,7 @@ describe('planColumns', () => {
     expect(plan.additions.map((c) => [c.column, sqlType(c.type)])).toEqual([
       ['id', 'INTEGER'],
       ['name', 'STRING'],
+      ['_tributary_extra', 'JSON'], // undeclared properties
     ]);
     expect(plan.keyColumns).toEqual(['id']);
   });
@@ -107,15 +108,15 @@ describe('planColumns', () => {
       existing,
       sqlType,
     );
-    expect(plan.columns.map((c) => c.column)).toEqual(['id', 'code__string', 'extra']);
-    expect(plan.additions.map((c) => c.column)).toEqual(['code__string', 'extra']);
+    expect(plan.columns.map((c) => c.column)).toEqual(['id', 'code__string', 'extra', '_tributary_extra']);
+    expect(plan.additions.map((c) => c.column)).toEqual(['code__string', 'extra', '_tributary_extra']);
     // changing back reuses the original column
     const back = planColumns(
       definition({ code: { type: 'integer' } }),
-      new Map([...existing, ['code__string', 'STRING']]),
+      new Map([...existing, ['code__string', 'STRING'], ['_tributary_extra', 'JSON']]),
       sqlType,
     );
-    expect(back.columns.map((c) => c.column)).toEqual(['code']);
+    expect(back.columns.map((c) => c.column)).toEqual(['code', '_tributary_extra']);
     expect(back.additions).toEqual([]);
   });
 

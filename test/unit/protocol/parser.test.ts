@@ -88,6 +88,19 @@ describe('parseMessages: line handling', () => {
     );
   });
 
+  it('refuses a SCHEMA whose records would not be objects, naming the stream (#14.6)', async () => {
+    await expect(
+      parseAll(lines({ type: 'SCHEMA', stream: 's', schema: { type: 'string' }, key_properties: [] })),
+    ).rejects.toThrow(
+      /line 1: SCHEMA for stream "s": a stream's records are objects, but its schema has type "string"/,
+    );
+    expect(
+      await parseAll(
+        lines({ type: 'SCHEMA', stream: 's', schema: { type: ['null', 'object'] }, key_properties: [] }),
+      ),
+    ).toHaveLength(1);
+  });
+
   it('rejects non-object lines and wrong field types with what was received', async () => {
     await expect(parseAll('[1,2]\n')).rejects.toThrow(
       'line 1: expected a JSON object with a "type", received [1,2]',
