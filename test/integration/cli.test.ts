@@ -50,6 +50,18 @@ async function stagedButNotLoaded() {
   };
 }
 
+/** Starts `trib run` in `folder` and resolves once its first chunk is committed, the run still going. */
+async function runUntilCommitted(folder: string) {
+  const child = spawn(process.execPath, [tribBin, 'run', 'pipeline.yaml'], { cwd: folder });
+  const finished = collect(child);
+  const stateFile = join(folder, '.tributary', 'state', 'sample.json');
+  for (let waited = 0; waited < 60_000; waited += 20) {
+    if (existsSync(stateFile) && JSON.parse(readFileSync(stateFile, 'utf8')).committed !== undefined) break;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { child, finished, stateFile };
+}
+
 describe('trib CLI', () => {
   it('run: the first run loads everything, the second only what changed, and status tells', async () => {
     const folder = temporaryFolder();
@@ -281,14 +293,8 @@ describe('trib CLI', () => {
   it('a run killed with SIGKILL mid-way: the next run finishes with every record exactly once', async () => {
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(150_000, 0));
-    const child = spawn(process.execPath, [tribBin, 'run', 'pipeline.yaml'], { cwd: folder });
-    const finished = collect(child);
-    const stateFile = join(folder, '.tributary', 'state', 'sample.json');
     // kill once the first chunk is committed, while later ones are still being staged and loaded
-    for (let waited = 0; waited < 60_000; waited += 20) {
-      if (existsSync(stateFile) && JSON.parse(readFileSync(stateFile, 'utf8')).committed !== undefined) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const { child, finished, stateFile } = await runUntilCommitted(folder);
     child.kill('SIGKILL');
     await finished;
     const killedAt = JSON.parse(readFileSync(stateFile, 'utf8'));
@@ -307,13 +313,7 @@ describe('trib CLI', () => {
   it('Ctrl-C during trib run stops at the next STATE, keeps what was read, releases the lease; the next run finishes once (#13.4)', async () => {
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'pipeline.yaml'), pipelineYaml(150_000, 0));
-    const child = spawn(process.execPath, [tribBin, 'run', 'pipeline.yaml'], { cwd: folder });
-    const finished = collect(child);
-    const stateFile = join(folder, '.tributary', 'state', 'sample.json');
-    for (let waited = 0; waited < 60_000; waited += 20) {
-      if (existsSync(stateFile) && JSON.parse(readFileSync(stateFile, 'utf8')).committed !== undefined) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const { child, finished, stateFile } = await runUntilCommitted(folder);
     child.kill('SIGINT');
     const result = await finished;
     expect(result.code).toBe(130);

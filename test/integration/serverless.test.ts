@@ -44,8 +44,8 @@ afterAll(async () => {
   for (const runtime of opened) await (await runtime.destination()).close();
 });
 
-async function setUp(customers = 3_000) {
-  const settings = await serverlessResources(pipelineYaml(customers));
+async function setUp(customers = 3_000, yaml: (folder: string) => string = pipelineYaml(customers)) {
+  const settings = await serverlessResources(yaml);
   const runtime = await createAwsRuntime(settings);
   opened.push(runtime);
   const continuations: StreamerEvent[] = [];
@@ -442,7 +442,8 @@ describe('serverless runtime against local AWS emulators', () => {
   it('in Lambda too, a stream that fails alone keeps what the others read: staged, loaded, committed; the next run retries it (#13.1)', async () => {
     const github = await new GithubApi().start();
     try {
-      const settings = await serverlessResources(
+      const env = await setUp(
+        0,
         (folder) => `
 destination: { type: duckdb, path: ${join(folder, 'warehouse.duckdb')} }
 taps:
@@ -456,56 +457,21 @@ taps:
       base_url: ${github.baseUrl}
 `,
       );
-      const runtime = await createAwsRuntime(settings);
-      opened.push(runtime);
-      const streamer = createStreamerHandler(async () => runtime);
-      const persister = createPersisterHandler(async () => runtime);
       github.refused.set('comments', 404);
-      await expect(streamer(schedule(), plenty)).rejects.toThrow(/issue_comments/);
+      await expect(env.streamer(schedule(), plenty)).rejects.toThrow(/issue_comments/);
       github.refused.clear();
-      const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
-      for (;;) {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: settings.queueUrl, MaxNumberOfMessages: 10 }),
-        );
-        const messages = (received.Messages ?? []).map((m) => ({
-          receipt: m.ReceiptHandle ?? '',
-          body: m.Body ?? '',
-        }));
-        if (messages.length === 0) break;
-        expect((await persister(sqsEvent(messages), plenty)).batchItemFailures).toEqual([]);
-        for (const message of messages)
-          await sqs.send(
-            new DeleteMessageCommand({ QueueUrl: settings.queueUrl, ReceiptHandle: message.receipt }),
-          );
-      }
-      const warehouse = (await runtime.destination()) as DuckDbDestination;
-      const count = async (table: string) =>
-        Number((await warehouse.query(`SELECT count(*) AS n FROM sample.${table}`))[0]?.n);
+      await env.drain();
+      const count = (table: string) => env.count(`SELECT count(*) AS n FROM sample.${table}`);
       expect(await count('commits')).toBe(github.repositories.get('acme/api')?.commits.length);
-      const state = await runtime.stateStore.read('sample');
+      const state = await env.runtime.stateStore.read('sample');
       expect(state.lastRun).toMatchObject({
         status: 'failed',
         error: expect.stringMatching(/issue_comments/),
       });
       expect(state.committed).toBeDefined();
       expect(state.lease).toBeUndefined();
-      await streamer(schedule(), plenty); // the token sees comments now
-      for (;;) {
-        const received = await sqs.send(
-          new ReceiveMessageCommand({ QueueUrl: settings.queueUrl, MaxNumberOfMessages: 10 }),
-        );
-        const messages = (received.Messages ?? []).map((m) => ({
-          receipt: m.ReceiptHandle ?? '',
-          body: m.Body ?? '',
-        }));
-        if (messages.length === 0) break;
-        expect((await persister(sqsEvent(messages), plenty)).batchItemFailures).toEqual([]);
-        for (const message of messages)
-          await sqs.send(
-            new DeleteMessageCommand({ QueueUrl: settings.queueUrl, ReceiptHandle: message.receipt }),
-          );
-      }
+      await env.streamer(schedule(), plenty); // the token sees comments now
+      await env.drain();
       expect(await count('issue_comments')).toBe(github.repositories.get('acme/api')?.comments.length);
       expect(await count('commits')).toBe(github.repositories.get('acme/api')?.commits.length);
     } finally {
