@@ -104,3 +104,20 @@ export function selectedFieldsFromCatalog(catalog: unknown): Record<string, stri
   }
   return fields;
 }
+
+/** Per stream, the `replication-method` a catalog's root metadata asks for. */
+export function replicationMethodsFromCatalog(
+  catalog: unknown,
+): Record<string, 'FULL_TABLE' | 'INCREMENTAL'> {
+  const methods: Record<string, 'FULL_TABLE' | 'INCREMENTAL'> = {};
+  if (!isObject(catalog) || !Array.isArray(catalog.streams)) return methods;
+  for (const entry of catalog.streams.filter(isObject)) {
+    const root = (Array.isArray(entry.metadata) ? entry.metadata : []).find(
+      (item: unknown) => isObject(item) && Array.isArray(item.breadcrumb) && item.breadcrumb.length === 0,
+    ) as { metadata?: Record<string, unknown> } | undefined;
+    const method = root?.metadata?.['replication-method'];
+    if (method === 'FULL_TABLE' || method === 'INCREMENTAL')
+      methods[String(entry.tap_stream_id ?? entry.stream)] = method;
+  }
+  return methods;
+}

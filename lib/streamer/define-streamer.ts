@@ -127,6 +127,16 @@ async function* runStreamer<Config extends object>(
       )
       .map((stream) => stream.name),
   );
+  /** The method a stream replicates by in this run: the catalog's, where the stream can do it. */
+  const methodOf = (stream: StreamSpec<Config, unknown>): 'FULL_TABLE' | 'INCREMENTAL' => {
+    const asked = options.replicationMethods?.[stream.name];
+    if (asked === 'FULL_TABLE') return 'FULL_TABLE';
+    if (asked === 'INCREMENTAL' && stream.replication.method !== 'INCREMENTAL')
+      log(
+        `stream ${stream.name}: the catalog asks for INCREMENTAL, but it has no replication key; it replicates FULL_TABLE`,
+      );
+    return stream.replication.method;
+  };
   const bookmarksOf = (name: string): StreamBookmarks => {
     const existing = state.bookmarks[name];
     if (existing !== undefined) return existing;
@@ -258,7 +268,8 @@ async function* runStreamer<Config extends object>(
       },
     };
     if (stream.getRecords !== undefined) yield* syncCustomRecords(sync);
-    else if (stream.replication.method === 'FULL_TABLE') yield* syncFullTable(sync);
+    else if (methodOf(stream) === 'FULL_TABLE' || stream.replication.method === 'FULL_TABLE')
+      yield* syncFullTable(sync);
     else yield* syncIncremental(sync, stream.replication);
   }
 
@@ -334,7 +345,7 @@ async function* runStreamer<Config extends object>(
       try {
         const partitions = stream.partitions?.(config) ?? [{}];
         let version: number | undefined;
-        if (stream.replication.method === 'FULL_TABLE' && stream.getRecords === undefined && emit) {
+        if (methodOf(stream) === 'FULL_TABLE' && stream.getRecords === undefined && emit) {
           const bookmarks = bookmarksOf(stream.name);
           if (bookmarks.in_progress !== true) {
             // A new pass. ACTIVATE_VERSION goes first only on the very first pass, so the table exists

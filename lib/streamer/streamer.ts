@@ -26,6 +26,11 @@ export interface StreamerRunOptions {
   readonly log?: (line: string) => void;
   /** Per stream, the properties to keep (from a catalog's field selection); keys are always kept. */
   readonly selectedFields?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * A catalog's `replication-method` per stream: FULL_TABLE reads an incremental stream whole (a
+   * resync of one stream); INCREMENTAL is honoured only where the stream has a replication key.
+   */
+  readonly replicationMethods?: Readonly<Record<string, 'FULL_TABLE' | 'INCREMENTAL'>>;
   /** Called once per stream at the end with its counts (records, requests, retries, waits, bytes). */
   readonly onMetrics?: (stream: string, metrics: Readonly<Record<string, number>>) => void;
   /** HTTP settings that tests override (a fake clock, no real sleeping). */

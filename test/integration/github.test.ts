@@ -163,6 +163,19 @@ describe('github connector', () => {
     expect(third.records.get('issues') ?? []).toHaveLength(0);
   });
 
+  it("a catalog's replication-method FULL_TABLE reads an incremental stream whole, as one version (#14.10)", async () => {
+    const only = { repositories: ['acme/api'], selectedStreams: ['issues'] };
+    const first = await runStreamer(githubStreamer, options(only));
+    const again = await runStreamer(githubStreamer, options({ ...only, state: first.state }));
+    expect(again.records.get('issues') ?? []).toHaveLength(0); // incremental: nothing new
+    const whole = await runStreamer(
+      githubStreamer,
+      options({ ...only, state: first.state, replicationMethods: { issues: 'FULL_TABLE' } }),
+    );
+    expect(whole.records.get('issues')).toHaveLength(api.repositories.get('acme/api')?.issues.length ?? -1);
+    expect(whole.messages.filter((message) => message.type === 'ACTIVATE_VERSION')).not.toHaveLength(0);
+  });
+
   it('an unknown repository fails its own streams with a clear message; the others finish', async () => {
     const run = await runStreamer(githubStreamer, options({ repositories: ['acme/api', 'acme/gone'] }));
     expect(run.error).toBeInstanceOf(StreamsFailedError);

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { formatHeader, formatMessage, MESSAGE_FORMATS, type MessageFormat } from '../../protocol/writer.ts';
 import {
   discoverCatalog,
+  replicationMethodsFromCatalog,
   selectedFieldsFromCatalog,
   selectedStreamsFromCatalog,
 } from '../../streamer/catalog.ts';
@@ -63,6 +64,7 @@ export function tapCommand(): Command {
                 streamer.streams.map((stream) => stream.name),
               );
         const fields = catalog === undefined ? undefined : selectedFieldsFromCatalog(catalog);
+        const methods = catalog === undefined ? undefined : replicationMethodsFromCatalog(catalog);
         await writeOut(formatHeader(options.format));
         let buffer = '';
         try {
@@ -71,6 +73,7 @@ export function tapCommand(): Command {
             state,
             ...(selected === undefined ? {} : { selectedStreams: selected }),
             ...(fields === undefined ? {} : { selectedFields: fields }),
+            ...(methods === undefined ? {} : { replicationMethods: methods }),
             log: (line) => process.stderr.write(`${line}\n`),
           })) {
             buffer += formatMessage(message, options.format);

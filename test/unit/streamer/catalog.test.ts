@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { CatalogError, selectedStreamsFromCatalog } from '../../../lib/streamer/catalog.ts';
+import {
+  CatalogError,
+  replicationMethodsFromCatalog,
+  selectedStreamsFromCatalog,
+} from '../../../lib/streamer/catalog.ts';
 
 const entry = (stream: string, selected?: boolean, legacy?: boolean) => ({
   tap_stream_id: stream,
@@ -31,5 +35,22 @@ describe("a catalog's stream selection, by Singer's rules (#14.10)", () => {
     expect(() => selectedStreamsFromCatalog({ streams: [entry('x', true)] }, 'c.json', ['a', 'b'])).toThrow(
       /names only streams this tap does not have \(x\)\. Its streams: a, b/,
     );
+  });
+
+  it("reads each stream's replication-method from its root metadata", () => {
+    const catalog = {
+      streams: [
+        {
+          tap_stream_id: 'a',
+          metadata: [{ breadcrumb: [], metadata: { 'replication-method': 'FULL_TABLE' } }],
+        },
+        {
+          tap_stream_id: 'b',
+          metadata: [{ breadcrumb: [], metadata: { 'replication-method': 'LOG_BASED' } }],
+        },
+        { tap_stream_id: 'c', metadata: [] },
+      ],
+    };
+    expect(replicationMethodsFromCatalog(catalog)).toEqual({ a: 'FULL_TABLE' });
   });
 });
