@@ -294,13 +294,21 @@ export class DynamoStateStore implements StateStore {
         previous = attributes?.[field] as StoredBookmark | undefined;
       },
     );
-    const orphan = written ? previous?.bookmark_s3_key : stored.bookmark_s3_key;
-    if (orphan !== undefined && this.spill !== undefined)
-      await this.spill.s3.send(new DeleteObjectCommand({ Bucket: this.spill.bucket, Key: orphan }));
+    await this.removeSpilled(written ? previous : stored);
     if (written) return { ok: true };
     return this.refusal(tap, (state) =>
       field === 'staged' ? rules.markStaged(state, token ?? -1, at) : rules.markCommitted(state, at),
     );
+  }
+
+  /**
+   * Removes a bookmark's S3 object, if it has one: the one the item no longer points at after a
+   * write, or the new one a refused write left behind.
+   */
+  private async removeSpilled(stored: StoredBookmark | undefined): Promise<void> {
+    const key = stored?.bookmark_s3_key;
+    if (key !== undefined && this.spill !== undefined)
+      await this.spill.s3.send(new DeleteObjectCommand({ Bucket: this.spill.bucket, Key: key }));
   }
 
   /** A bookmark as the item holds it: inline, or spilled to a new S3 object when it is large. */
@@ -339,19 +347,19 @@ export class DynamoStateStore implements StateStore {
   ): Promise<StateWrite> {
     const checked = rules.rewind(await this.read(tap), token, expected, to, this.clock());
     if (!checked.ok) return checked;
-    const stored = to === undefined ? undefined : await this.stored(tap, 'staged', to);
+    const target =
+      to === undefined
+        ? undefined
+        : { stored: await this.stored(tap, 'staged', to), position: positionKey(to) };
+    const dropped = checked.state.dropped;
     const sets = [
-      ...(stored === undefined || to === undefined
-        ? []
-        : ['staged = :stored', 'staged_position = :position']),
-      ...(checked.state.dropped === undefined ? [] : ['dropped = :dropped']),
+      ...(target === undefined ? [] : ['staged = :stored', 'staged_position = :position']),
+      ...(dropped === undefined ? [] : ['dropped = :dropped']),
     ];
     const values: Record<string, unknown> = {
       ':token': token,
-      ...(stored === undefined || to === undefined
-        ? {}
-        : { ':stored': stored, ':position': positionKey(to) }),
-      ...(checked.state.dropped === undefined ? {} : { ':dropped': checked.state.dropped }),
+      ...(target === undefined ? {} : { ':stored': target.stored, ':position': target.position }),
+      ...(dropped === undefined ? {} : { ':dropped': dropped }),
       ...(expected === undefined ? {} : { ':expected': positionKey(expected) }),
     };
     let previous: StoredBookmark | undefined;
@@ -360,7 +368,7 @@ export class DynamoStateStore implements StateStore {
         TableName: this.table,
         Key: { tap },
         UpdateExpression:
-          `${sets.length > 0 ? `SET ${sets.join(', ')}` : ''}${to === undefined ? ' REMOVE staged, staged_position' : ''}`.trim(),
+          `${sets.length > 0 ? `SET ${sets.join(', ')}` : ''}${target === undefined ? ' REMOVE staged, staged_position' : ''}`.trim(),
         ConditionExpression: `lease_token = :token AND ${expected === undefined ? 'attribute_not_exists(staged_position)' : 'staged_position = :expected'}`,
         ExpressionAttributeValues: values,
         ReturnValues: 'UPDATED_OLD',
@@ -369,9 +377,7 @@ export class DynamoStateStore implements StateStore {
         previous = attributes?.staged as StoredBookmark | undefined;
       },
     );
-    const orphan = written ? previous?.bookmark_s3_key : stored?.bookmark_s3_key;
-    if (orphan !== undefined && this.spill !== undefined)
-      await this.spill.s3.send(new DeleteObjectCommand({ Bucket: this.spill.bucket, Key: orphan }));
+    await this.removeSpilled(written ? previous : target?.stored);
     return written ? { ok: true } : { ok: false, reason: 'the state changed while rewinding' };
   }
 
