@@ -44,7 +44,7 @@ export class ChunkWriter {
   private hasBookmark = false;
   private pendingSinceState = false;
   /** Messages since the last STATE, not yet in the open chunk. */
-  private heldBack: Message[] = [];
+  private heldBack: { message: Message; line: string }[] = [];
   private heldBackBytes = 0;
   /** The open chunk holds messages after its last STATE (too many to hold back). */
   private writtenPastState = false;
@@ -87,8 +87,10 @@ export class ChunkWriter {
       }
     }
     this.chunk(); // the SCHEMAs seen so far open it, before anything held back
-    this.heldBack.push(message);
-    this.heldBackBytes += message.type === 'RECORD' ? JSON.stringify(message.record).length : 64;
+    // Formatted once, here: the held line is what goes into the chunk.
+    const line = formatMessage(message);
+    this.heldBack.push({ message, line });
+    this.heldBackBytes += line.length;
     if (message.type !== 'SCHEMA') this.pendingSinceState = true;
     if (this.heldBackBytes > HELD_BACK_BYTES) {
       this.release();
@@ -100,7 +102,7 @@ export class ChunkWriter {
   private release(): void {
     if (this.heldBack.length === 0) return;
     const open = this.chunk();
-    for (const held of this.heldBack) open.append(held);
+    for (const held of this.heldBack) open.append(held.message, held.line);
     this.heldBack = [];
     this.heldBackBytes = 0;
   }
@@ -179,8 +181,7 @@ class OpenChunk {
     this.gzip.on('data', (piece: Buffer) => this.output.push(piece));
   }
 
-  append(message: Message): void {
-    const line = formatMessage(message);
+  append(message: Message, line = formatMessage(message)): void {
     this.bytes += line.length;
     if (message.type === 'RECORD') {
       this.records += 1;
