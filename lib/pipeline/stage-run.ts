@@ -40,14 +40,18 @@ export class SourceFailedError extends Error {
   }
 }
 
+/**
+ * The persister's own record check, run here too, so a record that could never load is never
+ * staged; compiled once per schema for the process, not once per run (a Lambda runs many).
+ */
+const checks = new RecordChecks();
+
 export async function stageRun(options: StageRunOptions): Promise<StagedRun> {
   const writer = new ChunkWriter(stageChunks(options.run, options.ports, options.onChunk), {
     ...options.limits,
     firstSeq: options.run.resume.nextSeq,
     startBookmark: options.run.resume.bookmark,
   });
-  // The persister's own record check, here, so a record that could never load is never staged.
-  const checks = new RecordChecks();
   const streams = new Map<string, StreamRecordCheck>();
   let records = 0;
   const source = options.messages[Symbol.asyncIterator]();
