@@ -8,6 +8,7 @@
  */
 import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import { readChunk } from '../chunks/read-chunk.ts';
 import {
   type Destination,
   DestinationLoadError,
@@ -15,6 +16,8 @@ import {
   type StreamLoadCounts,
 } from '../destinations/destination.ts';
 import type { JsonObject, ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
+import type { ChunkMessage } from '../queue/chunk-queue.ts';
+import type { Stage } from '../stage/stage.ts';
 import { isDropped, type StateStore } from '../state/state-store.ts';
 import { EXTRA_PROPERTY } from './column-plan.ts';
 import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
@@ -31,6 +34,15 @@ export interface ChunkToLoad extends Omit<ChunkMetadata, 'records' | 'streams' |
   /** Names the chunk in errors: its key, path or URI. */
   readonly source: string;
   readonly messages: () => AsyncIterable<ParsedMessage>;
+}
+
+/** A staged chunk, named by its queue message or chain entry, read from the stage (checksum checked). */
+export function stagedChunk(stage: Stage, message: ChunkMessage): ChunkToLoad {
+  return {
+    ...message,
+    source: stage.uriOf(message.key),
+    messages: () => readChunk(stage, message.key, message),
+  };
 }
 
 export interface ChunkOutcome extends ChunkPosition {
@@ -179,11 +191,10 @@ async function loadRecords(
         }
         records += 1;
         const nul = holdsNul(checked.values, message.raw);
-        const extra = undeclared(checked.values, stream.declared);
         const values = nul ? withoutNul(checked.values) : checked.values;
+        const extra = undeclared(values, stream.declared);
         await transaction.write(message.stream, {
-          values:
-            extra === undefined ? values : { ...values, [EXTRA_PROPERTY]: nul ? withoutNul(extra) : extra },
+          values: extra === undefined ? values : { ...values, [EXTRA_PROPERTY]: extra },
           position: records,
           ...(message.version === undefined ? {} : { version: message.version }),
           ...(message.exact === undefined ? {} : { exact: true }),

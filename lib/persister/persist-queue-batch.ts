@@ -3,12 +3,11 @@
  * load in order; a chunk that fails is reported back (SQS partial batch failure) together with every
  * later message of the same tap, so a tap's order is kept and nothing loads past a gap. Other taps go on.
  */
-import { readChunk } from '../chunks/read-chunk.ts';
 import type { Destination } from '../destinations/destination.ts';
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { type ChunkOutcome, loadChunks } from './load-chunks.ts';
+import { type ChunkOutcome, loadChunks, stagedChunk } from './load-chunks.ts';
 import { RecordChecks } from './record-check.ts';
 
 export interface QueueRecord {
@@ -52,17 +51,11 @@ export async function persistBatch(
       continue;
     }
     try {
-      const [outcome] = await loadChunks(
-        message.tap,
-        [
-          {
-            ...message,
-            source: deps.stage.uriOf(message.key),
-            messages: () => readChunk(deps.stage, message.key, message),
-          },
-        ],
-        { destination: deps.destination, stateStore: deps.stateStore, checks },
-      );
+      const [outcome] = await loadChunks(message.tap, [stagedChunk(deps.stage, message)], {
+        destination: deps.destination,
+        stateStore: deps.stateStore,
+        checks,
+      });
       if (outcome !== undefined) {
         outcomes.push(outcome);
         await markLoaded(deps, message.key);

@@ -9,9 +9,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ChunkLimits } from '../chunks/chunk-writer.ts';
-import { readChunk } from '../chunks/read-chunk.ts';
 import type { Destination } from '../destinations/destination.ts';
-import { type ChunkOutcome, type ChunkToLoad, loadChunks } from '../persister/load-chunks.ts';
+import { type ChunkOutcome, loadChunks, stagedChunk } from '../persister/load-chunks.ts';
 import { RecordChecks } from '../persister/record-check.ts';
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
@@ -110,12 +109,11 @@ export async function runTap(tap: TapConfig, context: TapRunContext): Promise<Ta
   const lease = keepLease(held, leaseTtlMs, ports);
   const checks = new RecordChecks();
   const load = async (message: ChunkMessage): Promise<ChunkOutcome> => {
-    const chunk: ChunkToLoad = {
-      ...message,
-      source: stage.uriOf(message.key),
-      messages: () => readChunk(stage, message.key, message),
-    };
-    const [outcome] = await loadChunks(tap.name, [chunk], { destination, stateStore, checks });
+    const [outcome] = await loadChunks(tap.name, [stagedChunk(stage, message)], {
+      destination,
+      stateStore,
+      checks,
+    });
     if (outcome === undefined) throw new Error(`no outcome for chunk ${message.key}`);
     await stage.markLoaded(message.key);
     for (const [stream, counts] of Object.entries(outcome.counts)) {

@@ -1,9 +1,8 @@
 import { Command } from 'commander';
 import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { formatPosition } from '../../chunks/chunk-position.ts';
-import { readChunk } from '../../chunks/read-chunk.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
-import { loadChunks } from '../../persister/load-chunks.ts';
+import { loadChunks, stagedChunk } from '../../persister/load-chunks.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { clearDeadLetters, redriveTap } from '../../pipeline/redrive.ts';
 import { waitingChunks } from '../../pipeline/run-protocol.ts';
@@ -57,7 +56,7 @@ export function redriveCommand(): Command {
       const destination = await openDestination(pipeline.destination);
       try {
         const delivered = await redriveTap(tap, { stage, stateStore }, async (chunk) => {
-          const [outcome] = await loadChunks(tap, [toLoad(stage, chunk)], { destination, stateStore });
+          const [outcome] = await loadChunks(tap, [stagedChunk(stage, chunk)], { destination, stateStore });
           await stage.markLoaded(chunk.key);
           process.stdout.write(
             `${chunk.key}: ${outcome?.status === 'skipped' ? 'already loaded' : `loaded ${outcome?.records ?? 0} records`}\n`,
@@ -105,10 +104,6 @@ async function dryRun(tap: string, options: RedriveOptions): Promise<void> {
   for (const chunk of waiting)
     process.stdout.write(`would deliver ${chunk.key} (${chunk.records} records)\n`);
   process.stdout.write(`tap ${tap}: ${waiting.length} chunk(s) waiting. Dry run: nothing delivered.\n`);
-}
-
-function toLoad(stage: Stage, chunk: ChunkMessage) {
-  return { ...chunk, source: stage.uriOf(chunk.key), messages: () => readChunk(stage, chunk.key, chunk) };
 }
 
 async function report(tap: string, delivered: ChunkMessage[], how: string, stateStore: StateStore) {
