@@ -127,16 +127,20 @@ async function* runStreamer<Config extends object>(
       )
       .map((stream) => stream.name),
   );
-  /** The method a stream replicates by in this run: the catalog's, where the stream can do it. */
-  const methodOf = (stream: StreamSpec<Config, unknown>): 'FULL_TABLE' | 'INCREMENTAL' => {
-    const asked = options.replicationMethods?.[stream.name];
-    if (asked === 'FULL_TABLE') return 'FULL_TABLE';
-    if (asked === 'INCREMENTAL' && stream.replication.method !== 'INCREMENTAL')
-      log(
-        `stream ${stream.name}: the catalog asks for INCREMENTAL, but it has no replication key; it replicates FULL_TABLE`,
-      );
-    return stream.replication.method;
-  };
+  /** The method each stream replicates by in this run: the catalog's, where the stream can do it. */
+  const methods = new Map(
+    spec.streams.map((stream): [string, 'FULL_TABLE' | 'INCREMENTAL'] => {
+      const asked = options.replicationMethods?.[stream.name];
+      if (asked === 'FULL_TABLE') return [stream.name, 'FULL_TABLE'];
+      if (asked === 'INCREMENTAL' && stream.replication.method !== 'INCREMENTAL')
+        log(
+          `stream ${stream.name}: the catalog asks for INCREMENTAL, but it has no replication key; it replicates FULL_TABLE`,
+        );
+      return [stream.name, stream.replication.method];
+    }),
+  );
+  const methodOf = (stream: StreamSpec<Config, unknown>) =>
+    methods.get(stream.name) ?? stream.replication.method;
   const bookmarksOf = (name: string): StreamBookmarks => {
     const existing = state.bookmarks[name];
     if (existing !== undefined) return existing;
@@ -268,7 +272,8 @@ async function* runStreamer<Config extends object>(
       },
     };
     if (stream.getRecords !== undefined) yield* syncCustomRecords(sync);
-    else if (methodOf(stream) === 'FULL_TABLE' || stream.replication.method === 'FULL_TABLE')
+    // The first test narrows `replication`'s type for the incremental strategy below.
+    else if (stream.replication.method === 'FULL_TABLE' || methodOf(stream) === 'FULL_TABLE')
       yield* syncFullTable(sync);
     else yield* syncIncremental(sync, stream.replication);
   }
