@@ -156,6 +156,19 @@ export async function waitingChunks(stage: Stage, state: TapState): Promise<Chun
   return chain.reverse();
 }
 
+/** The waiting chain for people to look at: a broken chain is reported, not thrown (status, listings). */
+export async function inspectWaiting(
+  stage: Stage,
+  state: TapState,
+): Promise<{ readonly waiting: readonly ChunkMessage[]; readonly broken?: string }> {
+  try {
+    return { waiting: await waitingChunks(stage, state) };
+  } catch (error) {
+    if (!(error instanceof ChunkChainError)) throw error;
+    return { waiting: [], broken: error.message };
+  }
+}
+
 /** The outbox: sends the waiting chunks again (the persister's ledger drops what it already loaded). */
 export async function resendWaiting(state: TapState, ports: RunPorts, limit = 50): Promise<number> {
   const waiting = (await waitingChunks(ports.stage, state)).slice(0, limit);

@@ -5,7 +5,7 @@ import { comparePositions, formatPosition } from '../../chunks/chunk-position.ts
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
-import { ChunkChainError, waitingChunks } from '../../pipeline/run-protocol.ts';
+import { inspectWaiting } from '../../pipeline/run-protocol.ts';
 import { skipChunk } from '../../pipeline/skip-chunk.ts';
 import { textTable } from '../../pipeline/text-table.ts';
 import { isDropped } from '../../state/state-store.ts';
@@ -86,15 +86,8 @@ export function chunksCommand(): Command {
     .action(async (tap: string, options: ChunksOptions) => {
       const { stage, stateStore } = await tapPorts(options);
       const state = await stateStore.read(tap);
-      let chain: Set<string>;
-      let chainProblem: string | undefined;
-      try {
-        chain = new Set((await waitingChunks(stage, state)).map(formatPosition));
-      } catch (error) {
-        if (!(error instanceof ChunkChainError)) throw error;
-        chain = new Set();
-        chainProblem = error.message;
-      }
+      const { waiting, broken: chainProblem } = await inspectWaiting(stage, state);
+      const chain = new Set(waiting.map(formatPosition));
       const keys = (await stage.list(runPrefix(tap))).filter((key) => parseChunkKey(key).tap === tap);
       const rows = [['chunk', 'status', 'records', 'bytes', 'streams']];
       let firstWaiting = true;

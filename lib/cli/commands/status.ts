@@ -3,7 +3,7 @@ import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { formatPosition } from '../../chunks/chunk-position.ts';
 import { bookmarkLines, plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
-import { ChunkChainError, waitingChunks } from '../../pipeline/run-protocol.ts';
+import { inspectWaiting } from '../../pipeline/run-protocol.ts';
 import { localHolderIfDead } from '../../pipeline/run-tap.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
@@ -54,13 +54,8 @@ export function statusCommand(): Command {
         const state = await stateStore.read(tap);
         // The chain from `staged` back to `committed`: chunks a writer left without recording them are
         // not waiting (they never load), so they do not count as lag.
-        let waiting: number | string;
-        try {
-          waiting = (await waitingChunks(stage, state)).length;
-        } catch (error) {
-          if (!(error instanceof ChunkChainError)) throw error;
-          waiting = `? (${error.message})`;
-        }
+        const chain = await inspectWaiting(stage, state);
+        const waiting = chain.broken === undefined ? chain.waiting.length : `? (${chain.broken})`;
         const last = state.lastRun;
         process.stdout.write(`${tap}\n`);
         process.stdout.write(
