@@ -32,7 +32,13 @@ async function query(folder: string, sql: string) {
  */
 async function stagedButNotLoaded() {
   const folder = temporaryFolder();
-  writeFileSync(join(folder, 'pipeline.yaml'), `${pipelineYaml(3_000, 0)}    chunk: { max_records: 1000 }\n`);
+  // No new customers per run: whether the failed run staged its last STATE (the end of tick 0) or
+  // stopped before it is a race, and either way the next run must find the same 3,000 customers.
+  const yaml = pipelineYaml(3_000, 0).replace(
+    'state_every: 1000',
+    'state_every: 1000, new_customers_per_run: 0',
+  );
+  writeFileSync(join(folder, 'pipeline.yaml'), `${yaml}    chunk: { max_records: 1000 }\n`);
   await trib(
     ['query', 'pipeline.yaml', 'CREATE SCHEMA sample; CREATE TABLE sample.customers (id BIGINT)'],
     folder,
