@@ -10,6 +10,7 @@ import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/c
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import { parseJsonExactly, stringifyExact } from '../protocol/exact-json.ts';
 import type {
   BookmarkAt,
   ContinuationRequest,
@@ -315,7 +316,7 @@ export class DynamoStateStore implements StateStore {
   private async stored(tap: string, field: 'staged' | 'committed', at: BookmarkAt): Promise<StoredBookmark> {
     const position = positionKey(at);
     const stored: StoredBookmark = { run: at.run, seq: at.seq, at: at.at };
-    const text = JSON.stringify(at.bookmark ?? null);
+    const text = stringifyExact(at.bookmark ?? null);
     if (Buffer.byteLength(text) > (this.spill?.inlineBookmarkBytes ?? INLINE_BOOKMARK_BYTES)) {
       if (this.spill === undefined)
         throw new Error(
@@ -390,7 +391,7 @@ export class DynamoStateStore implements StateStore {
       );
       text = await object.Body?.transformToString();
     }
-    const bookmark = text === undefined ? undefined : JSON.parse(text);
+    const bookmark = text === undefined ? undefined : parseJsonExactly(text);
     return {
       run: stored.run,
       seq: Number(stored.seq),

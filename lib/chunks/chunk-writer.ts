@@ -5,6 +5,7 @@
  * Only the compressed bytes of the chunk being written are held in memory.
  */
 import { createGzip, type Gzip } from 'node:zlib';
+import { stringifyExact } from '../protocol/exact-json.ts';
 import type { Message, SchemaMessage } from '../protocol/messages.ts';
 import { formatMessage } from '../protocol/writer.ts';
 
@@ -56,7 +57,7 @@ export class ChunkWriter {
   ) {
     this.limits = { ...DEFAULT_CHUNK_LIMITS, ...stripUndefined(options) };
     this.seq = options.firstSeq ?? 0;
-    this.startBookmarkJson = JSON.stringify(options.startBookmark);
+    this.startBookmarkJson = bookmarkText(options.startBookmark);
     if (options.startBookmark !== undefined) {
       this.lastBookmark = options.startBookmark;
       this.hasBookmark = true;
@@ -120,7 +121,7 @@ export class ChunkWriter {
       this.open = undefined;
       return this.seq;
     }
-    if (JSON.stringify(this.lastBookmark) !== this.startBookmarkJson || open.records > 0) await this.cut();
+    if (bookmarkText(this.lastBookmark) !== this.startBookmarkJson || open.records > 0) await this.cut();
     else this.open = undefined;
     return this.seq;
   }
@@ -135,7 +136,7 @@ export class ChunkWriter {
     const unchanged =
       open?.records === 0 &&
       !this.pendingSinceState &&
-      JSON.stringify(this.lastBookmark) === this.startBookmarkJson;
+      bookmarkText(this.lastBookmark) === this.startBookmarkJson;
     if (open !== undefined && !unchanged && (open.hasState || this.pendingSinceState)) {
       if (this.pendingSinceState && this.hasBookmark)
         open.append({ type: 'STATE', value: this.lastBookmark });
@@ -203,4 +204,9 @@ class OpenChunk {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A bookmark's exact JSON text, for telling whether a run moved it (undefined: no bookmark). */
+function bookmarkText(bookmark: unknown): string | undefined {
+  return bookmark === undefined ? undefined : stringifyExact(bookmark);
 }

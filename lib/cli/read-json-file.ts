@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseJsonExactly } from '../protocol/exact-json.ts';
 
 export class InputFileError extends Error {
   override readonly name = 'InputFileError';
@@ -14,7 +15,7 @@ export async function readJsonFile(path: string, flag: string): Promise<unknown>
   }
   if (text.trim() === '') return undefined;
   try {
-    return JSON.parse(text);
+    return parseJsonExactly(text); // a --state bookmark keeps its 19-digit ids exact
   } catch (error) {
     throw new InputFileError(`${flag} ${path}: not valid JSON: ${(error as Error).message}`);
   }

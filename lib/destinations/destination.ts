@@ -5,6 +5,7 @@
  * not at all.
  */
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import { stringifyExact } from '../protocol/exact-json.ts';
 import type { JsonObject, JsonSchema } from '../protocol/messages.ts';
 
 export interface StreamDefinition {
@@ -100,7 +101,7 @@ export function ledgerValues(
     tap,
     position.run,
     position.seq,
-    JSON.stringify(chunk.bookmark ?? null),
+    stringifyExact(chunk.bookmark ?? null),
     chunk.records,
     JSON.stringify(counts),
   ];

@@ -2,10 +2,13 @@
  * Opens a destination from a pipeline's `destination:` block or a `--to` spec:
  * `duckdb:FILE` (or a path ending in .duckdb) or `postgres://user:pass@host:port/db`.
  */
+import { resolve } from 'node:path';
 import type { DestinationConfig } from '../pipeline/pipeline-config.ts';
+import { singerCommand } from '../singer/singer-command.ts';
 import type { Destination } from './destination.ts';
 import { PostgresDestination } from './postgres/postgres-destination.ts';
 import { redactUrl } from './redact-url.ts';
+import { SingerTargetDestination } from './singer/singer-target-destination.ts';
 
 export class DestinationSpecError extends Error {
   override readonly name = 'DestinationSpecError';
@@ -21,8 +24,18 @@ export function parseDestinationSpec(spec: string): DestinationConfig {
   );
 }
 
-export async function openDestination(config: DestinationConfig): Promise<Destination> {
+export async function openDestination(
+  config: DestinationConfig,
+  options: { readonly log?: (line: string) => void } = {},
+): Promise<Destination> {
   switch (config.type) {
+    case 'singer':
+      return new SingerTargetDestination({
+        command: singerCommand(config),
+        config: config.config ?? {},
+        ledgerPath: resolve(config.ledger_path ?? '.tributary/delivered'),
+        ...(options.log === undefined ? {} : { log: options.log }),
+      });
     case 'duckdb': {
       // Loaded only when used: DuckDB is a native module that Lambda bundles leave out. The specifier is
       // computed so bundlers do not follow it (a deployed pipeline never has a DuckDB destination).

@@ -10,7 +10,7 @@ import { secretsInUrl } from '../destinations/redact-url.ts';
 import { secretValues } from '../streamer/redact.ts';
 import { StreamerConfigError } from '../streamer/streamer.ts';
 import { validateConfig } from '../streamer/validate-config.ts';
-import { findStreamer } from '../streamers/index.ts';
+import { findStreamer, streamerNames } from '../streamers/index.ts';
 import { PipelineConfigError, parsePipeline } from './load-pipeline.ts';
 import { referencedNames } from './references.ts';
 import { longestInterval, parseSchedule } from './schedule.ts';
@@ -54,6 +54,11 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
   // Secrets stand for themselves here: the functions read the real values at run time.
   const placeholders = Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`]));
   const pipeline = parsePipeline(text, file, { env, secrets: placeholders });
+  if (pipeline.destination.type === 'singer') {
+    throw new PipelineConfigError(
+      `${file}: destination.type: received "singer". Allowed in AWS: postgres (a Lambda function runs no programs but its own bundle). Use \`trib run\` for a Singer target.`,
+    );
+  }
   if (pipeline.destination.type === 'duckdb') {
     throw new PipelineConfigError(
       `${file}: destination.type: received "duckdb". Allowed in AWS: postgres (a DuckDB file would live in a Lambda's temporary disk and vanish). Use \`trib run\` for DuckDB.`,
@@ -71,6 +76,10 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
     } catch (error) {
       throw new PipelineConfigError(`${file}: taps.${tap.name}.schedule: ${(error as Error).message}`);
     }
+    if (tap.singerTap !== undefined)
+      throw new PipelineConfigError(
+        `${file}: taps.${tap.name}.streamer: a Singer tap executable (${tap.streamer}) cannot be deployed: a Lambda function runs no programs but its own bundle. Run this tap with \`trib run\` or \`trib schedule\` on a machine, or use a built-in streamer (${streamerNames().join(', ')}).`,
+      );
     const streamer = findStreamer(tap.streamer);
     try {
       validateConfig(streamer, tap.config, `taps.${tap.name}.config`);

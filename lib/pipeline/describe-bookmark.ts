@@ -4,6 +4,7 @@
  * versions, per-partition positions) and the common Singer shapes; anything else is shown as compact
  * JSON per stream, or for the whole bookmark.
  */
+import { stringifyExact } from '../protocol/exact-json.ts';
 import { isObject } from '../protocol/parser.ts';
 
 const WIDTH = 80;
@@ -17,7 +18,7 @@ export function streamPositions(bookmark: unknown): Map<string, string> | undefi
 }
 
 function positionOf(entry: unknown): string {
-  if (!isObject(entry)) return cut(JSON.stringify(entry));
+  if (!isObject(entry)) return cut(stringifyExact(entry));
   if (typeof entry.value === 'string' || typeof entry.value === 'number') return `up to ${entry.value}`;
   if (typeof entry.version === 'number')
     return entry.in_progress === true ? 'full pass in progress' : 'last full pass complete';
@@ -25,10 +26,10 @@ function positionOf(entry: unknown): string {
     if (typeof entry[key] === 'string' || typeof entry[key] === 'number') return `up to ${entry[key]}`;
   if (isObject(entry.partitions)) {
     const partitions = Object.values(entry.partitions);
-    if (partitions.length === 1) return cut(JSON.stringify(partitions[0]));
+    if (partitions.length === 1) return cut(stringifyExact(partitions[0]));
     return `${partitions.length} partitions`;
   }
-  return cut(JSON.stringify(entry));
+  return cut(stringifyExact(entry));
 }
 
 function cut(text: string): string {
@@ -40,7 +41,7 @@ export function bookmarkLines(after: unknown, before?: unknown): string[] {
   const now = streamPositions(after);
   const then = before === undefined ? undefined : streamPositions(before);
   if (now === undefined) {
-    const text = after === undefined ? '(none)' : cut(JSON.stringify(after));
+    const text = after === undefined ? '(none)' : cut(stringifyExact(after));
     return [before === undefined ? text : `${describeWhole(before)} → ${text}`];
   }
   const width = Math.max(0, ...[...now.keys()].map((stream) => stream.length));
@@ -52,7 +53,7 @@ export function bookmarkLines(after: unknown, before?: unknown): string[] {
 }
 
 function describeWhole(bookmark: unknown): string {
-  return bookmark === undefined ? '(none)' : cut(JSON.stringify(bookmark));
+  return bookmark === undefined ? '(none)' : cut(stringifyExact(bookmark));
 }
 
 /** `1 chunk`, `2 chunks`. */

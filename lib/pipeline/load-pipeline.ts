@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import { sanitizeIdentifier } from '../persister/identifiers.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 import { describe, isObject } from '../protocol/parser.ts';
+import { singerCommand } from '../singer/singer-command.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
 import type {
   AlertsConfig,
@@ -66,7 +67,8 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     alerts?: AlertsConfig;
     taps: Record<
       string,
-      Omit<TapConfig, 'name' | 'transforms' | 'config'> & {
+      Omit<TapConfig, 'name' | 'transforms' | 'config' | 'streamer' | 'singerTap'> & {
+        streamer: string | JsonObject;
         config?: JsonObject;
         transforms?: TransformConfig[];
       }
@@ -85,34 +87,32 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
       );
     schemas.set(schema, name);
   }
-  for (const [name, tap] of Object.entries(raw.taps)) {
-    try {
-      findStreamer(tap.streamer);
-    } catch {
-      throw new PipelineConfigError(
-        `${file}: taps.${name}.streamer: received ${JSON.stringify(tap.streamer)}.\n  Allowed: ${streamerNames().join(', ')}.`,
-      );
-    }
-    const known = new Set(findStreamer(tap.streamer).streams.map((stream) => stream.name));
-    for (const stream of tap.streams ?? []) {
-      if (!known.has(stream)) {
-        throw new PipelineConfigError(
-          `${file}: taps.${name}.streams: received ${JSON.stringify(stream)}, which streamer ${tap.streamer} does not have.\n  Allowed: ${[...known].join(', ')}.`,
-        );
+  for (const [name, entry] of Object.entries(raw.taps)) {
+    const tap = { ...entry, ...withStreamer(file, name, entry) };
+    if (tap.singerTap === undefined) {
+      const known = new Set(findStreamer(tap.streamer).streams.map((stream) => stream.name));
+      for (const stream of tap.streams ?? []) {
+        if (!known.has(stream)) {
+          throw new PipelineConfigError(
+            `${file}: taps.${name}.streams: received ${JSON.stringify(stream)}, which streamer ${tap.streamer} does not have.\n  Allowed: ${[...known].join(', ')}.`,
+          );
+        }
       }
-    }
+    } // a Singer tap's streams are checked against its --discover catalog when it runs
     // Refused here, for every runtime: a deployed tap must not silently skip the transforms it declares.
     if ((tap.transforms ?? []).length > 0) {
       throw new PipelineConfigError(
         `${file}: taps.${name}.transforms: transforms are not supported yet; remove them to run this tap.`,
       );
     }
-    taps.set(name, { ...tap, name, config: tap.config ?? {}, transforms: tap.transforms ?? [] });
+    taps.set(name, { ...tap, name, transforms: tap.transforms ?? [] });
   }
   const destination =
     raw.destination.type === 'duckdb'
       ? { ...raw.destination, path: resolve(raw.destination.path) }
-      : raw.destination;
+      : raw.destination.type === 'singer'
+        ? { ...raw.destination, ledger_path: resolve(raw.destination.ledger_path ?? '.tributary/delivered') }
+        : raw.destination;
   return {
     file,
     destination,
@@ -121,6 +121,75 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     taps,
     ...(raw.alerts === undefined ? {} : { alerts: raw.alerts }),
   };
+}
+
+const SINGER_TAP_KEYS = ['command', 'executable', 'args', 'config', 'catalog', 'catalog_flag'];
+
+/**
+ * A tap's streamer: a built-in one by name, or a Singer tap executable, whose `config` may sit in the
+ * `streamer:` block (as Meltano writes it) or beside it, not both.
+ */
+function withStreamer(
+  file: string,
+  name: string,
+  tap: { readonly streamer: string | JsonObject; readonly config?: JsonObject },
+): Pick<TapConfig, 'streamer' | 'config' | 'singerTap'> {
+  const where = `${file}: taps.${name}.streamer`;
+  if (typeof tap.streamer === 'string') {
+    try {
+      findStreamer(tap.streamer);
+    } catch {
+      throw new PipelineConfigError(
+        `${where}: received ${JSON.stringify(tap.streamer)}.\n  Allowed: ${streamerNames().join(', ')}, or { command: <a Singer tap> }.`,
+      );
+    }
+    return { streamer: tap.streamer, config: tap.config ?? {} };
+  }
+  const spec = tap.streamer;
+  const problem = singerTapProblem(spec, name, tap.config !== undefined);
+  if (problem !== undefined) throw new PipelineConfigError(`${where}: ${problem}.`);
+  const command = singerCommand({
+    ...(typeof spec.command === 'string' ? { command: spec.command } : {}),
+    ...(typeof spec.executable === 'string' ? { executable: spec.executable } : {}),
+    ...(Array.isArray(spec.args) ? { args: spec.args as string[] } : {}),
+  });
+  return {
+    streamer: command.label,
+    config: (spec.config as JsonObject | undefined) ?? tap.config ?? {},
+    singerTap: {
+      command,
+      ...(typeof spec.catalog === 'string' ? { catalog: resolve(spec.catalog) } : {}),
+      ...(spec.catalog_flag === '--properties' || spec.catalog_flag === '--catalog'
+        ? { catalogFlag: spec.catalog_flag }
+        : {}),
+    },
+  };
+}
+
+function singerTapProblem(spec: JsonObject, tap: string, configBeside: boolean): string | undefined {
+  const unknown = Object.keys(spec).filter((key) => !SINGER_TAP_KEYS.includes(key));
+  if (unknown.length > 0) return `unknown key ${unknown[0]}; known keys: ${SINGER_TAP_KEYS.join(', ')}`;
+  if ((typeof spec.command === 'string') === (typeof spec.executable === 'string'))
+    return 'give a Singer tap as command: "tap-foo --its-flags" or as executable: tap-foo with args: [...], one of the two';
+  if (spec.command === '' || spec.executable === '') return 'the command is empty';
+  if (
+    spec.args !== undefined &&
+    !(Array.isArray(spec.args) && spec.args.every((arg) => typeof arg === 'string'))
+  )
+    return 'args must be a list of strings';
+  if (spec.config !== undefined && !isObject(spec.config))
+    return "config must be a map of the tap's settings";
+  if (spec.config !== undefined && configBeside)
+    return `config is given twice, in taps.${tap}.streamer and in taps.${tap}; keep one`;
+  if (spec.catalog !== undefined && typeof spec.catalog !== 'string')
+    return 'catalog must be the path of a catalog file';
+  if (
+    spec.catalog_flag !== undefined &&
+    spec.catalog_flag !== '--catalog' &&
+    spec.catalog_flag !== '--properties'
+  )
+    return 'catalog_flag must be --catalog or --properties';
+  return undefined;
 }
 
 function substitute(

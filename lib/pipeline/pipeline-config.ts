@@ -1,17 +1,40 @@
 import type { JsonObject } from '../protocol/messages.ts';
+import type { SingerCommand } from '../singer/singer-command.ts';
 
 export type DestinationConfig =
   | { readonly type: 'duckdb'; readonly path: string; readonly memory_limit?: string }
-  | { readonly type: 'postgres'; readonly url: string; readonly soft_delete?: boolean };
+  | { readonly type: 'postgres'; readonly url: string; readonly soft_delete?: boolean }
+  | SingerDestinationConfig;
+
+/** Any Singer target (`destination: { type: singer, command: target-foo }`). */
+export interface SingerDestinationConfig {
+  readonly type: 'singer';
+  readonly command?: string;
+  readonly executable?: string;
+  readonly args?: readonly string[];
+  readonly config?: JsonObject;
+  /** Tributary's record of the chunks the target confirmed. @default .tributary/delivered */
+  readonly ledger_path?: string;
+}
 
 export interface TransformConfig {
   readonly use: string;
   readonly [option: string]: unknown;
 }
 
+/** A Singer tap executable run as the streamer (`streamer: { command: ... }`). */
+export interface SingerTapConfig {
+  readonly command: SingerCommand;
+  readonly catalog?: string;
+  readonly catalogFlag?: '--catalog' | '--properties';
+}
+
 export interface TapConfig {
   readonly name: string;
+  /** A built-in streamer's name, or for a Singer tap its command line (what messages call it). */
   readonly streamer: string;
+  /** Set when the streamer is a Singer tap executable rather than a built-in one. */
+  readonly singerTap?: SingerTapConfig;
   readonly schedule?: string;
   /** IANA time zone for cron schedules, e.g. Europe/Berlin. @default UTC */
   readonly timezone?: string;

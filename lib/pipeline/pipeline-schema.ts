@@ -12,7 +12,7 @@ export const pipelineSchema = {
     destination: {
       type: 'object',
       required: ['type'],
-      properties: { type: { enum: ['duckdb', 'postgres'] } },
+      properties: { type: { enum: ['duckdb', 'postgres', 'singer'] } },
       allOf: [
         {
           if: { properties: { type: { const: 'duckdb' } } },
@@ -34,6 +34,22 @@ export const pipelineSchema = {
             required: ['url'],
             additionalProperties: false,
             properties: { type: {}, url: { type: 'string', minLength: 1 }, soft_delete: { type: 'boolean' } },
+          },
+        },
+        {
+          if: { properties: { type: { const: 'singer' } } },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+          then: {
+            additionalProperties: false,
+            oneOf: [{ required: ['command'] }, { required: ['executable'] }],
+            properties: {
+              type: {},
+              command: { type: 'string', minLength: 1 },
+              executable: { type: 'string', minLength: 1 },
+              args: { type: 'array', items: { type: 'string' } },
+              config: { type: 'object' },
+              ledger_path: { type: 'string', minLength: 1 },
+            },
           },
         },
       ],
@@ -66,7 +82,9 @@ export const pipelineSchema = {
         additionalProperties: false,
         required: ['streamer'],
         properties: {
-          streamer: { type: 'string', minLength: 1 },
+          // A built-in streamer's name, or { command | executable, args, config, catalog } for a Singer tap;
+          // the object's shape is checked in load-pipeline.ts, where the errors can say what is wrong.
+          streamer: { type: ['string', 'object'], minLength: 1 },
           schedule: { type: 'string', pattern: SCHEDULE_PATTERN },
           timezone: { type: 'string', pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' },
           config: { type: 'object' },
@@ -96,7 +114,7 @@ export const pipelineSchema = {
 /** What a person should read when a field is wrong. */
 export const ALLOWED_HINTS: Readonly<Record<string, string>> = {
   schedule: 'rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>), e.g. rate(1 hour)',
-  type: 'duckdb or postgres',
+  type: 'duckdb, postgres or singer',
   emails: 'e-mail addresses, e.g. [data-oncall@example.com]',
   topic_arn: 'an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:123456789012:oncall',
   taps: 'a map of tap names (lower-case letters, digits, - and _, starting with a letter) to taps',

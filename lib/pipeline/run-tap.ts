@@ -18,7 +18,6 @@ import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { StreamsFailedError } from '../streamer/define-streamer.ts';
 import type { Streamer } from '../streamer/streamer.ts';
-import { findStreamer } from '../streamers/index.ts';
 import { chunkLimitsOf, type TapConfig } from './pipeline-config.ts';
 import {
   abandonRun,
@@ -32,6 +31,7 @@ import {
 } from './run-protocol.ts';
 import { streamReport, type TapReport } from './run-report.ts';
 import { SourceFailedError, stageRun } from './stage-run.ts';
+import { streamerOf } from './streamer-of.ts';
 
 export interface TapRunContext {
   readonly stage: Stage;
@@ -195,7 +195,7 @@ async function streamAndLoad(
   load: (message: ChunkMessage) => Promise<ChunkOutcome>,
   leaseLost: () => string | undefined,
 ): Promise<void> {
-  const streamer = (context.streamers ?? findStreamer)(tap.streamer);
+  const streamer = streamerOf(tap, context.streamers);
   let producing = true;
   let loadError: Error | undefined;
 

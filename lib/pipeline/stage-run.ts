@@ -55,36 +55,42 @@ export async function stageRun(options: StageRunOptions): Promise<StagedRun> {
   const streams = new Map<string, StreamRecordCheck>();
   let records = 0;
   const source = options.messages[Symbol.asyncIterator]();
-  for (;;) {
-    let next: IteratorResult<Message>;
-    let problem: Error | undefined;
-    try {
-      next = await source.next();
-    } catch (error) {
-      // Only a failure of the source is staged up to its last STATE; a failed put or a lost lease is not.
-      throw new SourceFailedError(error, await writer.endAtLastState());
+  let sourceEnded = false;
+  try {
+    for (;;) {
+      let next: IteratorResult<Message>;
+      let problem: Error | undefined;
+      try {
+        next = await source.next();
+      } catch (error) {
+        // Only a failure of the source is staged up to its last STATE; a failed put or a lost lease is not.
+        throw new SourceFailedError(error, await writer.endAtLastState());
+      }
+      if (next.done === true) {
+        sourceEnded = true;
+        break;
+      }
+      const message = next.value;
+      if (message.type === 'SCHEMA') streams.set(message.stream, checks.forSchema(message));
+      if (message.type === 'RECORD') {
+        records += 1;
+        const checked = streams.get(message.stream)?.check(message.record, message.exact);
+        if (checked !== undefined && !checked.ok)
+          problem = new UnloadableChunkError(
+            `record ${records} of this run: ${checked.problem}. It is not staged, since it could never load; the run stops before it and what was staged before it loads. Fix the value at the source or the stream's schema, and the next run goes on from there.`,
+          );
+      }
+      if (problem !== undefined) throw new SourceFailedError(problem, await writer.endAtLastState());
+      await writer.write(message);
+      if (message.type === 'RECORD') options.onRecord?.(message.stream);
+      if (message.type === 'STATE' && options.shouldStop?.() === true)
+        return { nextSeq: await writer.end(), stopped: true };
     }
-    if (next.done === true) break;
-    const message = next.value;
-    if (message.type === 'SCHEMA') streams.set(message.stream, checks.forSchema(message));
-    if (message.type === 'RECORD') {
-      records += 1;
-      const checked = streams.get(message.stream)?.check(message.record, message.exact);
-      if (checked !== undefined && !checked.ok)
-        problem = new UnloadableChunkError(
-          `record ${records} of this run: ${checked.problem}. It is not staged, since it could never load; the run stops before it and what was staged before it loads. Fix the value at the source or the stream's schema, and the next run goes on from there.`,
-        );
-    }
-    if (problem !== undefined) {
-      await source.return?.();
-      throw new SourceFailedError(problem, await writer.endAtLastState());
-    }
-    await writer.write(message);
-    if (message.type === 'RECORD') options.onRecord?.(message.stream);
-    if (message.type === 'STATE' && options.shouldStop?.() === true) {
-      await source.return?.();
-      return { nextSeq: await writer.end(), stopped: true };
-    }
+    sourceEnded = true;
+    return { nextSeq: await writer.end(), stopped: false };
+  } finally {
+    // Whatever ends the run early (a stop at a STATE, a record that can never load, a failed put, a
+    // lost lease), the source is closed: a tap's process must stop with it.
+    if (!sourceEnded) await source.return?.();
   }
-  return { nextSeq: await writer.end(), stopped: false };
 }

@@ -11,7 +11,6 @@ import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Streamer } from '../streamer/streamer.ts';
-import { findStreamer } from '../streamers/index.ts';
 import { chunkLimitsOf, type PipelineConfig } from './pipeline-config.ts';
 import {
   abandonRun,
@@ -25,6 +24,7 @@ import {
   takeRun,
 } from './run-protocol.ts';
 import { stageRun } from './stage-run.ts';
+import { streamerOf } from './streamer-of.ts';
 
 export type StreamerEvent = RunEvent;
 
@@ -132,7 +132,7 @@ export async function runStreamerInvocation(
     const result = await stageRun({
       run: held,
       ports,
-      messages: (deps.streamers ?? findStreamer)(tap.streamer).run({
+      messages: streamerOf(tap, deps.streamers).run({
         config: tap.config,
         state: held.resume.bookmark,
         deadline,

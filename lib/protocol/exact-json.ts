@@ -44,11 +44,42 @@ export function parseExact(text: string): unknown {
   return inexact ? value : undefined;
 }
 
+/**
+ * Parses JSON text, keeping numbers a double cannot hold as `LosslessNumber`: the reader for
+ * bookmarks, whose values (a since_id of 19 digits, a PostgreSQL LSN) must reach the tap again as
+ * written. Fast `JSON.parse` unless the text could hold such a number.
+ */
+export function parseJsonExactly(text: string): unknown {
+  if (!mayHoldInexactNumber(text)) return JSON.parse(text);
+  return parseExact(text) ?? JSON.parse(text);
+}
+
 /** Serialises a value that may hold `LosslessNumber`s, writing their exact digits. */
-export function stringifyExact(value: unknown): string {
-  return stringify(value) ?? 'null';
+export function stringifyExact(value: unknown, indent?: number): string {
+  return stringify(value, undefined, indent) ?? 'null';
+}
+
+/** A deep copy of a JSON value that keeps its exact numbers (`structuredClone` turns them into objects). */
+export function cloneJson<T>(value: T): T {
+  return value === undefined ? value : (parseJsonExactly(stringifyExact(value)) as T);
 }
 
 export function isExactNumber(value: unknown): value is LosslessNumber {
   return value instanceof LosslessNumber;
+}
+
+/**
+ * JSON with object keys sorted and exact numbers as their digits, so the same content always has the
+ * same text (a record's digest, a STATE a Singer target echoes back in its own key order).
+ */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (isExactNumber(value)) return value.toString();
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => item !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

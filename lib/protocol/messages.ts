@@ -3,6 +3,8 @@
  * Streams' `"key": true` and `key_fields` all become `keyProperties`; Stitch's `BOOKMARK` is a `STATE`.
  */
 
+import { stringifyExact } from './exact-json.ts';
+
 /** A JSON Schema object as streamers send it. Kept loose on purpose: taps send many dialects. */
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
@@ -65,7 +67,7 @@ export const MAX_BOOKMARK_BYTES = 1_048_576;
  * refuses at staging what the persister would refuse at loading, so nothing is staged that can never load.
  */
 export function bookmarkSizeProblem(value: unknown): string | undefined {
-  const size = Buffer.byteLength(JSON.stringify(value) ?? '');
+  const size = Buffer.byteLength(stringifyExact(value));
   return size > MAX_BOOKMARK_BYTES
     ? `the bookmark (STATE value) is ${size} bytes; a bookmark may be at most ${MAX_BOOKMARK_BYTES} bytes (1 MB). Keep per-partition bookmarks small or split the tap.`
     : undefined;

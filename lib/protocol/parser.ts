@@ -176,7 +176,9 @@ function toMessage(
       if (!('value' in raw)) throw new ProtocolError(`${raw.type} without a "value"`, where);
       const tooLarge = stitch || raw.type === 'BOOKMARK' ? bookmarkSizeProblem(raw.value) : undefined;
       if (tooLarge !== undefined) throw new ProtocolError(`${raw.type}: ${tooLarge}`, where);
-      return { type: 'STATE', value: raw.value };
+      // A since_id of 19 digits or an LSN must reach the tap again as written, not as a double.
+      const exact = mayHoldInexactNumber(text) ? parseExact(text) : undefined;
+      return { type: 'STATE', value: isObject(exact) ? exact.value : raw.value };
     }
     case 'ACTIVATE_VERSION': {
       const stream = requireStream(raw, where);

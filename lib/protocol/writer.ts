@@ -58,7 +58,7 @@ function serialise(message: Message, format: MessageFormat): string {
       return `${JSON.stringify(head).slice(0, -1)},"record":${record}${tail}}`;
     }
     case 'STATE':
-      return JSON.stringify({ type: format === 'stitch' ? 'BOOKMARK' : 'STATE', value: message.value });
+      return stringifyExact({ type: format === 'stitch' ? 'BOOKMARK' : 'STATE', value: message.value });
     case 'ACTIVATE_VERSION':
       return JSON.stringify({ type: 'ACTIVATE_VERSION', stream: message.stream, version: message.version });
   }

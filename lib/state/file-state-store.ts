@@ -6,6 +6,7 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
+import { parseJsonExactly, stringifyExact } from '../protocol/exact-json.ts';
 import type { TapState } from './state-store.ts';
 import { normaliseState } from './state-transitions.ts';
 import { type LockedStates, TransitionStateStore } from './transition-store.ts';
@@ -25,7 +26,7 @@ class FileStates implements LockedStates {
   async read(tap: string): Promise<TapState> {
     const path = this.pathOf(tap);
     try {
-      return normaliseState(tap, JSON.parse(await readFile(path, 'utf8')) as Partial<TapState>);
+      return normaliseState(tap, parseJsonExactly(await readFile(path, 'utf8')) as Partial<TapState>);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return normaliseState(tap, undefined);
       throw new StateFileError(
@@ -47,7 +48,7 @@ class FileStates implements LockedStates {
     });
     try {
       const { state, result } = change(await this.read(tap));
-      if (state !== undefined) await writeFileAtomic(this.pathOf(tap), `${JSON.stringify(state, null, 2)}\n`);
+      if (state !== undefined) await writeFileAtomic(this.pathOf(tap), `${stringifyExact(state, 2)}\n`);
       return result;
     } finally {
       await release();

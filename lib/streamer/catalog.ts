@@ -121,3 +121,40 @@ export function replicationMethodsFromCatalog(
   }
   return methods;
 }
+
+/**
+ * A tap's discovered catalog with the pipeline's `streams:` selected (every stream when undefined):
+ * `selected: true` in the root metadata and on each property, and `schema.selected` for older taps,
+ * since taps differ in which they read. A name the tap does not offer is refused, naming its streams.
+ */
+export function selectInCatalog(catalog: unknown, streams: readonly string[] | undefined, source: string) {
+  if (!isObject(catalog) || !Array.isArray(catalog.streams))
+    throw new CatalogError(`${source}: --discover printed no catalog: expected {"streams": [...]}`);
+  const entries = catalog.streams.filter(isObject);
+  const nameOf = (entry: Record<string, unknown>) => String(entry.tap_stream_id ?? entry.stream);
+  const offered = entries.map(nameOf);
+  const unknown = (streams ?? []).filter((name) => !offered.includes(name));
+  if (unknown.length > 0)
+    throw new CatalogError(
+      `${source}: streams: ${unknown.join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not in the tap's catalog. Its streams: ${offered.join(', ') || '(none)'}.`,
+    );
+  return {
+    ...catalog,
+    streams: entries.map((entry) => {
+      const selected = streams === undefined || streams.includes(nameOf(entry));
+      const metadata = (Array.isArray(entry.metadata) ? entry.metadata : []).filter(isObject);
+      const isRoot = (item: Record<string, unknown>) =>
+        Array.isArray(item.breadcrumb) && item.breadcrumb.length === 0;
+      const withRoot = metadata.some(isRoot) ? metadata : [{ breadcrumb: [], metadata: {} }, ...metadata];
+      return {
+        ...entry,
+        schema: isObject(entry.schema) ? { ...entry.schema, selected } : entry.schema,
+        metadata: withRoot.map((item) =>
+          isRoot(item) || (Array.isArray(item.breadcrumb) && item.breadcrumb[0] === 'properties')
+            ? { ...item, metadata: { ...(isObject(item.metadata) ? item.metadata : {}), selected } }
+            : item,
+        ),
+      };
+    }),
+  };
+}

@@ -4,6 +4,7 @@
  * any STATE (a deadline, a failure) and the next one resumes there without gaps. A stream that fails
  * keeps the bookmark of its last STATE; the others go on, and the run ends naming every failure.
  */
+import { cloneJson } from '../protocol/exact-json.ts';
 import type { JsonObject, JsonSchema, Message } from '../protocol/messages.ts';
 import { isObject } from '../protocol/parser.ts';
 import type { StreamSpec } from './define-stream.ts';
@@ -150,7 +151,7 @@ async function* runStreamer<Config extends object>(
   };
   const failures = new Map<string, string>();
   const emittedSchemas = new Set<string>();
-  const snapshot = (): Message => ({ type: 'STATE', value: structuredClone(state) });
+  const snapshot = (): Message => ({ type: 'STATE', value: cloneJson(state) });
   const deadlinePassed = () => options.deadline !== undefined && Date.now() >= options.deadline;
   const children = (parent: string) =>
     spec.streams.filter(
@@ -454,7 +455,7 @@ interface SyncState {
 }
 
 function readState(value: unknown): SyncState {
-  const bookmarks = isObject(value) && isObject(value.bookmarks) ? structuredClone(value.bookmarks) : {};
+  const bookmarks = isObject(value) && isObject(value.bookmarks) ? cloneJson(value.bookmarks) : {};
   for (const [name, entry] of Object.entries(bookmarks)) {
     if (!isObject(entry) || !isObject(entry.partitions)) bookmarks[name] = { partitions: {} };
   }

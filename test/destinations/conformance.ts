@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Destination } from '../../lib/destinations/destination.ts';
 import { loadChunks } from '../../lib/persister/load-chunks.ts';
 import { ChunkGapError, RecordValidationError } from '../../lib/persister/persister-errors.ts';
+import { parseJsonExactly, stringifyExact } from '../../lib/protocol/exact-json.ts';
 import { FaultyDestination, InjectedFault } from '../../lib/testing/faulty-destination.ts';
 import { chunkOf, record, schema, state } from '../helpers/chunks.ts';
 import type { DestinationHarness } from './harness.ts';
@@ -53,6 +54,24 @@ export function destinationConformance(harness: DestinationHarness): void {
       expect(await harness.columns(destination, 'basic', 'people')).toEqual(
         expect.arrayContaining(['id', 'name', '_tributary_loaded_at', '_tributary_run', '_tributary_seq']),
       );
+    });
+
+    it('keeps the bookmark exact in the ledger: a 19-digit since_id and a 64-bit LSN as written (#14.3)', async () => {
+      const bookmark = '{"since_id":1234567890123456789,"lsn":18446744073709551615}';
+      const text = `${JSON.stringify(schema('people', idName, ['id']))}\n{"type":"STATE","value":${bookmark}}\n`;
+      const [outcome] = await load('exactstate', chunkOf('exactstate', 'r1', 0, text));
+      expect(stringifyExact(outcome?.status === 'loaded' ? outcome.bookmark : undefined)).toBe(bookmark);
+      // PostgreSQL's jsonb orders keys its own way; the numbers must be the same digits.
+      const [entry] = await destination.ledger('exactstate');
+      expect(entry?.bookmark).toEqual(parseJsonExactly(bookmark));
+      const transaction = await destination.begin('exactstate');
+      try {
+        expect(await transaction.loaded({ run: 'r1', seq: 0 })).toEqual({
+          bookmark: parseJsonExactly(bookmark),
+        });
+      } finally {
+        await transaction.rollback();
+      }
     });
 
     it('upserts keyed streams: the last record of a key in the chunk wins, across chunks too', async () => {

@@ -422,6 +422,20 @@ describe('a bad pipeline file fails synth, naming the tap and the field', () => 
       /destination\.type: received "duckdb"\. Allowed in AWS: postgres/,
     ],
     [
+      'a Singer tap executable',
+      (t: string) => t.replace('streamer: pagerduty', 'streamer: { command: tap-pagerduty }'),
+      /taps\.pagerduty\.streamer: a Singer tap executable \(tap-pagerduty\) cannot be deployed: a Lambda function runs no programs but its own bundle/,
+    ],
+    [
+      'a Singer target destination',
+      (t: string) =>
+        t.replace(
+          '{ type: postgres, url: "${secret:tributary/postgres-url}" }',
+          '{ type: singer, command: target-csv }',
+        ),
+      /destination\.type: received "singer"\. Allowed in AWS: postgres/,
+    ],
+    [
       'a password in the destination URL',
       (t: string) => t.replace('"${secret:tributary/postgres-url}"', '"postgres://app:Pa@ss@db.internal/wh"'),
       /destination\.url: the password of the URL is a secret in plain text \(written in the pipeline file/,

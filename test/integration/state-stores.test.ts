@@ -10,6 +10,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { DynamoStateStore } from '../../lib/aws/dynamo-state-store.ts';
+import { parseJsonExactly, stringifyExact } from '../../lib/protocol/exact-json.ts';
 import { FileStateStore } from '../../lib/state/file-state-store.ts';
 import { MemoryStateStore } from '../../lib/state/memory-state-store.ts';
 import { isDropped, resumePoint, type StateStore } from '../../lib/state/state-store.ts';
@@ -98,6 +99,19 @@ describe.each(stores)('%s state store', (_name, make) => {
     expect(await store.markCommitted('t', at('r1', 3, 'by hand'))).toEqual({ ok: true });
     expect(resumePoint(await store.read('t'))).toMatchObject({ run: 'r1', seq: 3, bookmark: 'by hand' });
     expect(await store.taps()).toEqual(['t']);
+  });
+
+  it("keeps a bookmark's numbers exact: a 19-digit since_id and a 64-bit LSN come back as written (#14.3)", async () => {
+    const store = await make(() => 1_000);
+    const begun = await store.beginRun('t', { holder: 'a', ttlMs: 10_000, runId });
+    if (!begun.ok) throw new Error(begun.reason);
+    const text = '{"since_id":1234567890123456789,"lsn":18446744073709551615,"ratio":0.1}';
+    const bookmark = parseJsonExactly(text);
+    expect(await store.markStaged('t', begun.lease.token, at('r1', 0, bookmark))).toEqual({ ok: true });
+    expect(await store.markCommitted('t', at('r1', 0, bookmark))).toEqual({ ok: true });
+    const state = await store.read('t');
+    expect(stringifyExact(state.staged?.bookmark)).toBe(text);
+    expect(stringifyExact(state.committed?.bookmark)).toBe(text);
   });
 
   it('a rewind, only under the lease and only from the staged chunk it saw, drops what was after committed', async () => {

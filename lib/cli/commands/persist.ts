@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { persistStream } from '../../persister/persist-stream.ts';
 import { plural } from '../../pipeline/describe-bookmark.ts';
+import { stringifyExact } from '../../protocol/exact-json.ts';
 import { parseMessages } from '../../protocol/parser.ts';
 import { writeOut } from '../write-out.ts';
 
@@ -35,7 +36,7 @@ export function persistCommand(): Command {
           commitEvery: options.commitEvery,
           onCommit: async (outcome) => {
             if (!outcome.hadState) return;
-            const line = JSON.stringify(outcome.bookmark);
+            const line = stringifyExact(outcome.bookmark);
             if (line !== printed) await writeOut(`${line}\n`);
             printed = line;
           },

@@ -25,8 +25,8 @@ export function runCommand(): Command {
           `${file}: no tap named ${JSON.stringify(options.tap)}; taps: ${[...pipeline.taps.keys()].join(', ')}`,
         );
       }
-      const destination = await openDestination(pipeline.destination);
       const progress = createProgress();
+      const destination = await openDestination(pipeline.destination, { log: (line) => progress.log(line) });
       const reports: TapReport[] = [];
       let lookAt: string | undefined;
       const interrupt = onInterrupt(() => progress.stop());

@@ -23,12 +23,17 @@ export function scheduleCommand(): Command {
       const schedules = new Map(
         taps.map((tap) => [tap.name, parseSchedule(tap.schedule ?? '', tap.timezone)]),
       );
-      const destination = await openDestination(pipeline.destination);
+      // A Singer tap's or target's stderr, as the user would see it running the program by hand.
+      const log = (line: string) => {
+        if (!line.startsWith('METRIC: ')) process.stderr.write(`${line}\n`);
+      };
+      const destination = await openDestination(pipeline.destination, { log });
       const run = async (tap: TapConfig) => {
         const report = await runTap(tap, {
           stage: new FolderStage(pipeline.stagePath),
           stateStore: new FileStateStore(pipeline.statePath),
           destination,
+          log,
           interrupted: () => stopping,
         });
         process.stdout.write(`${formatRunReport([report])}\n`);

@@ -10,6 +10,7 @@ import type { ChunkPosition } from '../../chunks/chunk-position.ts';
 import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
 import { sanitizeIdentifier } from '../../persister/identifiers.ts';
 import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../persister/warehouse-names.ts';
+import { parseJsonExactly } from '../../protocol/exact-json.ts';
 import {
   countsByStream,
   type Destination,
@@ -113,7 +114,7 @@ export class DuckDbDestination implements Destination {
       tap,
       run: String(row.run),
       seq: Number(row.seq),
-      bookmark: row.bookmark === null ? undefined : JSON.parse(String(row.bookmark)),
+      bookmark: row.bookmark === null ? undefined : parseJsonExactly(String(row.bookmark)),
       records: Number(row.records),
       counts: JSON.parse(String(row.counts)),
     }));
@@ -182,7 +183,7 @@ class DuckDbLoad implements LoadTransaction {
       const row = reader.getRowObjectsJS()[0];
       return row === undefined
         ? undefined
-        : { bookmark: row.bookmark === null ? undefined : JSON.parse(String(row.bookmark)) };
+        : { bookmark: row.bookmark === null ? undefined : parseJsonExactly(String(row.bookmark)) };
     });
   }
 

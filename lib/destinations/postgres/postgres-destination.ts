@@ -11,6 +11,7 @@ import type { ChunkPosition } from '../../chunks/chunk-position.ts';
 import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
 import { sanitizeIdentifier } from '../../persister/identifiers.ts';
 import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../persister/warehouse-names.ts';
+import { parseJsonExactly } from '../../protocol/exact-json.ts';
 import {
   countsByStream,
   type Destination,
@@ -160,14 +161,14 @@ export class PostgresDestination implements Destination {
 
   async ledger(tap: string): Promise<LedgerEntry[]> {
     const result = await this.pool.query(
-      `SELECT run, seq, bookmark, records, counts FROM ${this.ledgerTable} WHERE tap = $1 ORDER BY run, seq`,
+      `SELECT run, seq, bookmark::text AS bookmark, records, counts FROM ${this.ledgerTable} WHERE tap = $1 ORDER BY run, seq`,
       [tap],
     );
     return result.rows.map((row) => ({
       tap,
       run: String(row.run),
       seq: Number(row.seq),
-      bookmark: row.bookmark ?? undefined,
+      bookmark: exactBookmark(row.bookmark),
       records: Number(row.records),
       counts: row.counts,
     }));
@@ -246,11 +247,11 @@ class PostgresLoad implements LoadTransaction {
   loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined> {
     return this.serial(async () => {
       const result = await this.sql(
-        `SELECT bookmark FROM ${this.ledgerTable} WHERE tap = $1 AND run = $2 AND seq = $3`,
+        `SELECT bookmark::text AS bookmark FROM ${this.ledgerTable} WHERE tap = $1 AND run = $2 AND seq = $3`,
         [this.tap, position.run, position.seq],
       );
       const row = result.rows[0];
-      return row === undefined ? undefined : { bookmark: row.bookmark ?? undefined };
+      return row === undefined ? undefined : { bookmark: exactBookmark(row.bookmark) };
     });
   }
 
@@ -577,4 +578,9 @@ function connectionError(where: string, error: unknown): PostgresConnectionError
     `cannot connect to ${where}: ${redactUrlsIn((error as Error).message)}.${hint}`,
     { cause: error },
   );
+}
+
+/** A ledger bookmark read as text: jsonb keeps numbers exact, and so must we (the driver parses doubles). */
+function exactBookmark(text: unknown): unknown {
+  return typeof text === 'string' ? (parseJsonExactly(text) ?? undefined) : undefined;
 }

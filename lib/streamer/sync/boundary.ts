@@ -9,6 +9,7 @@
  * apart.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../protocol/exact-json.ts';
 import type { JsonObject } from '../../protocol/messages.ts';
 import { compareValues } from './replication-values.ts';
 
@@ -80,16 +81,4 @@ function entryOf(record: JsonObject, keyProperties: readonly string[]): string {
   const key = JSON.stringify(keyProperties.map((property) => record[property] ?? null));
   const digest = createHash('sha256').update(canonicalJson(record)).digest('base64url').slice(0, 16);
   return `${key}#${digest}`;
-}
-
-/** JSON with object keys sorted, so the same content always has the same digest. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
