@@ -12,7 +12,12 @@ export interface StreamDefinition {
   readonly stream: string;
   readonly schema: JsonSchema;
   readonly keyProperties: readonly string[];
+  /** drop: no `_tributary_extra` column for properties the schema does not declare. @default keep */
+  readonly undeclared?: UndeclaredProperties;
 }
+
+/** What happens to record properties a stream's schema does not declare (`undeclared_properties:`). */
+export type UndeclaredProperties = 'keep' | 'drop';
 
 export interface RowToLoad {
   /** The record's values (exact numbers as `LosslessNumber`). */
@@ -68,6 +73,8 @@ export interface LoadTransaction {
 export interface Destination {
   /** Names the destination for people; never holds a password. */
   readonly description: string;
+  /** keep (the default): in a `_tributary_extra` JSON column; drop: not loaded. */
+  readonly undeclaredProperties?: UndeclaredProperties;
   /** Starts a transaction for a tap; a second load of the same tap waits for the first. */
   begin(tap: string): Promise<LoadTransaction>;
   /** The tap's ledger, oldest first (for status and tests). */

@@ -3,7 +3,7 @@
  * `duckdb:FILE` (or a path ending in .duckdb) or `postgres://user:pass@host:port/db`.
  */
 import { resolve } from 'node:path';
-import type { DestinationConfig } from '../pipeline/pipeline-config.ts';
+import type { DestinationConfig, WarehouseConfig } from '../pipeline/pipeline-config.ts';
 import { singerCommand } from '../singer/singer-command.ts';
 import type { Destination } from './destination.ts';
 import { PostgresDestination } from './postgres/postgres-destination.ts';
@@ -14,7 +14,7 @@ export class DestinationSpecError extends Error {
   override readonly name = 'DestinationSpecError';
 }
 
-export function parseDestinationSpec(spec: string): DestinationConfig {
+export function parseDestinationSpec(spec: string): WarehouseConfig {
   if (spec.startsWith('duckdb:'))
     return { type: 'duckdb', path: spec.slice('duckdb:'.length) || 'warehouse.duckdb' };
   if (spec.endsWith('.duckdb')) return { type: 'duckdb', path: spec };
@@ -43,15 +43,19 @@ export async function openDestination(
       const { DuckDbDestination } = (await import(
         duckdbModule
       )) as typeof import('./duckdb/duckdb-destination.ts');
-      return DuckDbDestination.open(
-        config.path,
-        config.memory_limit === undefined ? {} : { memoryLimit: config.memory_limit },
-      );
+      return DuckDbDestination.open(config.path, {
+        ...(config.memory_limit === undefined ? {} : { memoryLimit: config.memory_limit }),
+        ...(config.undeclared_properties === undefined
+          ? {}
+          : { undeclaredProperties: config.undeclared_properties }),
+      });
     }
     case 'postgres':
-      return PostgresDestination.open(
-        config.url,
-        config.soft_delete === undefined ? {} : { softDelete: config.soft_delete },
-      );
+      return PostgresDestination.open(config.url, {
+        ...(config.soft_delete === undefined ? {} : { softDelete: config.soft_delete }),
+        ...(config.undeclared_properties === undefined
+          ? {}
+          : { undeclaredProperties: config.undeclared_properties }),
+      });
   }
 }

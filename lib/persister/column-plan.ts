@@ -70,7 +70,7 @@ export function planColumns(
   }
   // Properties a record has and its schema does not declare are kept here, as one JSON object, so
   // nothing a tap sends vanishes (a schema without `properties` keeps everything here).
-  if (!properties.some(([property]) => property === EXTRA_PROPERTY)) {
+  if (definition.undeclared !== 'drop' && !properties.some(([property]) => property === EXTRA_PROPERTY)) {
     const extra = { property: EXTRA_PROPERTY, column: EXTRA_PROPERTY, type: { kind: 'json' } as const };
     const current = taken.get(EXTRA_PROPERTY);
     if (current !== undefined && current !== sqlType(extra.type))

@@ -14,6 +14,7 @@ import {
   DestinationLoadError,
   type LoadTransaction,
   type StreamLoadCounts,
+  type UndeclaredProperties,
 } from '../destinations/destination.ts';
 import type { JsonObject, ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
@@ -91,7 +92,9 @@ export async function loadChunks(
         });
         continue;
       }
-      outcomes.push(await loadOne(transaction, tap, chunk, checks));
+      outcomes.push(
+        await loadOne(transaction, tap, chunk, checks, options.destination.undeclaredProperties ?? 'keep'),
+      );
     }
     await transaction.commit();
   } catch (error) {
@@ -123,6 +126,7 @@ async function loadOne(
   tap: string,
   chunk: ChunkToLoad,
   checks: RecordChecks,
+  undeclared: UndeclaredProperties,
 ): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
   const position = { run: chunk.run, seq: chunk.seq };
   const ledgered = await transaction.loaded(position);
@@ -138,7 +142,7 @@ async function loadOne(
 
   transaction.startChunk(position);
   try {
-    return await loadRecords(transaction, chunk, checks, position);
+    return await loadRecords(transaction, chunk, checks, position, undeclared);
   } catch (error) {
     // The destination names the stream and record; the chunk is named here, as the parser names it.
     if (error instanceof DestinationLoadError)
@@ -152,6 +156,7 @@ async function loadRecords(
   chunk: ChunkToLoad,
   checks: RecordChecks,
   position: ChunkPosition,
+  undeclared: UndeclaredProperties,
 ): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
   const streams = new Map<
     string,
@@ -165,7 +170,7 @@ async function loadRecords(
       case 'SCHEMA': {
         const known = streams.get(message.stream);
         if (known === undefined || JSON.stringify(known.schema) !== JSON.stringify(message)) {
-          await transaction.defineStream(message);
+          await transaction.defineStream(undeclared === 'drop' ? { ...message, undeclared } : message);
           streams.set(message.stream, {
             schema: message,
             check: checks.forSchema(message),
@@ -186,13 +191,13 @@ async function loadRecords(
         if (!checked.ok) throw new RecordValidationError(chunk.source, line, message.stream, checked.problem);
         if (stream.schema.keyProperties.length === 0 && message.keyProperties !== undefined) {
           const keyed: SchemaMessage = { ...stream.schema, keyProperties: message.keyProperties };
-          await transaction.defineStream(keyed);
+          await transaction.defineStream(undeclared === 'drop' ? { ...keyed, undeclared } : keyed);
           streams.set(message.stream, { ...stream, schema: keyed });
         }
         records += 1;
         const nul = holdsNul(checked.values, message.raw);
         const values = nul ? withoutNul(checked.values) : checked.values;
-        const extra = undeclared(values, stream.declared);
+        const extra = undeclared === 'keep' ? undeclaredOf(values, stream.declared) : undefined;
         await transaction.write(message.stream, {
           values: extra === undefined ? values : { ...values, [EXTRA_PROPERTY]: extra },
           position: records,
@@ -225,7 +230,7 @@ async function loadRecords(
 }
 
 /** A record's properties its schema does not declare, or undefined when it has none. */
-function undeclared(values: JsonObject, declared: ReadonlySet<string>): JsonObject | undefined {
+function undeclaredOf(values: JsonObject, declared: ReadonlySet<string>): JsonObject | undefined {
   let extra: Record<string, unknown> | undefined;
   for (const key in values) {
     if (declared.has(key) || key === EXTRA_PROPERTY) continue;

@@ -1,10 +1,22 @@
 import type { JsonObject } from '../protocol/messages.ts';
 import type { SingerCommand } from '../singer/singer-command.ts';
 
-export type DestinationConfig =
-  | { readonly type: 'duckdb'; readonly path: string; readonly memory_limit?: string }
-  | { readonly type: 'postgres'; readonly url: string; readonly soft_delete?: boolean }
-  | SingerDestinationConfig;
+/** A warehouse Tributary writes itself (with its ledger in it). */
+export type WarehouseConfig =
+  | {
+      readonly type: 'duckdb';
+      readonly path: string;
+      readonly memory_limit?: string;
+      readonly undeclared_properties?: 'keep' | 'drop';
+    }
+  | {
+      readonly type: 'postgres';
+      readonly url: string;
+      readonly soft_delete?: boolean;
+      readonly undeclared_properties?: 'keep' | 'drop';
+    };
+
+export type DestinationConfig = WarehouseConfig | SingerDestinationConfig;
 
 /** Any Singer target (`destination: { type: singer, command: target-foo }`). */
 export interface SingerDestinationConfig {

@@ -24,6 +24,7 @@ export const pipelineSchema = {
               type: {},
               path: { type: 'string', minLength: 1 },
               memory_limit: { type: 'string' },
+              undeclared_properties: { enum: ['keep', 'drop'] },
             },
           },
         },
@@ -33,7 +34,12 @@ export const pipelineSchema = {
           then: {
             required: ['url'],
             additionalProperties: false,
-            properties: { type: {}, url: { type: 'string', minLength: 1 }, soft_delete: { type: 'boolean' } },
+            properties: {
+              type: {},
+              url: { type: 'string', minLength: 1 },
+              soft_delete: { type: 'boolean' },
+              undeclared_properties: { enum: ['keep', 'drop'] },
+            },
           },
         },
         {

@@ -561,6 +561,29 @@ export function destinationConformance(harness: DestinationHarness): void {
       ]);
     });
 
+    it('with undeclared_properties: drop, loads only what the schema declares and makes no _tributary_extra column', async () => {
+      const dropping: Destination = {
+        description: destination.description,
+        undeclaredProperties: 'drop',
+        begin: (tap) => destination.begin(tap),
+        ledger: (tap) => destination.ledger(tap),
+        close: async () => {},
+      };
+      await loadChunks(
+        'dropextra',
+        [
+          chunkOf('dropextra', 'r1', 0, [
+            schema('t', { id: { type: 'integer' }, name: { type: 'string' } }, ['id']),
+            record('t', { id: 1, name: 'a', color: 'red' }),
+            state(1),
+          ]),
+        ],
+        { destination: dropping },
+      );
+      expect(await text('dropextra', 't', ['id', 'name'])).toEqual([['1', 'a']]);
+      expect(await harness.columns(destination, 'dropextra', 't')).not.toContain('_tributary_extra');
+    });
+
     it('stores nulls and missing properties as NULL', async () => {
       await load(
         'nulls',

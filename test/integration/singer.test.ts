@@ -110,6 +110,49 @@ describe.runIf(python)('Singer taps and targets', () => {
     );
   });
 
+  it('pipes both ways: the Python tap into trib persist, and trib tap into the Python target', async () => {
+    const folder = temporaryFolder();
+    writeData(folder, data(3, 3));
+    writeFileSync(join(folder, 'c.json'), '{"data": "data.json"}');
+    const persisted = await shell(
+      `${tapCommand} --config c.json | "$TRIB" persist --to duckdb:warehouse.duckdb --tap fixture`,
+      folder,
+    );
+    expect(persisted.code, persisted.stderr).toBe(0);
+    const last = JSON.parse(
+      persisted.stdout
+        .trim()
+        .split('\n')
+        .at(-1)
+        ?.replaceAll(/(\d{16,})/g, '"$1"') ?? '{}',
+    );
+    expect(last.bookmarks.events.seq).toBe(String(BASE + 2n));
+    const [rows] = await query(
+      folder,
+      'SELECT (SELECT count(*) FROM fixture.widgets) AS w, (SELECT count(*) FROM fixture.events) AS e',
+    );
+    expect(rows).toEqual({ w: 3n, e: 3n });
+
+    writeFileSync(join(folder, 't.json'), '{"path": "out"}');
+    writeFileSync(join(folder, 's.json'), '{"customers": 40, "orders": 60}');
+    const targeted = await shell(
+      `"$TRIB" tap sample --config s.json | ${targetCommand} --config t.json`,
+      folder,
+    );
+    expect(targeted.code, targeted.stderr).toBe(0);
+    expect(
+      readFileSync(join(folder, 'out', 'customers.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(40);
+    expect(
+      readFileSync(join(folder, 'out', 'orders.jsonl'), 'utf8')
+        .trim()
+        .split('\n'),
+    ).toHaveLength(60);
+    expect(JSON.parse(targeted.stdout.trim().split('\n').at(-1) ?? '{}')).toHaveProperty('bookmarks');
+  });
+
   it('a tap that exits non-zero fails the run, names its last words, and keeps what it read up to its last STATE', async () => {
     const folder = temporaryFolder();
     writeData(folder, data(3, 3));
@@ -193,7 +236,9 @@ taps:
     const state = JSON.parse(readFileSync(join(folder, '.tributary', 'state', 'sample.json'), 'utf8'));
     expect(state.committed).toBeUndefined();
   });
+});
 
+describe('trib persist as a Singer target', () => {
   it('trib persist prints a STATE with a 19-digit id and a 64-bit LSN exactly as the tap sent it (#14.3)', async () => {
     const folder = temporaryFolder();
     const state = '{"bookmarks":{"t":{"since_id":1234567890123456789,"lsn":18446744073709551615}}}';
@@ -204,5 +249,28 @@ taps:
     const result = await shell('"$TRIB" persist --to duckdb:w.duckdb --tap exact < in.jsonl', folder);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim().split('\n').at(-1)).toBe(state);
+  });
+
+  it('--undeclared-properties drop loads what the schema declares and makes no _tributary_extra column', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(
+      join(folder, 'in.jsonl'),
+      '{"type":"SCHEMA","stream":"t","schema":{"properties":{"id":{"type":"integer"}}},"key_properties":["id"]}\n{"type":"RECORD","stream":"t","record":{"id":1,"colour":"red"}}\n{"type":"STATE","value":1}\n',
+    );
+    const result = await shell(
+      '"$TRIB" persist --to duckdb:w.duckdb --tap d --undeclared-properties drop < in.jsonl',
+      folder,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const warehouse = await DuckDbDestination.open(join(folder, 'w.duckdb'));
+    try {
+      const columns = await warehouse.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'd' AND table_name = 't'",
+      );
+      expect(columns.map((row) => row.column_name)).toContain('id');
+      expect(columns.map((row) => row.column_name)).not.toContain('_tributary_extra');
+    } finally {
+      await warehouse.close();
+    }
   });
 });

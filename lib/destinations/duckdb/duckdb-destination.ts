@@ -22,6 +22,7 @@ import {
   type RowToLoad,
   type StreamDefinition,
   type StreamLoadCounts,
+  type UndeclaredProperties,
 } from '../destination.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
 import { StatementQueue } from '../statement-queue.ts';
@@ -33,6 +34,7 @@ export interface DuckDbOptions {
   readonly memoryLimit?: string;
   /** Worker threads. @default DuckDB's own (all cores) */
   readonly threads?: number;
+  readonly undeclaredProperties?: UndeclaredProperties;
 }
 
 const LEDGER = 'main._tributary_chunks';
@@ -54,6 +56,7 @@ export class DuckDbDestination implements Destination {
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
+    readonly undeclaredProperties: UndeclaredProperties,
   ) {
     this.description = `duckdb:${path}`;
   }
@@ -83,7 +86,7 @@ export class DuckDbDestination implements Destination {
     await writer.run(
       `CREATE TABLE IF NOT EXISTS ${NAMES} (tap VARCHAR NOT NULL, stream VARCHAR NOT NULL, kind VARCHAR NOT NULL, property VARCHAR NOT NULL, name VARCHAR NOT NULL, PRIMARY KEY (tap, stream, kind, property))`,
     );
-    return new DuckDbDestination(absolute, instance, writer, reader);
+    return new DuckDbDestination(absolute, instance, writer, reader, options.undeclaredProperties ?? 'keep');
   }
 
   async begin(tap: string): Promise<LoadTransaction> {

@@ -23,6 +23,7 @@ import {
   type RowToLoad,
   type StreamDefinition,
   type StreamLoadCounts,
+  type UndeclaredProperties,
 } from '../destination.ts';
 import { redactUrlsIn } from '../redact-url.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
@@ -36,6 +37,7 @@ export interface PostgresOptions {
   readonly softDelete?: boolean;
   /** Connections in the pool. @default 4 */
   readonly maxConnections?: number;
+  readonly undeclaredProperties?: UndeclaredProperties;
 }
 
 const SYSTEM_COLUMNS = [
@@ -57,6 +59,7 @@ export class PostgresConnectionError extends Error {
 
 export class PostgresDestination implements Destination {
   readonly description: string;
+  readonly undeclaredProperties: UndeclaredProperties;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -69,6 +72,7 @@ export class PostgresDestination implements Destination {
     redacted: string,
   ) {
     this.description = redacted;
+    this.undeclaredProperties = options.undeclaredProperties ?? 'keep';
   }
 
   /** @example const warehouse = await PostgresDestination.open(process.env.PGURL); */

@@ -62,7 +62,7 @@ taps:
     ],
     [
       valid.replace('type: duckdb', 'type: oracle'),
-      'pipeline.yaml: destination.type: received "oracle".\n  Allowed: duckdb or postgres.',
+      'pipeline.yaml: destination.type: received "oracle".\n  Allowed: duckdb, postgres or singer.',
       { SEED: '1' },
     ],
     [
@@ -78,6 +78,21 @@ taps:
     [
       valid.replace('    streams:', '    stream:'),
       'pipeline.yaml: taps.sample-one.stream: received "stream".\n  Allowed: no such key here; known keys: streamer, schedule, timezone, config, streams, transforms, chunk.',
+      { SEED: '1' },
+    ],
+    [
+      valid.replace('streamer: sample', 'streamer: { command: tap-foo, executable: tap-foo }'),
+      'pipeline.yaml: taps.sample-one.streamer: give a Singer tap as command: "tap-foo --its-flags" or as executable: tap-foo with args: [...], one of the two.',
+      { SEED: '1' },
+    ],
+    [
+      valid.replace('streamer: sample', 'streamer: { command: tap-foo, catalogue: c.json }'),
+      'pipeline.yaml: taps.sample-one.streamer: unknown key catalogue; known keys: command, executable, args, config, catalog, catalog_flag.',
+      { SEED: '1' },
+    ],
+    [
+      valid.replace('streamer: sample', 'streamer: { command: tap-foo, config: { a: 1 } }'),
+      'pipeline.yaml: taps.sample-one.streamer: config is given twice, in taps.sample-one.streamer and in taps.sample-one; keep one.',
       { SEED: '1' },
     ],
     ['taps: [', 'pipeline.yaml: not valid YAML'],
