@@ -70,14 +70,23 @@ function decimalValue(value: unknown, scale: number): ValueCheck {
       ? String(value)
       : undefined;
   if (text === undefined) return { ok: true, value };
-  const match = /^-?(\d+)(?:\.\d*)?(?:e([+-]?\d+))?$/i.exec(text);
+  const match = /^-?(\d+)(?:\.(\d*))?(?:e([+-]?\d+))?$/i.exec(text);
   if (match === null) return { ok: true, value };
-  const integerDigits = (match[1] ?? '').replace(/^0+/, '').length + Number(match[2] ?? 0);
-  if (integerDigits <= DECIMAL_DIGITS - scale) return { ok: true, value };
-  return {
-    ok: false,
-    problem: `${text} has ${integerDigits} digits before the point; its column is DECIMAL(${DECIMAL_DIGITS},${scale}), which holds ${DECIMAL_DIGITS - scale}. Type the property as a string, or without multipleOf (a double)`,
-  };
+  const exponent = Number(match[3] ?? 0);
+  const integerDigits = Math.max(0, (match[1] ?? '').replace(/^0+/, '').length + exponent);
+  // Digits after the point that are not trailing zeros; a column of a smaller scale would round them.
+  const fractionDigits = Math.max(0, (match[2] ?? '').replace(/0+$/, '').length - exponent);
+  if (integerDigits > DECIMAL_DIGITS - scale)
+    return {
+      ok: false,
+      problem: `${text} has ${integerDigits} digits before the point; its column is DECIMAL(${DECIMAL_DIGITS},${scale}), which holds ${DECIMAL_DIGITS - scale}. Type the property as a string, or without multipleOf (a double)`,
+    };
+  if (fractionDigits > scale)
+    return {
+      ok: false,
+      problem: `${text} has ${fractionDigits} digits after the point; its column is DECIMAL(${DECIMAL_DIGITS},${scale}), which would round it (a multipleOf finer than 1e-${scale} is held to ${scale} places). Type the property as a string to keep every digit`,
+    };
+  return { ok: true, value };
 }
 
 const DATE_TIME =

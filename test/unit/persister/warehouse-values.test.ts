@@ -46,4 +46,21 @@ describe('values a warehouse column takes', () => {
     expect(warehouseValue(1e36, { kind: 'decimal', scale: 2 }, false)).toMatchObject({ ok: false });
     expect(warehouseValue(1e35, { kind: 'decimal', scale: 2 }, false)).toEqual(ok(1e35));
   });
+
+  it('refuses decimals with more places than the column keeps, instead of rounding them (#14.4)', () => {
+    // An unconstrained PostgreSQL numeric arrives with multipleOf 1e-38; its column keeps 18 places.
+    const long = (parseExact('{"n":0.1234567890123456789012}') as { n: unknown }).n;
+    const decimal18 = { kind: 'decimal', scale: 18 } as const;
+    expect(warehouseValue(long, decimal18, false)).toMatchObject({
+      ok: false,
+      problem: expect.stringMatching(
+        /has 22 digits after the point; its column is DECIMAL\(38,18\), which would round it/,
+      ),
+    });
+    expect(warehouseValue(12.5, { kind: 'decimal', scale: 2 }, false)).toEqual(ok(12.5));
+    expect(warehouseValue(12.5, { kind: 'decimal', scale: 0 }, false)).toMatchObject({ ok: false });
+    expect(warehouseValue(1.5e-3, { kind: 'decimal', scale: 4 }, false)).toEqual(ok(1.5e-3));
+    expect(warehouseValue(1.5e-3, { kind: 'decimal', scale: 3 }, false)).toMatchObject({ ok: false });
+    expect(warehouseValue(120, { kind: 'decimal', scale: 0 }, false)).toEqual(ok(120));
+  });
 });
