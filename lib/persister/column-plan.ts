@@ -48,7 +48,7 @@ export function planColumns(
   const additions: PlannedColumn[] = [];
   const taken = new Map(existing ?? []);
   for (const [property, propertySchema] of properties) {
-    const type = logicalTypeOf(propertySchema);
+    const type = logicalTypeOf(propertySchema, definition.schema);
     const base = names.columns.get(property) ?? sanitizeIdentifier(property);
     const wanted = sqlType(type);
     const typed = suffixedIdentifier(base, typeTag(type));

@@ -33,12 +33,20 @@ export const MAX_DECIMAL_SCALE = 18;
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
 
-export function logicalTypeOf(property: unknown): LogicalType {
-  if (typeof property !== 'object' || property === null) return { kind: 'json' };
-  const schema = property as JsonSchema;
+/**
+ * A property's column type. `root` is the stream's whole schema, for `$ref`s into its `definitions`
+ * (or `$defs`), which taps generated from OpenAPI documents write.
+ */
+export function logicalTypeOf(property: unknown, root?: JsonSchema): LogicalType {
+  const resolved = resolveRef(property, root);
+  if (typeof resolved !== 'object' || resolved === null) return { kind: 'json' };
+  const schema = resolved as JsonSchema;
   const alternatives = (schema.anyOf ?? schema.oneOf) as unknown[] | undefined;
   if (Array.isArray(alternatives)) {
-    const types = alternatives.filter((branch) => !isNullOnly(branch)).map(logicalTypeOf);
+    const types = alternatives
+      .map((branch) => resolveRef(branch, root))
+      .filter((branch) => !isNullOnly(branch))
+      .map((branch) => logicalTypeOf(branch, root));
     const first = types[0];
     return first !== undefined && types.every((type) => sameType(type, first)) ? first : { kind: 'json' };
   }
@@ -95,6 +103,19 @@ function exceedsInt64(schema: JsonSchema): boolean {
     const value = BigInt(Math.trunc(bound));
     return value > INT64_MAX + 1n || value < INT64_MIN;
   });
+}
+
+/** Follows a local `$ref` (`#/definitions/money`); anything else is returned as it is. */
+function resolveRef(schema: unknown, root: JsonSchema | undefined, depth = 0): unknown {
+  if (root === undefined || depth > 16 || typeof schema !== 'object' || schema === null) return schema;
+  const ref = (schema as JsonSchema).$ref;
+  if (typeof ref !== 'string' || !ref.startsWith('#/')) return schema;
+  let target: unknown = root;
+  for (const part of ref.slice(2).split('/')) {
+    const key = decodeURIComponent(part).replaceAll('~1', '/').replaceAll('~0', '~');
+    target = typeof target === 'object' && target !== null ? (target as JsonSchema)[key] : undefined;
+  }
+  return target === undefined ? schema : resolveRef(target, root, depth + 1);
 }
 
 function isNullOnly(branch: unknown): boolean {

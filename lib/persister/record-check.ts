@@ -29,7 +29,7 @@ export class StreamRecordCheck {
     this.columns = Object.entries(properties)
       .map(([property, propertySchema]) => ({
         property,
-        type: logicalTypeOf(propertySchema),
+        type: logicalTypeOf(propertySchema, schema.schema),
         isKey: schema.keyProperties.includes(property),
       }))
       .filter((column) => CHECKED_KINDS.has(column.type.kind));

@@ -2,6 +2,8 @@
  * One suite every destination passes: the same chunks, the same expected warehouse contents.
  * Each test uses its own tap (so its own schema) and needs nothing from the others.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Destination } from '../../lib/destinations/destination.ts';
 import { loadChunks } from '../../lib/persister/load-chunks.ts';
@@ -9,6 +11,7 @@ import { ChunkGapError, RecordValidationError } from '../../lib/persister/persis
 import { parseJsonExactly, stringifyExact } from '../../lib/protocol/exact-json.ts';
 import { FaultyDestination, InjectedFault } from '../../lib/testing/faulty-destination.ts';
 import { chunkOf, record, schema, state } from '../helpers/chunks.ts';
+import { repoRoot } from '../helpers/paths.ts';
 import type { DestinationHarness } from './harness.ts';
 
 const idName = { id: { type: 'integer' }, name: { type: ['null', 'string'] } };
@@ -534,6 +537,35 @@ export function destinationConformance(harness: DestinationHarness): void {
         ]),
       ).catch((caught: unknown) => caught);
       expect((money as Error).message).toMatch(/\/p must be a multiple of 0\.01/);
+    });
+
+    it("loads a real tap's message features exactly: $ref, anyOf, singer.decimal, version, time_extracted, bookmark_properties, unicode keys, a currently_syncing STATE over 1 MB (#14)", async () => {
+      const lines = readFileSync(join(repoRoot, 'test', 'fixtures', 'singer', 'tap-features.jsonl'), 'utf8');
+      const partitions = Array.from({ length: 120_000 }, (_, index) => `p${String(index).padStart(6, '0')}`);
+      const bigState = {
+        currently_syncing: null,
+        bookmarks: { orders: { version: 1709251200000 } },
+        partitions,
+      };
+      const [outcome] = await load(
+        'features',
+        chunkOf('features', 'r1', 0, `${lines}${JSON.stringify({ type: 'STATE', value: bigState })}\n`),
+      );
+      expect(outcome).toMatchObject({ status: 'loaded', records: 2, bookmark: bigState });
+      expect(await harness.columns(destination, 'features', 'orders')).toEqual(
+        expect.arrayContaining(['id', 'total', 'discount', 'placed', '_____na_ve']),
+      );
+      expect(await text('features', 'orders', ['_____na_ve'])).toEqual([['café ☕'], [null]]);
+      expect(await text('features', 'orders', ['id', 'total', 'discount', '_tributary_version'])).toEqual([
+        ['1', '12345678901234567890.123456789', '0.5', '1709251200000'],
+        ['2', null, null, '1709251200000'],
+      ]);
+      expect(await harness.epochMs(destination, 'features', 'orders', 'placed', 'id')).toEqual([
+        Date.parse('2024-02-29T23:59:59Z'),
+        Date.parse('2024-03-01T00:00:00Z'),
+      ]);
+      const [entry] = await destination.ledger('features');
+      expect(entry?.bookmark).toEqual(bigState);
     });
 
     it('keeps properties the schema does not declare in _tributary_extra, so nothing a tap sends vanishes (#14.6)', async () => {
