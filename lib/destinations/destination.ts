@@ -5,19 +5,11 @@
  * not at all.
  */
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import type { StreamDefinition, UndeclaredProperties } from '../columns/stream-definition.ts';
 import { stringifyExact } from '../protocol/exact-json.ts';
-import type { JsonObject, JsonSchema } from '../protocol/messages.ts';
+import type { JsonObject } from '../protocol/messages.ts';
 
-export interface StreamDefinition {
-  readonly stream: string;
-  readonly schema: JsonSchema;
-  readonly keyProperties: readonly string[];
-  /** drop: no `_tributary_extra` column for properties the schema does not declare. @default keep */
-  readonly undeclared?: UndeclaredProperties;
-}
-
-/** What happens to record properties a stream's schema does not declare (`undeclared_properties:`). */
-export type UndeclaredProperties = 'keep' | 'drop';
+export type { StreamDefinition, UndeclaredProperties };
 
 export interface RowToLoad {
   /** The record's values (exact numbers as `LosslessNumber`). */

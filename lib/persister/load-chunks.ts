@@ -9,6 +9,7 @@
 import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import { readChunk } from '../chunks/read-chunk.ts';
+import { EXTRA_PROPERTY } from '../columns/column-plan.ts';
 import {
   type Destination,
   DestinationLoadError,
@@ -20,7 +21,6 @@ import type { JsonObject, ParsedMessage, SchemaMessage } from '../protocol/messa
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import { isDropped, type StateStore } from '../state/state-store.ts';
-import { EXTRA_PROPERTY } from './column-plan.ts';
 import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
 import { RecordChecks, type StreamRecordCheck } from './record-check.ts';
 import { holdsNul, withoutNul } from './warehouse-values.ts';

@@ -4,9 +4,10 @@
  * this, so a record that could never load is refused while the run is still reading, not dead-lettered
  * later.
  */
+
+import { type LogicalType, logicalTypeOf } from '../columns/column-types.ts';
 import type { JsonObject, SchemaMessage } from '../protocol/messages.ts';
 import { describe as describeValue } from '../protocol/parser.ts';
-import { type LogicalType, logicalTypeOf } from './column-types.ts';
 import { describeValidationError, RecordValidators } from './record-validator.ts';
 import { warehouseRecord } from './warehouse-values.ts';
 

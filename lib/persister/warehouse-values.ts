@@ -15,9 +15,9 @@
  * nothing is staged that can never load.
  */
 
+import type { LogicalType } from '../columns/column-types.ts';
 import { isExactNumber } from '../protocol/exact-json.ts';
 import type { JsonObject } from '../protocol/messages.ts';
-import type { LogicalType } from './column-types.ts';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;

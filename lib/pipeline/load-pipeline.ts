@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
-import { sanitizeIdentifier } from '../persister/identifiers.ts';
+import { sanitizeIdentifier } from '../columns/identifiers.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 import { describe, isObject } from '../protocol/parser.ts';
 import { singerCommand } from '../singer/singer-command.ts';

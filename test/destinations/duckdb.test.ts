@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { sanitizeIdentifier } from '../../lib/columns/identifiers.ts';
 import { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
 import { quoteIdentifier } from '../../lib/destinations/sql-text.ts';
-import { sanitizeIdentifier } from '../../lib/persister/identifiers.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
 import { destinationConformance } from './conformance.ts';
 

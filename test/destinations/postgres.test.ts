@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { sanitizeIdentifier } from '../../lib/columns/identifiers.ts';
 import { type Destination, DestinationLoadError } from '../../lib/destinations/destination.ts';
 import { PostgresDestination } from '../../lib/destinations/postgres/postgres-destination.ts';
 import { quoteIdentifier } from '../../lib/destinations/sql-text.ts';
-import { sanitizeIdentifier } from '../../lib/persister/identifiers.ts';
 import { loadChunks } from '../../lib/persister/load-chunks.ts';
 import { chunkOf, record, schema, state } from '../helpers/chunks.ts';
 import { isolatedPostgres } from '../helpers/postgres.ts';

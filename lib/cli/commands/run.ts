@@ -1,8 +1,8 @@
 import { Command } from 'commander';
+import { sanitizeIdentifier } from '../../columns/identifiers.ts';
 import { DuckDbDestination } from '../../destinations/duckdb/duckdb-destination.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
 import { quoteLiteral } from '../../destinations/sql-text.ts';
-import { sanitizeIdentifier } from '../../persister/identifiers.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { formatRunReport, type TapReport } from '../../pipeline/run-report.ts';
 import { runTap } from '../../pipeline/run-tap.ts';

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
-import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
-import { sanitizeIdentifier } from '../../persister/identifiers.ts';
-import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../persister/warehouse-names.ts';
+import { type ColumnPlan, type PlannedColumn, planColumns } from '../../columns/column-plan.ts';
+import { sanitizeIdentifier } from '../../columns/identifiers.ts';
+import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../columns/warehouse-names.ts';
 import { parseJsonExactly } from '../../protocol/exact-json.ts';
 import {
   countsByStream,

@@ -1,4 +1,4 @@
-import type { LogicalType } from '../../persister/column-types.ts';
+import type { LogicalType } from '../../columns/column-types.ts';
 
 /** DuckDB column type for a logical type, spelled as `duckdb_columns()` reports it. */
 export function duckDbType(type: LogicalType): string {

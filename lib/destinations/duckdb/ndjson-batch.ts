@@ -11,7 +11,7 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import type { PlannedColumn } from '../../persister/column-plan.ts';
+import type { PlannedColumn } from '../../columns/column-plan.ts';
 import { isExactNumber, stringifyExact } from '../../protocol/exact-json.ts';
 import type { RowToLoad } from '../destination.ts';
 

@@ -3,7 +3,7 @@
  * newline, carriage return and tab escaped. (Measured against the binary format for ~1 KB records:
  * text was as fast to produce in Node and simpler to get exactly right.)
  */
-import type { PlannedColumn } from '../../persister/column-plan.ts';
+import type { PlannedColumn } from '../../columns/column-plan.ts';
 import { isExactNumber, stringifyExact } from '../../protocol/exact-json.ts';
 import type { RowToLoad } from '../destination.ts';
 

@@ -8,9 +8,9 @@
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
-import { type ColumnPlan, type PlannedColumn, planColumns } from '../../persister/column-plan.ts';
-import { sanitizeIdentifier } from '../../persister/identifiers.ts';
-import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../persister/warehouse-names.ts';
+import { type ColumnPlan, type PlannedColumn, planColumns } from '../../columns/column-plan.ts';
+import { sanitizeIdentifier } from '../../columns/identifiers.ts';
+import { recordedNamesOf, type StreamNames, streamNamesFor } from '../../columns/warehouse-names.ts';
 import { parseJsonExactly } from '../../protocol/exact-json.ts';
 import {
   countsByStream,

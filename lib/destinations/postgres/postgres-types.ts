@@ -1,4 +1,4 @@
-import type { LogicalType } from '../../persister/column-types.ts';
+import type { LogicalType } from '../../columns/column-types.ts';
 
 /** PostgreSQL column type for a logical type, spelled as `format_type()` reports it. */
 export function postgresType(type: LogicalType): string {

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import lockfile from 'proper-lockfile';
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
-import { EXTRA_PROPERTY } from '../../persister/column-plan.ts';
+import { EXTRA_PROPERTY } from '../../columns/column-plan.ts';
 import { canonicalJson, parseJsonExactly, stringifyExact } from '../../protocol/exact-json.ts';
 import type { JsonObject } from '../../protocol/messages.ts';
 import {

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { planColumns, SchemaPlanError } from '../../../lib/persister/column-plan.ts';
-import { logicalTypeOf, typeTag } from '../../../lib/persister/column-types.ts';
-import { sanitizeIdentifier } from '../../../lib/persister/identifiers.ts';
-import {
-  NO_RECORDED_NAMES,
-  recordedNamesOf,
-  streamNamesFor,
-} from '../../../lib/persister/warehouse-names.ts';
+import { planColumns, SchemaPlanError } from '../../../lib/columns/column-plan.ts';
+import { logicalTypeOf, typeTag } from '../../../lib/columns/column-types.ts';
+import { sanitizeIdentifier } from '../../../lib/columns/identifiers.ts';
+import { NO_RECORDED_NAMES, recordedNamesOf, streamNamesFor } from '../../../lib/columns/warehouse-names.ts';
 
 describe('logicalTypeOf', () => {
   it.each([

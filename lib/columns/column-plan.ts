@@ -3,9 +3,10 @@
  * which columns to add. Never drops or retypes a column: a property whose type changed gets a new
  * column named `<column>__<type>` and the old column keeps its data (DESIGN.md rule 7).
  */
-import type { StreamDefinition } from '../destinations/destination.ts';
+
 import { type LogicalType, logicalTypeOf, typeTag } from './column-types.ts';
 import { sanitizeIdentifier, suffixedIdentifier } from './identifiers.ts';
+import type { StreamDefinition } from './stream-definition.ts';
 import { NO_RECORDED_NAMES, type StreamNames, streamNamesFor } from './warehouse-names.ts';
 
 /** The column, and the row value's name, for a record's undeclared properties. */
