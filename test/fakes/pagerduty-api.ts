@@ -2,7 +2,10 @@
  * A fake PagerDuty REST API v2, written from shared/reference/sources/pagerduty.md: `Token token=`
  * auth (401, code 2006), offset/limit paging with `more` and the offset cap (400, code 2002), the
  * incident window on creation time with the 6-month maximum (400, code 2001), `time_zone`, rate
- * limits with `ratelimit-*` headers (seconds until reset) and the 429 body (code 2020).
+ * limits with `ratelimit-*` headers (seconds until reset) and the 429 body (code 2020). Incidents change
+ * after their creation (acknowledged, resolved, reassigned) and each change writes a log entry;
+ * `include[]=incidents` on /log_entries expands each entry's incident reference into the incident as it
+ * is now, and `GET /incidents/{id}` returns one incident (404, code 5001, for an unknown id).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -60,7 +63,7 @@ export class PagerdutyApi {
       id: `R${number}`,
       type: 'trigger_log_entry',
       created_at: iso(createdAt),
-      incident: { id: incident.id },
+      incident: { id: incident.id, type: 'incident_reference' },
     });
     return incident;
   }
@@ -68,13 +71,28 @@ export class PagerdutyApi {
   resolve(incident: Json, at: number): void {
     incident.status = 'resolved';
     incident.resolved_at = iso(at);
-    incident.last_status_change_at = iso(at);
+    this.changed(incident, at, 'resolve_log_entry', true);
+  }
+
+  acknowledge(incident: Json, at: number): void {
+    incident.status = 'acknowledged';
+    this.changed(incident, at, 'acknowledge_log_entry', true);
+  }
+
+  /** A change that is not a status change: the incident is reassigned. */
+  reassign(incident: Json, at: number, user: string): void {
+    incident.assignments = [{ at: iso(at), assignee: { id: user, type: 'user_reference' } }];
+    this.changed(incident, at, 'assign_log_entry', false);
+  }
+
+  private changed(incident: Json, at: number, type: string, statusChange: boolean): void {
+    if (statusChange) incident.last_status_change_at = iso(at);
     incident.updated_at = iso(at);
     this.logEntries.push({
       id: `R${this.logEntries.length + 1}x`,
-      type: 'resolve_log_entry',
+      type,
       created_at: iso(at),
-      incident: { id: incident.id },
+      incident: { id: incident.id, type: 'incident_reference' },
     });
   }
 
@@ -118,6 +136,13 @@ export class PagerdutyApi {
         `Offset+limit exceeds the maximum allowed value of ${this.offsetCap}. Use a narrower filter, such as a date range.`,
       ]);
     }
+    const one = /^\/incidents\/([^/]+)$/.exec(url.pathname);
+    if (one !== null) {
+      const incident = this.incidents.find((row) => row.id === decodeURIComponent(one[1] ?? ''));
+      return incident === undefined
+        ? fail(404, 'Not Found', 5001, ['Incident Not Found'])
+        : send(200, { incident });
+    }
     const collection = url.pathname.slice(1);
     let rows: Json[];
     if (collection === 'incidents' || collection === 'log_entries') {
@@ -139,7 +164,13 @@ export class PagerdutyApi {
     } else {
       return fail(404, 'Not Found', 2100);
     }
-    const items = rows.slice(offset, offset + limit);
+    let items = rows.slice(offset, offset + limit);
+    if (collection === 'log_entries' && url.searchParams.getAll('include[]').includes('incidents'))
+      items = items.map((entry) => ({
+        ...entry,
+        incident:
+          this.incidents.find((incident) => incident.id === (entry.incident as Json).id) ?? entry.incident,
+      }));
     return send(200, { [collection]: items, limit, offset, more: offset + limit < rows.length, total: null });
   }
 }

@@ -49,43 +49,52 @@ describe('pagerduty connector', () => {
     }
   });
 
-  it('the next run re-reads only incidents inside the lookback, and picks up one resolved since', async () => {
-    // incidents over the last 20 days, one every 12 hours: the bookmark ends at the run's own time
+  it('an old incident acknowledged, resolved or reassigned long after its creation is updated; unchanged ones are not read again', async () => {
     await api.stop();
     api = new PagerdutyApi(0);
     const now = Date.now();
-    for (let hours = 20 * 24; hours > 0; hours -= 12) api.addIncident(now - hours * 3_600_000);
+    for (let days = 90; days > 0; days -= 3) api.addIncident(now - days * 86_400_000);
     await api.start();
-    const first = await runStreamer(
-      pagerdutyStreamer,
-      options({ config: { ...options().config, start_date: new Date(now - 25 * 86_400_000).toISOString() } }),
-    );
+    const config = { ...options().config, start_date: new Date(now - 100 * 86_400_000).toISOString() };
+    const first = await runStreamer(pagerdutyStreamer, options({ config }));
     expect(first.error).toBeUndefined();
-    // the bookmark is the creation time of the last incident read; the lookback re-reads 7 days before it
-    const bookmark = (
-      first.state as { bookmarks: { incidents: { partitions: Record<string, { value: string }> } } }
-    ).bookmarks.incidents.partitions['']?.value;
-    expect(bookmark).toBe(api.incidents.at(-1)?.created_at);
-    const insideLookback = api.incidents.filter(
-      (incident) => Date.parse(String(incident.created_at)) >= Date.parse(String(bookmark)) - 7 * 86_400_000,
-    );
-    const recent = insideLookback[2];
-    if (recent === undefined) throw new Error('fixture too small');
-    api.resolve(recent, Date.now() - 1_000);
-    const second = await runStreamer(
-      pagerdutyStreamer,
-      options({
-        config: { ...options().config, start_date: new Date(now - 25 * 86_400_000).toISOString() },
-        state: first.state,
-      }),
-    );
+    expect(ids(first, 'incidents')).toEqual(api.incidents.map((incident) => incident.id));
+    // Changes weeks after creation: far outside any creation-time window of the next run.
+    const [oldest, old, older] = api.incidents;
+    if (oldest === undefined || old === undefined || older === undefined)
+      throw new Error('fixture too small');
+    api.resolve(oldest, Date.now());
+    api.acknowledge(old, Date.now());
+    api.reassign(older, Date.now(), 'PUSR1');
+    const fresh = api.addIncident(Date.now());
+    const second = await runStreamer(pagerdutyStreamer, options({ config, state: first.state }));
     expect(second.error).toBeUndefined();
-    expect(ids(second, 'incidents')).toEqual(insideLookback.map((incident) => incident.id));
-    expect(second.records.get('incidents')?.find((incident) => incident.id === recent.id)).toMatchObject({
-      status: 'resolved',
-    });
-    expect(ids(second, 'log_entries')).toEqual([api.logEntries.at(-1)?.id]); // only the new resolve entry
-    expect(insideLookback.length).toBeLessThan(api.incidents.length);
+    checkSchemaConformance(second);
+    const incidents = second.records.get('incidents') ?? [];
+    expect(incidents.map((incident) => incident.id).sort()).toEqual(
+      [oldest.id, old.id, older.id, fresh.id].sort(),
+    );
+    expect(incidents.find((incident) => incident.id === oldest.id)).toMatchObject({ status: 'resolved' });
+    expect(incidents.find((incident) => incident.id === old.id)).toMatchObject({ status: 'acknowledged' });
+    expect(incidents.find((incident) => incident.id === older.id)?.assignments).toHaveLength(1);
+    // The log entries stream brings the three changes and the new trigger, once each.
+    expect(ids(second, 'log_entries')).toHaveLength(4);
+
+    // A full sync now equals the account's incidents as they are.
+    const full = await runStreamer(pagerdutyStreamer, options({ config, selectedStreams: ['incidents'] }));
+    const truth = new Map(api.incidents.map((incident) => [incident.id, JSON.stringify(incident)]));
+    const merged = new Map(
+      [...(first.records.get('incidents') ?? []), ...incidents].map((incident) => [
+        incident.id,
+        JSON.stringify(incident),
+      ]),
+    );
+    expect(
+      new Map(
+        (full.records.get('incidents') ?? []).map((incident) => [incident.id, JSON.stringify(incident)]),
+      ),
+    ).toEqual(truth);
+    expect(merged).toEqual(truth);
   });
 
   it('the offset cap narrows the window instead of failing: every incident once', async () => {

@@ -7,6 +7,7 @@ import { defineStream } from '../../streamer/define-stream.ts';
 import { defineStreamer } from '../../streamer/define-streamer.ts';
 import { HttpError } from '../../streamer/http-client.ts';
 import { offsetLimit } from '../../streamer/pagination.ts';
+import { incidentRecords } from './incidents.ts';
 import escalationpoliciesSchema from './schemas/escalation_policies.json' with { type: 'json' };
 import incidentsSchema from './schemas/incidents.json' with { type: 'json' };
 import logentriesSchema from './schemas/log_entries.json' with { type: 'json' };
@@ -19,7 +20,7 @@ export interface PagerdutyConfig {
   start_date: string;
   base_url: string;
   time_zone: string;
-  incident_lookback: string;
+  incident_lookback?: string;
 }
 
 const PAGE = 100;
@@ -30,30 +31,15 @@ const schemas = {
   teams: teamsSchema,
 };
 const page = () => offsetLimit({ limit: PAGE, moreField: 'more' });
-/** PagerDuty's 400 with code 2002: offset + limit past 10,000. */
-const offsetCapReached = (status: number, body: unknown) =>
-  status === 400 && (body as { error?: { code?: number } } | undefined)?.error?.code === 2002;
 
 const incidents = defineStream<PagerdutyConfig>({
   name: 'incidents',
   schema: incidentsSchema,
   keyProperties: ['id'],
-  // The window filters on creation time, so an incident acknowledged or resolved later is found again
-  // only while it is inside the lookback: re-read on every run, and upserted by id.
-  replication: {
-    method: 'INCREMENTAL',
-    key: 'created_at',
-    filter: 'gte',
-    order: 'asc',
-    window: '30d', // well inside the API's 6-month maximum
-    lookback: (config: PagerdutyConfig) => config.incident_lookback,
-  },
-  request: ({ config, since, until }) => ({
-    path: '/incidents',
-    query: { since, until, time_zone: config.time_zone, sort_by: 'created_at:asc', limit: PAGE },
-  }),
-  paginate: page(),
-  narrowWindowOn: offsetCapReached,
+  replication: { method: 'INCREMENTAL', key: 'created_at' },
+  // New incidents by creation time, and changed ones through the log entries (incidents.ts).
+  getRecords: incidentRecords,
+  stateEvery: PAGE,
 });
 
 const logEntries = defineStream<PagerdutyConfig>({
@@ -102,8 +88,8 @@ export const pagerdutyStreamer = defineStreamer<PagerdutyConfig>({
       incident_lookback: {
         type: 'string',
         pattern: '^\\d+\\s*[smhd]$',
-        default: '7d',
-        description: 'incidents created this long before the bookmark are re-read for status changes',
+        description:
+          'no longer used: changed incidents are found through the log entries; accepted so older files load',
       },
     },
   },
