@@ -289,7 +289,14 @@ export function describeBody(body: unknown): string {
     const nested =
       typeof error === 'object' && error !== null ? (error as Record<string, unknown>).message : undefined;
     const message = record.message ?? nested ?? error;
-    if (typeof message === 'string') return message.slice(0, 300);
+    // The code to look up and the parameter it is about, where the API names them (Chargebee does).
+    const code = typeof record.api_error_code === 'string' ? record.api_error_code : undefined;
+    const param = typeof record.param === 'string' ? record.param : undefined;
+    const detail = [code, param === undefined ? undefined : `param ${param}`].filter(
+      (part) => part !== undefined,
+    );
+    if (typeof message === 'string')
+      return `${message.slice(0, 300)}${detail.length === 0 ? '' : ` (${detail.join(', ')})`}`;
     return JSON.stringify(body).slice(0, 300);
   }
   return '(empty body)';

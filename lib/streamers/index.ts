@@ -1,11 +1,15 @@
 /** The streamers `trib` knows by name. */
 import type { Streamer } from '../streamer/streamer.ts';
+import { chargebeeStreamer } from './chargebee/chargebee-streamer.ts';
 import { githubStreamer } from './github/github-streamer.ts';
 import { pagerdutyStreamer } from './pagerduty/pagerduty-streamer.ts';
 import { sampleStreamer } from './sample/sample-streamer.ts';
 
 const STREAMERS: ReadonlyMap<string, Streamer> = new Map(
-  [sampleStreamer, githubStreamer, pagerdutyStreamer].map((streamer) => [streamer.name, streamer]),
+  [sampleStreamer, githubStreamer, pagerdutyStreamer, chargebeeStreamer].map((streamer) => [
+    streamer.name,
+    streamer,
+  ]),
 );
 
 export function streamerNames(): string[] {
