@@ -3,7 +3,7 @@
  * Streams framing (`stitchstream/0.1` header, `Content-Type`, a `--` line, then messages).
  * It reads line by line and never holds the whole input.
  */
-import { mayHoldInexactNumber, parseExact } from './exact-json.ts';
+import { mayHoldInexactNumber, parseExact, stringifyExact } from './exact-json.ts';
 import { readLines, type TextLine } from './line-reader.ts';
 import {
   bookmarkSizeProblem,
@@ -14,6 +14,7 @@ import {
 } from './messages.ts';
 import { ProtocolError } from './protocol-error.ts';
 import { keysMarkedInSchema, readStitchHeader, STITCH_MAGIC } from './stitch-streams.ts';
+import { transitToJsonValue } from './transit.ts';
 
 export interface ParseOptions {
   /** Names the input in errors: a file path, a chunk key, `stdin`. */
@@ -33,6 +34,7 @@ export async function* parseMessages(
   const lines = readLines(input)[Symbol.asyncIterator]();
   let inHeader = false;
   let stitch = false;
+  let transit = false;
   let firstContent = true;
   for (;;) {
     let next: IteratorResult<TextLine>;
@@ -53,10 +55,14 @@ export async function* parseMessages(
       }
     }
     if (inHeader) {
-      inHeader = readStitchHeader(text, { source, line: number }) === 'more';
+      const header = readStitchHeader(text, { source, line: number });
+      inHeader = !header.done;
+      if (header.contentType !== undefined) transit = header.contentType === 'transit';
       continue;
     }
-    const message = toMessage(parseJsonLine(text, source, number), text, source, number, schemas, stitch);
+    // A transit line is read as the JSON it stands for; from there every message is read one way.
+    const json = transit ? transitLineAsJson(text, source, number) : text;
+    const message = toMessage(parseJsonLine(json, source, number), json, source, number, schemas, stitch);
     yield { line: number, message };
   }
   if (inHeader) {
@@ -66,6 +72,17 @@ export async function* parseMessages(
         source,
         line: 0,
       },
+    );
+  }
+}
+
+function transitLineAsJson(text: string, source: string, line: number): string {
+  try {
+    return stringifyExact(transitToJsonValue(text));
+  } catch (error) {
+    throw new ProtocolError(
+      `bad transit: ${(error as Error).message}; expected one transit+json message per line, e.g. ["^ ","type","STATE","value",1]`,
+      { source, line, cause: error },
     );
   }
 }

@@ -251,6 +251,33 @@ describe('trib persist as a Singer target', () => {
     expect(result.stdout.trim().split('\n').at(-1)).toBe(state);
   });
 
+  it('reads the Stitch Streams transit variant into DuckDB: cache codes, ~m times, ~i integers beyond 2^53, keywords (#15)', async () => {
+    const folder = temporaryFolder();
+    const result = await shell(
+      `"$TRIB" persist --to duckdb:w.duckdb --tap drift < ${join(repoRoot, 'test', 'fixtures', 'protocol', 'stitch-transit.stitch')}`,
+      folder,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.trim()).toBe('{"updated_at":"2017-03-23T21:58:37.123Z"}');
+    const warehouse = await DuckDbDestination.open(join(folder, 'w.duckdb'));
+    try {
+      const rows = await warehouse.query(
+        'SELECT id::VARCHAR AS id, contact_id::VARCHAR AS contact, status, created_at::VARCHAR AS at FROM drift.conversations ORDER BY id',
+      );
+      expect(rows).toEqual([
+        { id: '42', contact: '7', status: null, at: '2017-03-23 21:58:37.123+00' },
+        {
+          id: '9007199254740993',
+          contact: '1234567890123456789',
+          status: 'open',
+          at: '2017-03-23 21:58:36+00',
+        },
+      ]);
+    } finally {
+      await warehouse.close();
+    }
+  });
+
   it('--undeclared-properties drop loads what the schema declares and makes no _tributary_extra column', async () => {
     const folder = temporaryFolder();
     writeFileSync(

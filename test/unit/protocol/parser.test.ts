@@ -10,7 +10,12 @@ const dir = join(fixturesDir, 'protocol');
 const schema = { type: 'SCHEMA', stream: 's', schema: { type: 'object' }, key_properties: [] };
 
 describe('parseMessages: golden files', () => {
-  for (const name of ['singer-basic.jsonl', 'stitch-basic.stitch', 'stitch-key-fields.stitch']) {
+  for (const name of [
+    'singer-basic.jsonl',
+    'stitch-basic.stitch',
+    'stitch-key-fields.stitch',
+    'stitch-transit.stitch',
+  ]) {
     it(`normalises ${name}`, async () => {
       const parsed = await parseAll(readFileSync(join(dir, name)), name);
       const expected = JSON.parse(readFileSync(join(dir, name.replace(/\.\w+$/, '.expected.json')), 'utf8'));
