@@ -8,8 +8,8 @@
  * `updated_at` (before 2016), a 60 s request budget with 429 (with and without Retry-After) and
  * injectable 5xx. Brackets are accepted raw or percent-encoded (URLSearchParams decodes both).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalServer } from './local-server.ts';
 
 type Json = Record<string, unknown>;
 
@@ -53,7 +53,7 @@ export class ChargebeeApi {
   /** Next responses: an error with this status and code (a 429 with Retry-After when given). */
   readonly faults: Array<{ status: number; code: string; retryAfter?: string }> = [];
   private recent: number[] = [];
-  private server: Server | undefined;
+  private server: Awaited<ReturnType<typeof startLocalServer>> | undefined;
   private clock = 1_730_000_000;
   baseUrl = '';
 
@@ -181,14 +181,13 @@ export class ChargebeeApi {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((request, response) => this.handle(request, response));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/api/v2`;
+    this.server = await startLocalServer((request, response) => this.handle(request, response));
+    this.baseUrl = `${this.server.url}/api/v2`;
     return this;
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    await this.server?.stop();
   }
 
   private handle(request: IncomingMessage, response: ServerResponse) {

@@ -7,8 +7,8 @@
  * `include[]=incidents` on /log_entries expands each entry's incident reference into the incident as it
  * is now, and `GET /incidents/{id}` returns one incident (404, code 5001, for an unknown id).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLocalServer } from './local-server.ts';
 
 type Json = Record<string, unknown>;
 const HOUR = 3_600_000;
@@ -35,7 +35,7 @@ export class PagerdutyApi {
   offsetCap = 10_000;
   /** Next responses answered 429, with or without the rate-limit headers. */
   readonly rateLimits: Array<{ headers: boolean }> = [];
-  private server: Server | undefined;
+  private server: Awaited<ReturnType<typeof startLocalServer>> | undefined;
   baseUrl = '';
 
   constructor(incidentCount = 60) {
@@ -97,14 +97,13 @@ export class PagerdutyApi {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((request, response) => this.handle(request, response));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.server = await startLocalServer((request, response) => this.handle(request, response));
+    this.baseUrl = `${this.server.url}`;
     return this;
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()));
+    await this.server?.stop();
   }
 
   private handle(request: IncomingMessage, response: ServerResponse) {

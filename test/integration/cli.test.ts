@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
 import { FileStateStore } from '../../lib/state/file-state-store.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
 import { collect, shell, trib, tribBin } from '../helpers/cli.ts';
+import { queryWarehouse } from '../helpers/warehouse.ts';
 
 const pipelineYaml = (customers: number, orders: number) => `
 destination: { type: duckdb, path: warehouse.duckdb }
@@ -17,14 +17,7 @@ taps:
     config: { customers: ${customers}, orders: ${orders}, state_every: 1000 }
 `;
 
-async function query(folder: string, sql: string) {
-  const warehouse = await DuckDbDestination.open(join(folder, 'warehouse.duckdb'));
-  try {
-    return await warehouse.query(sql);
-  } finally {
-    await warehouse.close();
-  }
-}
+const query = queryWarehouse;
 
 /**
  * A folder whose first run staged chunks it could not load: a table of the same name that the load

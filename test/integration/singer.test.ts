@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
 import { shell, trib } from '../helpers/cli.ts';
 import { repoRoot } from '../helpers/paths.ts';
+import { queryWarehouse } from '../helpers/warehouse.ts';
 
 const python = spawnSync('python3', ['--version']).status === 0;
 if (!python)
@@ -44,14 +44,7 @@ function writeData(folder: string, value: ReturnType<typeof data>) {
   writeFileSync(join(folder, 'data.json'), JSON.stringify(value).replaceAll(/"@(\d+)@"/g, '$1'));
 }
 
-async function query(folder: string, sql: string) {
-  const warehouse = await DuckDbDestination.open(join(folder, 'warehouse.duckdb'));
-  try {
-    return await warehouse.query(sql);
-  } finally {
-    await warehouse.close();
-  }
-}
+const query = queryWarehouse;
 
 const tapPipeline = (extra = '') => `
 destination: { type: duckdb, path: warehouse.duckdb }
@@ -259,23 +252,20 @@ describe('trib persist as a Singer target', () => {
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe('{"updated_at":"2017-03-23T21:58:37.123Z"}');
-    const warehouse = await DuckDbDestination.open(join(folder, 'w.duckdb'));
-    try {
-      const rows = await warehouse.query(
-        'SELECT id::VARCHAR AS id, contact_id::VARCHAR AS contact, status, created_at::VARCHAR AS at FROM drift.conversations ORDER BY id',
-      );
-      expect(rows).toEqual([
-        { id: '42', contact: '7', status: null, at: '2017-03-23 21:58:37.123+00' },
-        {
-          id: '9007199254740993',
-          contact: '1234567890123456789',
-          status: 'open',
-          at: '2017-03-23 21:58:36+00',
-        },
-      ]);
-    } finally {
-      await warehouse.close();
-    }
+    const rows = await queryWarehouse(
+      folder,
+      'SELECT id::VARCHAR AS id, contact_id::VARCHAR AS contact, status, created_at::VARCHAR AS at FROM drift.conversations ORDER BY id',
+      'w.duckdb',
+    );
+    expect(rows).toEqual([
+      { id: '42', contact: '7', status: null, at: '2017-03-23 21:58:37.123+00' },
+      {
+        id: '9007199254740993',
+        contact: '1234567890123456789',
+        status: 'open',
+        at: '2017-03-23 21:58:36+00',
+      },
+    ]);
   });
 
   it('--undeclared-properties drop loads what the schema declares and makes no _tributary_extra column', async () => {
@@ -289,15 +279,12 @@ describe('trib persist as a Singer target', () => {
       folder,
     );
     expect(result.code, result.stderr).toBe(0);
-    const warehouse = await DuckDbDestination.open(join(folder, 'w.duckdb'));
-    try {
-      const columns = await warehouse.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = 'd' AND table_name = 't'",
-      );
-      expect(columns.map((row) => row.column_name)).toContain('id');
-      expect(columns.map((row) => row.column_name)).not.toContain('_tributary_extra');
-    } finally {
-      await warehouse.close();
-    }
+    const columns = await queryWarehouse(
+      folder,
+      "SELECT column_name FROM information_schema.columns WHERE table_schema = 'd' AND table_name = 't'",
+      'w.duckdb',
+    );
+    expect(columns.map((row) => row.column_name)).toContain('id');
+    expect(columns.map((row) => row.column_name)).not.toContain('_tributary_extra');
   });
 });
