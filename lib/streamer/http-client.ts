@@ -58,7 +58,10 @@ export interface HttpRequest {
   readonly query?: Record<string, string | number | boolean | undefined>;
   readonly method?: string;
   readonly headers?: Record<string, string>;
+  /** Sent as JSON. */
   readonly body?: unknown;
+  /** Sent as it is (JSON already written, e.g. with exact numbers). */
+  readonly rawBody?: string;
 }
 
 export interface HttpResponse {
@@ -139,7 +142,11 @@ export class HttpClient {
         response = await fetchFn(url, {
           method: request.method ?? 'GET',
           headers,
-          ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+          ...(request.rawBody !== undefined
+            ? { body: request.rawBody }
+            : request.body === undefined
+              ? {}
+              : { body: JSON.stringify(request.body) }),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000),
         });
       } catch (error) {

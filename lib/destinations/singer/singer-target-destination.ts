@@ -8,11 +8,10 @@
  * the target (an upserting target is fine; an appending one duplicates). The README says so.
  */
 import { once } from 'node:events';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import lockfile from 'proper-lockfile';
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
 import { EXTRA_PROPERTY } from '../../columns/column-plan.ts';
 import { canonicalJson, parseJsonExactly, stringifyExact } from '../../protocol/exact-json.ts';
@@ -23,7 +22,7 @@ import {
   type SingerCommand,
   startCommand,
 } from '../../singer/singer-command.ts';
-import { writeFileAtomic } from '../../state/write-file-atomic.ts';
+import { DeliveryLedger } from '../delivery-ledger.ts';
 import {
   type Destination,
   DestinationLoadError,
@@ -52,60 +51,39 @@ export class SingerTargetDestination implements Destination {
   }
 
   async begin(tap: string): Promise<LoadTransaction> {
-    await mkdir(this.options.ledgerPath, { recursive: true });
-    // One load of a tap at a time, across processes (`trib run` and `trib redrive` may overlap).
-    const release = await lockfile.lock(this.options.ledgerPath, {
-      lockfilePath: join(this.options.ledgerPath, `${tap}.lock`),
-      stale: 30_000,
-      update: 5_000,
-      retries: { retries: 600, factor: 1.2, minTimeout: 10, maxTimeout: 500 },
-      realpath: false,
-    });
-    return new SingerTargetTransaction(tap, this.options, await this.ledger(tap), release);
+    return new SingerTargetTransaction(
+      tap,
+      this.options,
+      await DeliveryLedger.open(this.options.ledgerPath, tap),
+    );
   }
 
-  async ledger(tap: string): Promise<LedgerEntry[]> {
-    const path = ledgerFile(this.options.ledgerPath, tap);
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    return parseJsonExactly(text) as LedgerEntry[];
+  ledger(tap: string): Promise<LedgerEntry[]> {
+    return DeliveryLedger.entries(this.options.ledgerPath, tap);
   }
 
   async close(): Promise<void> {}
 }
 
-function ledgerFile(folder: string, tap: string): string {
-  return join(folder, `${tap}.json`);
-}
-
 class SingerTargetTransaction implements LoadTransaction {
   private target: { running: RunningCommand; folder: string; states: Promise<unknown[]> } | undefined;
   private position: ChunkPosition | undefined;
-  private readonly finished: LedgerEntry[] = [];
+  private readonly finished: { position: ChunkPosition; bookmark: unknown }[] = [];
   private counts: Record<string, StreamLoadCounts> = {};
   private ended = false;
 
   constructor(
-    private readonly tap: string,
+    readonly tap: string,
     private readonly options: SingerTargetOptions,
-    private readonly entries: readonly LedgerEntry[],
-    private readonly release: () => Promise<void>,
+    private readonly ledger: DeliveryLedger,
   ) {}
 
   async loaded(position: ChunkPosition): Promise<{ readonly bookmark: unknown } | undefined> {
-    const entry = [...this.entries, ...this.finished].find(
-      (item) => item.run === position.run && item.seq === position.seq,
-    );
-    return entry === undefined ? undefined : { bookmark: entry.bookmark };
+    return this.ledger.loaded(position);
   }
 
   async ledgerIsEmpty(): Promise<boolean> {
-    return this.entries.length === 0 && this.finished.length === 0;
+    return this.ledger.isEmpty();
   }
 
   startChunk(position: ChunkPosition): void {
@@ -152,24 +130,16 @@ class SingerTargetTransaction implements LoadTransaction {
     if (chunk.bookmark !== undefined)
       await this.send(stringifyExact({ type: 'STATE', value: chunk.bookmark }));
     const counts = this.counts;
-    this.finished.push({
-      tap: this.tap,
-      ...this.position,
-      bookmark: chunk.bookmark,
-      records: chunk.records,
-      counts,
-    });
+    // Saved to the delivery ledger at commit, once the target has confirmed the chunks' last STATE.
+    this.ledger.add(this.position, { bookmark: chunk.bookmark, records: chunk.records, counts });
+    this.finished.push({ position: this.position, bookmark: chunk.bookmark });
     return counts;
   }
 
   async commit(): Promise<void> {
     try {
       if (this.target !== undefined) await this.finishTarget(this.target);
-      if (this.finished.length > 0)
-        await writeFileAtomic(
-          ledgerFile(this.options.ledgerPath, this.tap),
-          `${stringifyExact([...this.entries, ...this.finished], 2)}\n`,
-        );
+      if (this.finished.length > 0) await this.ledger.save();
     } finally {
       await this.end();
     }
@@ -208,7 +178,7 @@ class SingerTargetTransaction implements LoadTransaction {
     try {
       if (this.target !== undefined) await rm(this.target.folder, { recursive: true, force: true });
     } finally {
-      await this.release();
+      await this.ledger.close();
     }
   }
 
