@@ -54,6 +54,11 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
   // Secrets stand for themselves here: the functions read the real values at run time.
   const placeholders = Object.fromEntries(secretNames.map((name) => [name, `\${secret:${name}}`]));
   const pipeline = parsePipeline(text, file, { env, secrets: placeholders });
+  if (pipeline.destination.type === 'stitch') {
+    throw new PipelineConfigError(
+      `${file}: destination.type: received "stitch". Allowed in AWS: postgres (the Stitch destination keeps which chunks Stitch accepted in a local file, which a Lambda function would lose). Use \`trib run\` or \`trib schedule\` for Stitch.`,
+    );
+  }
   if (pipeline.destination.type === 'singer') {
     throw new PipelineConfigError(
       `${file}: destination.type: received "singer". Allowed in AWS: postgres (a Lambda function runs no programs but its own bundle). Use \`trib run\` for a Singer target.`,

@@ -110,7 +110,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
   const destination =
     raw.destination.type === 'duckdb'
       ? { ...raw.destination, path: resolve(raw.destination.path) }
-      : raw.destination.type === 'singer'
+      : raw.destination.type === 'singer' || raw.destination.type === 'stitch'
         ? { ...raw.destination, ledger_path: resolve(raw.destination.ledger_path ?? '.tributary/delivered') }
         : raw.destination;
   return {

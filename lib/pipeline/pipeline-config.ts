@@ -16,7 +16,20 @@ export type WarehouseConfig =
       readonly undeclared_properties?: 'keep' | 'drop';
     };
 
-export type DestinationConfig = WarehouseConfig | SingerDestinationConfig;
+export type DestinationConfig = WarehouseConfig | SingerDestinationConfig | StitchDestinationConfig;
+
+/** The Stitch Import API (`destination: { type: stitch, token: ..., client_id: ... }`). */
+export interface StitchDestinationConfig {
+  readonly type: 'stitch';
+  readonly token: string;
+  readonly client_id: string | number;
+  /** us-east-1 (default) or eu-central-1. */
+  readonly region?: 'us-east-1' | 'eu-central-1';
+  /** Another endpoint: a proxy, a test fake. Overrides `region`. */
+  readonly base_url?: string;
+  /** Tributary's record of the chunks Stitch accepted. @default .tributary/delivered */
+  readonly ledger_path?: string;
+}
 
 /** Any Singer target (`destination: { type: singer, command: target-foo }`). */
 export interface SingerDestinationConfig {

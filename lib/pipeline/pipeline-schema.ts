@@ -12,7 +12,7 @@ export const pipelineSchema = {
     destination: {
       type: 'object',
       required: ['type'],
-      properties: { type: { enum: ['duckdb', 'postgres', 'singer'] } },
+      properties: { type: { enum: ['duckdb', 'postgres', 'singer', 'stitch'] } },
       allOf: [
         {
           if: { properties: { type: { const: 'duckdb' } } },
@@ -54,6 +54,22 @@ export const pipelineSchema = {
               executable: { type: 'string', minLength: 1 },
               args: { type: 'array', items: { type: 'string' } },
               config: { type: 'object' },
+              ledger_path: { type: 'string', minLength: 1 },
+            },
+          },
+        },
+        {
+          if: { properties: { type: { const: 'stitch' } } },
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then keyword, not a thenable
+          then: {
+            additionalProperties: false,
+            required: ['token', 'client_id'],
+            properties: {
+              type: {},
+              token: { type: 'string', minLength: 1 },
+              client_id: { type: ['string', 'integer'] },
+              region: { enum: ['us-east-1', 'eu-central-1'] },
+              base_url: { type: 'string', pattern: '^https?://' },
               ledger_path: { type: 'string', minLength: 1 },
             },
           },
@@ -120,7 +136,7 @@ export const pipelineSchema = {
 /** What a person should read when a field is wrong. */
 export const ALLOWED_HINTS: Readonly<Record<string, string>> = {
   schedule: 'rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>), e.g. rate(1 hour)',
-  type: 'duckdb, postgres or singer',
+  type: 'duckdb, postgres, singer or stitch',
   emails: 'e-mail addresses, e.g. [data-oncall@example.com]',
   topic_arn: 'an SNS topic ARN, e.g. arn:aws:sns:eu-west-1:123456789012:oncall',
   taps: 'a map of tap names (lower-case letters, digits, - and _, starting with a letter) to taps',

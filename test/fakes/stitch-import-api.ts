@@ -29,7 +29,10 @@ export class StitchImportApi {
   readonly batches: Array<{ table: string; records: number; bytes: number }> = [];
   paused = false;
   acceptWith: 201 | 202 = 201;
-  readonly faults: number[] = [];
+  /** Next responses: this status (503, 504, a 400 with its body) instead of handling the batch. */
+  readonly faults: Array<{ status: number; body?: unknown }> = [];
+  /** The request body limit (4 MB on the real API). */
+  maxBytes = MAX_BYTES;
   baseUrl = '';
   private server: Awaited<ReturnType<typeof startLocalServer>> | undefined;
 
@@ -78,12 +81,12 @@ export class StitchImportApi {
     if (token === undefined || !this.tokens.has(token)) return send(401, { message: 'Not Authorized' });
     if (this.paused) return send(401, { error: 'Forbidden', errors: { error: 'Connection is not active.' } });
     const fault = this.faults.shift();
-    if (fault !== undefined) return send(fault, { message: 'Service Unavailable' });
+    if (fault !== undefined) return send(fault.status, fault.body ?? { message: 'Service Unavailable' });
     if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
       response.writeHead(415);
       return void response.end('Content-Type must be application/json');
     }
-    if (body.length > MAX_BYTES)
+    if (body.length > this.maxBytes)
       return send(413, {
         status: 'ERROR',
         message: `Request rejected: request size (${body.length} bytes) exceeds the maximum`,

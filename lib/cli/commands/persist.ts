@@ -1,10 +1,6 @@
 import { Command, Option } from 'commander';
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
-import { persistStream } from '../../persister/persist-stream.ts';
-import { plural } from '../../pipeline/describe-bookmark.ts';
-import { stringifyExact } from '../../protocol/exact-json.ts';
-import { parseMessages } from '../../protocol/parser.ts';
-import { writeOut } from '../write-out.ts';
+import { persistAndPrint } from '../persist-and-print.ts';
 
 export function persistCommand(): Command {
   return new Command('persist')
@@ -13,7 +9,7 @@ export function persistCommand(): Command {
     )
     .requiredOption(
       '--to <destination>',
-      'duckdb:FILE or postgres://user@host/db (e.g. duckdb:warehouse.duckdb)',
+      'duckdb:FILE, postgres://user@host/db, or stitch (STITCH_TOKEN, STITCH_CLIENT_ID; STITCH_API_URL for another endpoint)',
     )
     .option('--tap <name>', 'schema for the tables, and the name in the ledger', 'singer')
     .addOption(
@@ -41,26 +37,18 @@ export function persistCommand(): Command {
         commitEvery: number;
         undeclaredProperties: 'keep' | 'drop';
       }) => {
-        const destination = await openDestination({
-          ...parseDestinationSpec(options.to),
-          undeclared_properties: options.undeclaredProperties,
-        });
+        const spec = parseDestinationSpec(options.to);
+        const destination = await openDestination(
+          spec.type === 'stitch' ? spec : { ...spec, undeclared_properties: options.undeclaredProperties },
+          { log: (line) => process.stderr.write(`${line}\n`) },
+        );
         try {
-          let printed: string | undefined;
-          const result = await persistStream(parseMessages(process.stdin, { source: 'stdin' }), {
+          await persistAndPrint('trib persist', process.stdin, {
             destination,
             tap: options.tap,
             commitEvery: options.commitEvery,
-            onCommit: async (outcome) => {
-              if (!outcome.hadState) return;
-              const line = stringifyExact(outcome.bookmark);
-              if (line !== printed) await writeOut(`${line}\n`);
-              printed = line;
-            },
+            source: 'stdin',
           });
-          process.stderr.write(
-            `trib persist: ${plural(result.records, 'record')} in ${plural(result.commits, 'commit')} into ${destination.description}\n`,
-          );
         } finally {
           await destination.close();
         }
