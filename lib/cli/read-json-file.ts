@@ -20,3 +20,29 @@ export async function readJsonFile(path: string, flag: string): Promise<unknown>
     throw new InputFileError(`${flag} ${path}: not valid JSON: ${(error as Error).message}`);
   }
 }
+
+/**
+ * The last non-empty line of a file as JSON: a bookmark file made with `| tail -1 >`, or a persister's
+ * whole output (each line a bookmark, the last one the latest).
+ */
+export async function readLastJsonLine(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new InputFileError(`bookmark file ${path}: cannot read the file: ${(error as Error).message}`);
+  }
+  const last = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .at(-1);
+  if (last === undefined) return undefined;
+  try {
+    return parseJsonExactly(last);
+  } catch (error) {
+    throw new InputFileError(
+      `bookmark file ${path}: its last line is not JSON (${(error as Error).message}); it should be a line the persister printed`,
+    );
+  }
+}

@@ -12,6 +12,10 @@ const STREAMERS: ReadonlyMap<string, Streamer> = new Map(
   ]),
 );
 
+export function allStreamers(): Streamer[] {
+  return [...STREAMERS.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
 export function streamerNames(): string[] {
   return [...STREAMERS.keys()].sort();
 }

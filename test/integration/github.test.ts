@@ -10,6 +10,9 @@ import {
   runStreamer,
 } from '../../lib/testing/connector-test-kit.ts';
 import { GithubApi } from '../fakes/github-api.ts';
+import { temporaryFolder } from '../helpers/chunks.ts';
+import { shell } from '../helpers/cli.ts';
+import { queryWarehouse } from '../helpers/warehouse.ts';
 
 let api: GithubApi;
 let waits: number[];
@@ -288,5 +291,44 @@ describe('github connector', () => {
       'a/b',
       'c/d',
     ]);
+  });
+});
+
+describe('the Stitch Streams invocation', () => {
+  it('GITHUB_ACCESS_TOKEN=… GITHUB_REPO_PATH=owner/repo trib tap github [BOOKMARK_FILE]: the first run reads all, the next (with the file tail -1 wrote) only changes', async () => {
+    const github = await new GithubApi().start();
+    try {
+      const folder = temporaryFolder();
+      const env = {
+        GITHUB_ACCESS_TOKEN: github.token,
+        GITHUB_REPO_PATH: 'acme/api',
+        GITHUB_API_URL: github.baseUrl,
+      };
+      const pipe = (bookmark: string) =>
+        `"$TRIB" tap github ${bookmark} | "$TRIB" persist --to duckdb:w.duckdb --tap gh | tail -1 > bookmark.new && mv bookmark.new bookmark.txt`;
+      const first = await shell(pipe(''), folder, env);
+      expect(first.code, first.stderr).toBe(0);
+      const [issues] = await queryWarehouse(folder, 'SELECT count(*) AS n FROM gh.issues', 'w.duckdb');
+      expect(issues?.n).toBe(BigInt(github.repositories.get('acme/api')?.issues.length ?? -1));
+      github.addIssue('acme/api');
+      const second = await shell(pipe('bookmark.txt'), folder, env);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).toMatch(/trib persist: [1-9]\d* records?/);
+      const [after] = await queryWarehouse(
+        folder,
+        'SELECT count(*) AS n, count(DISTINCT id) AS d FROM gh.issues',
+        'w.duckdb',
+      );
+      const before = issues?.n as bigint;
+      expect(after).toEqual({ n: before + 1n, d: before + 1n });
+      // The whole persister output works too: its last line is the bookmark.
+      const both = await shell('"$TRIB" tap github bookmark.txt --state bookmark.txt', folder, env);
+      expect(both.code).toBe(1);
+      expect(both.stderr).toMatch(
+        /give the bookmark once: as --state bookmark\.txt or as the file bookmark\.txt, not both/,
+      );
+    } finally {
+      await github.stop();
+    }
   });
 });

@@ -6,27 +6,35 @@ import {
   selectedFieldsFromCatalog,
   selectedStreamsFromCatalog,
 } from '../../streamer/catalog.ts';
-import { configFromEnvironment } from '../../streamer/config-from-env.ts';
-import { findStreamer, streamerNames } from '../../streamers/index.ts';
-import { readJsonFile } from '../read-json-file.ts';
+import { configFromEnvironment, documentedVariables } from '../../streamer/config-from-env.ts';
+import { allStreamers, findStreamer, streamerNames } from '../../streamers/index.ts';
+import { InputFileError, readJsonFile, readLastJsonLine } from '../read-json-file.ts';
 import { writeOut } from '../write-out.ts';
 
 export function tapCommand(): Command {
   return new Command('tap')
     .description('Run a streamer as a Singer tap: messages on stdout, logs on stderr.')
     .argument('<streamer>', `the streamer (${streamerNames().join(', ')})`)
-    .option('--config <file>', 'config JSON file, or ENV to read TAP_<STREAMER>_<KEY> environment variables')
-    .option('--state <file>', 'bookmark to resume from (the last line `trib persist` printed)')
+    .argument(
+      '[bookmark-file]',
+      'a file whose last line is the bookmark to resume from (what `tail -1` of the persister wrote)',
+    )
+    .option(
+      '--config <file>',
+      "config JSON file; without it, the streamer's variables below (and TAP_<STREAMER>_<KEY>) are read",
+    )
+    .option('--state <file>', 'bookmark to resume from: a Singer state JSON file')
     .option('--catalog <file>', 'Singer catalog selecting streams (from --discover)')
     .option('--discover', 'print the catalog of streams and exit')
     .addOption(new Option('--format <format>', 'message framing').choices(MESSAGE_FORMATS).default('singer'))
     .addHelpText(
       'after',
-      '\nExample (pipefail: a failed load must not write an empty state; a new file, renamed, so the state is read before it is replaced):\n  set -o pipefail; trib tap sample --config c.json --state state.json | trib persist --to duckdb:warehouse.duckdb | tail -1 > state.json.new && mv state.json.new state.json',
+      `\nExample (pipefail: a failed load must not write an empty state; a new file, renamed, so the state is read before it is replaced):\n  set -o pipefail; trib tap sample --config c.json --state state.json | trib persist --to duckdb:warehouse.duckdb | tail -1 > state.json.new && mv state.json.new state.json\n\nThe Stitch Streams way, config from the environment and the bookmark file as an argument:\n  GITHUB_ACCESS_TOKEN=… GITHUB_REPO_PATH=owner/repo trib tap github bookmark.txt | persist-stitch | tail -1 > bookmark.new && mv bookmark.new bookmark.txt\n\nEnvironment variables of each streamer (TAP_<STREAMER>_<KEY> works for every key too):\n${environmentHelp()}`,
     )
     .action(
       async (
         name: string,
+        bookmarkFile: string | undefined,
         options: {
           config?: string;
           state?: string;
@@ -41,16 +49,24 @@ export function tapCommand(): Command {
           return;
         }
         const config =
-          options.config === 'ENV'
+          options.config === 'ENV' || options.config === undefined
             ? configFromEnvironment(streamer)
-            : options.config === undefined
-              ? {}
-              : await readJsonFile(options.config, '--config');
-        const state = options.state === undefined ? undefined : await readJsonFile(options.state, '--state');
-        if (options.state !== undefined && state === undefined) {
+            : await readJsonFile(options.config, '--config');
+        if (bookmarkFile !== undefined && options.state !== undefined)
+          throw new InputFileError(
+            `give the bookmark once: as --state ${options.state} or as the file ${bookmarkFile}, not both`,
+          );
+        const stateFile = options.state ?? bookmarkFile;
+        const state =
+          options.state !== undefined
+            ? await readJsonFile(options.state, '--state')
+            : bookmarkFile === undefined
+              ? undefined
+              : await readLastJsonLine(bookmarkFile);
+        if (stateFile !== undefined && state === undefined) {
           // `... | tail -1 > state.json` empties the file before this process reads it; say so loudly.
           process.stderr.write(
-            `trib tap: --state ${options.state} is empty, so the sync starts from the beginning. In a pipe, write the new state to another file and rename it: | tail -1 > state.json.new && mv state.json.new state.json\n`,
+            `trib tap: ${stateFile} is empty, so the sync starts from the beginning. In a pipe, write the new state to another file and rename it: | tail -1 > state.json.new && mv state.json.new state.json\n`,
           );
         }
         const catalog =
@@ -88,4 +104,13 @@ export function tapCommand(): Command {
         }
       },
     );
+}
+
+function environmentHelp(): string {
+  return allStreamers()
+    .map((streamer) => {
+      const variables = Object.entries(documentedVariables(streamer));
+      return `  ${streamer.name}: ${variables.length === 0 ? '(none)' : variables.map(([key, name]) => `${name} (${key})`).join(', ')}`;
+    })
+    .join('\n');
 }

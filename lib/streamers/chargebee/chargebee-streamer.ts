@@ -119,20 +119,27 @@ export const chargebeeStreamer = defineStreamer<ChargebeeConfig>({
       site: {
         type: 'string',
         pattern: '^[a-z0-9][a-z0-9-]*$',
+        env: 'CHARGEBEE_SITE',
         description: 'the site name: acme in acme.chargebee.com',
       },
       api_key: {
         type: 'string',
         minLength: 1,
         secret: true,
+        env: 'CHARGEBEE_API_KEY',
         description: 'a read-only or full-access API key of the site',
       },
       start_date: {
         type: 'string',
         format: 'date-time',
+        env: 'CHARGEBEE_START_DATE',
         description: 'records changed before this are not synced',
       },
-      base_url: { type: 'string', description: 'default https://<site>.chargebee.com/api/v2' },
+      base_url: {
+        type: 'string',
+        env: 'CHARGEBEE_API_URL',
+        description: 'default https://<site>.chargebee.com/api/v2',
+      },
       include_deleted: {
         type: 'boolean',
         default: true,

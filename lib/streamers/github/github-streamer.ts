@@ -205,13 +205,14 @@ export const githubStreamer = defineStreamer<GithubConfig>({
   description: 'GitHub repositories, commits, issues, pull requests, comments, releases and stargazers',
   configSchema: {
     type: 'object',
-    required: ['access_token', 'start_date'],
+    required: ['access_token'],
     anyOf: [{ required: ['repositories'] }, { required: ['repository'] }],
     properties: {
       access_token: {
         type: 'string',
         minLength: 1,
         secret: true,
+        env: 'GITHUB_ACCESS_TOKEN',
         description: 'a personal access token or app installation token',
       },
       repositories: {
@@ -223,16 +224,21 @@ export const githubStreamer = defineStreamer<GithubConfig>({
       repository: {
         type: 'string',
         pattern: '^\\s*[^/\\s]+/[^/\\s]+(\\s+[^/\\s]+/[^/\\s]+)*\\s*$',
+        env: 'GITHUB_REPO_PATH',
         description: 'tap-github form: "owner/a owner/b"',
       },
       start_date: {
         type: 'string',
         format: 'date-time',
+        // Before GitHub began: everything, as the Stitch Streams streamer synced when given no date.
+        default: '2008-01-01T00:00:00Z',
+        env: 'GITHUB_START_DATE',
         description: 'where the first sync of incremental streams starts',
       },
       base_url: {
         type: 'string',
         default: 'https://api.github.com',
+        env: 'GITHUB_API_URL',
         description: 'GitHub Enterprise: https://HOST/api/v3',
       },
       lookback: {

@@ -76,14 +76,16 @@ export const pagerdutyStreamer = defineStreamer<PagerdutyConfig>({
         type: 'string',
         minLength: 1,
         secret: true,
+        env: 'PAGERDUTY_API_TOKEN',
         description: 'a REST API key (account or user)',
       },
       start_date: {
         type: 'string',
         format: 'date-time',
+        env: 'PAGERDUTY_START_DATE',
         description: 'where the first sync of incidents and log entries starts',
       },
-      base_url: { type: 'string', default: 'https://api.pagerduty.com' },
+      base_url: { type: 'string', default: 'https://api.pagerduty.com', env: 'PAGERDUTY_API_URL' },
       time_zone: { type: 'string', default: 'UTC', description: 'IANA zone the API renders timestamps in' },
       incident_lookback: {
         type: 'string',

@@ -62,7 +62,7 @@ taps:
     ],
     [
       valid.replace('type: duckdb', 'type: oracle'),
-      'pipeline.yaml: destination.type: received "oracle".\n  Allowed: duckdb, postgres or singer.',
+      'pipeline.yaml: destination.type: received "oracle".\n  Allowed: duckdb, postgres, singer or stitch.',
       { SEED: '1' },
     ],
     [
