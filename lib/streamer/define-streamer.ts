@@ -294,6 +294,12 @@ async function* runStreamer<Config extends object>(
     streamMetrics.set(child.name, metrics);
     try {
       yield* syncPartition(child, partition, emit, metrics, undefined);
+      // A child read whole has nothing to resume once done: keeping a `done` per parent record would
+      // grow the state by one entry for every record the parent ever had.
+      if (methodOf(child) === 'FULL_TABLE') {
+        const bookmarks = bookmarksOf(child.name);
+        delete bookmarks.partitions[partitionKeyOf(partition)];
+      }
     } catch (error) {
       if (error instanceof DeadlineReached) throw error;
       failures.set(child.name, redact((error as Error).message));
