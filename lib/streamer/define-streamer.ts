@@ -293,13 +293,13 @@ async function* runStreamer<Config extends object>(
     const metrics = streamMetrics.get(child.name) ?? newMetrics();
     streamMetrics.set(child.name, metrics);
     try {
-      yield* syncPartition(child, partition, emit, metrics, undefined);
       // A child read whole has nothing to resume once done: keeping a `done` per parent record would
       // grow the state by one entry for every record the parent ever had.
-      if (methodOf(child) === 'FULL_TABLE') {
-        const bookmarks = bookmarksOf(child.name);
-        delete bookmarks.partitions[partitionKeyOf(partition)];
-      }
+      const forget = () => {
+        if (methodOf(child) === 'FULL_TABLE')
+          delete bookmarksOf(child.name).partitions[partitionKeyOf(partition)];
+      };
+      yield* syncPartition(child, partition, emit, metrics, undefined, forget);
     } catch (error) {
       if (error instanceof DeadlineReached) throw error;
       failures.set(child.name, redact((error as Error).message));

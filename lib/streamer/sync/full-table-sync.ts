@@ -35,5 +35,6 @@ export async function* syncFullTable<Config>(
     yield* sync.checkpoint();
   }
   save({ done: true });
+  sync.beforeFinalCheckpoint();
   yield* sync.checkpoint();
 }
