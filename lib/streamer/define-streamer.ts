@@ -22,6 +22,7 @@ import { fullTableDone, syncFullTable } from './sync/full-table-sync.ts';
 import { syncIncremental } from './sync/incremental-sync.ts';
 import type { PartitionSync } from './sync/partition-sync.ts';
 import { maxValue } from './sync/replication-values.ts';
+import type { TokenStore } from './token-store.ts';
 import { validateConfig } from './validate-config.ts';
 
 export interface StreamerSpec<Config> {
@@ -31,12 +32,21 @@ export interface StreamerSpec<Config> {
   // biome-ignore lint/suspicious/noExplicitAny: streams differ in their partition types
   readonly streams: readonly StreamSpec<Config, any>[];
   /** How to reach the API for a config: base URL, auth, headers. Omit for sources without HTTP. */
-  readonly http?: (config: Config) => Omit<HttpClientOptions, 'deadline' | 'redact' | 'log'>;
+  readonly http?: (
+    config: Config,
+    runtime: StreamerRuntime,
+  ) => Omit<HttpClientOptions, 'deadline' | 'redact' | 'log'>;
   /**
    * Errors that end the whole run at once (a bad token fails every stream alike): returns the message
    * to end it with, or undefined to treat the error as that stream's own.
    */
   readonly fatal?: (error: Error) => string | undefined;
+}
+
+/** What the place the streamer runs in offers it beyond its config. */
+export interface StreamerRuntime {
+  /** A secret the streamer may rewrite (rotated OAuth tokens), by name; only in AWS. */
+  readonly secretStore?: (name: string) => TokenStore;
 }
 
 export class StreamerFatalError extends Error {
@@ -107,7 +117,9 @@ async function* runStreamer<Config extends object>(
   const baseUrl = (config as JsonObject).base_url;
   const http = new HttpClient({
     baseUrl: 'http://localhost/',
-    ...spec.http?.(config),
+    ...spec.http?.(config, {
+      ...(options.secretStore === undefined ? {} : { secretStore: options.secretStore }),
+    }),
     // `base_url` in any streamer's config points it elsewhere: GitHub Enterprise, a proxy, a test fake.
     ...(typeof baseUrl === 'string' ? { baseUrl } : {}),
     ...options.http,

@@ -3,6 +3,7 @@
  * streamer SDK (defineStreamer/defineStream) builds these; a hand-written one is fine too.
  */
 import type { JsonObject, JsonSchema, Message } from '../protocol/messages.ts';
+import type { TokenStore } from './token-store.ts';
 
 export interface StreamDescription {
   readonly name: string;
@@ -33,6 +34,11 @@ export interface StreamerRunOptions {
   readonly replicationMethods?: Readonly<Record<string, 'FULL_TABLE' | 'INCREMENTAL'>>;
   /** Called once per stream at the end with its counts (records, requests, retries, waits, bytes). */
   readonly onMetrics?: (stream: string, metrics: Readonly<Record<string, number>>) => void;
+  /**
+   * Secrets the streamer may rewrite, by name (rotated OAuth refresh tokens): Secrets Manager in AWS,
+   * where the function may write exactly the secrets its pipeline names; absent locally.
+   */
+  readonly secretStore?: (name: string) => TokenStore;
   /** HTTP settings that tests override (a fake clock, no real sleeping). */
   readonly http?: {
     readonly sleep?: (ms: number) => Promise<void>;

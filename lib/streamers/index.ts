@@ -1,12 +1,13 @@
 /** The streamers `trib` knows by name. */
 import type { Streamer } from '../streamer/streamer.ts';
 import { chargebeeStreamer } from './chargebee/chargebee-streamer.ts';
+import { driftStreamer } from './drift/drift-streamer.ts';
 import { githubStreamer } from './github/github-streamer.ts';
 import { pagerdutyStreamer } from './pagerduty/pagerduty-streamer.ts';
 import { sampleStreamer } from './sample/sample-streamer.ts';
 
 const STREAMERS: ReadonlyMap<string, Streamer> = new Map(
-  [sampleStreamer, githubStreamer, pagerdutyStreamer, chargebeeStreamer].map((streamer) => [
+  [sampleStreamer, githubStreamer, pagerdutyStreamer, chargebeeStreamer, driftStreamer].map((streamer) => [
     streamer.name,
     streamer,
   ]),
