@@ -3,6 +3,7 @@
  * Messages go to stdout; logs, progress and errors go to stderr.
  */
 import { Command } from 'commander';
+import { authCommand } from './commands/auth.ts';
 import { chunksCommand } from './commands/chunks.ts';
 import { persistCommand } from './commands/persist.ts';
 import { queryCommand } from './commands/query.ts';
@@ -30,7 +31,8 @@ const program = new Command('trib')
   .addCommand(rewindCommand('reset'))
   .addCommand(statusCommand())
   .addCommand(chunksCommand())
-  .addCommand(queryCommand());
+  .addCommand(queryCommand())
+  .addCommand(authCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,4 +1,5 @@
 /** The Drift connector against the fake Drift API, with the SDK's connector test kit. */
+import { spawn } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import {
 } from '../../lib/testing/connector-test-kit.ts';
 import { DriftApi } from '../fakes/drift-api.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
+import { collect, tribBin } from '../helpers/cli.ts';
 
 let api: DriftApi;
 let waits: number[];
@@ -151,5 +153,85 @@ describe('drift connector', () => {
         stop,
         (record) => String(record.id ?? record.accountId),
       );
+  });
+});
+
+describe('trib auth drift', () => {
+  async function freePort(): Promise<number> {
+    const { createServer } = await import('node:net');
+    return new Promise((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const port = (server.address() as { port: number }).port;
+        server.close(() => resolve(port));
+      });
+    });
+  }
+
+  async function startAuth(folder: string) {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        tribBin,
+        'auth',
+        'drift',
+        '--client-id',
+        api.clientId,
+        '--redirect-uri',
+        `http://127.0.0.1:${port}/callback`,
+        '--token-file',
+        'drift-tokens.json',
+        '--authorize-url',
+        `${api.baseUrl}/authorize`,
+        '--token-url',
+        `${api.baseUrl}/oauth2/token`,
+      ],
+      { cwd: folder, env: { ...process.env, DRIFT_CLIENT_SECRET: api.clientSecret } },
+    );
+    const finished = collect(child);
+    let printed = '';
+    child.stdout?.on('data', (piece: Buffer) => {
+      printed += piece.toString();
+    });
+    for (let waited = 0; !/Waiting for Drift/.test(printed) && waited < 20_000; waited += 20)
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    const url = /(http:\/\/\S+\/authorize\S+)/.exec(printed)?.[1];
+    if (url === undefined) throw new Error(`no authorize URL printed: ${printed}`);
+    return { url, finished, port };
+  }
+
+  it('prints the authorize URL, receives the redirect on loopback, exchanges the code and writes the token file the streamer then uses', async () => {
+    const folder = temporaryFolder();
+    const { url, finished } = await startAuth(folder);
+    expect(new URL(url).searchParams.get('client_id')).toBe(api.clientId);
+    const browser = await fetch(url); // the fake approves at once and redirects to the loopback callback
+    expect(await browser.text()).toMatch(/Authorized\. You can close this window/);
+    const result = await finished;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/The tokens are in drift-tokens\.json/);
+    expect(result.stdout).not.toContain(api.clientSecret);
+    const tokenFile = join(folder, 'drift-tokens.json');
+    expect(JSON.parse(readFileSync(tokenFile, 'utf8')).refresh_token).toBe(api.refreshToken);
+    expect(statSync(tokenFile).mode & 0o077).toBe(0);
+    const run = await runStreamer(
+      driftStreamer,
+      options(
+        { client_id: api.clientId, client_secret: api.clientSecret, token_file: tokenFile },
+        { selectedStreams: ['users'] },
+      ),
+    );
+    expect(run.error).toBeUndefined();
+    expect(ids(run, 'users')).toHaveLength(2);
+  });
+
+  it('refuses a redirect that carries another state, and writes nothing', async () => {
+    const folder = temporaryFolder();
+    const { finished, port } = await startAuth(folder);
+    const forged = await fetch(`http://127.0.0.1:${port}/callback?code=stolen&state=not-ours`);
+    expect(forged.status).toBe(400);
+    const result = await finished;
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the redirect carried another state than the one sent/);
+    expect(() => statSync(join(folder, 'drift-tokens.json'))).toThrow();
   });
 });
