@@ -60,6 +60,7 @@ const template = new ResolvedTemplate(artifact.template as Template);
 const model = expectedCalls({
   template,
   tapSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.secrets])),
+  tapWritableSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.writableSecrets])),
   destinationSecrets: plan.destinationSecrets,
 });
 const report = await evaluatePermissions(template, model);

@@ -48,6 +48,8 @@ export interface ModelInput {
   readonly template: ResolvedTemplate;
   /** Secrets each tap's streamer reads, by tap. */
   readonly tapSecrets: Readonly<Record<string, readonly string[]>>;
+  /** Secrets each tap's streamer rewrites (rotating OAuth tokens), by tap. */
+  readonly tapWritableSecrets?: Readonly<Record<string, readonly string[]>>;
   readonly destinationSecrets: readonly string[];
 }
 
@@ -111,6 +113,14 @@ export function expectedCalls(input: ModelInput): CallModel {
     const refuse = adder(refused, fn.roleId, caller);
     for (const name of input.tapSecrets[tap] ?? [])
       call('secretsmanager:GetSecretValue', secretArn(template, name), 'tap config');
+    for (const name of input.tapWritableSecrets?.[tap] ?? []) {
+      call('secretsmanager:GetSecretValue', secretArn(template, name), 'the stored OAuth refresh token');
+      call(
+        'secretsmanager:PutSecretValue',
+        secretArn(template, name),
+        'a rotated OAuth refresh token, kept before it is used',
+      );
+    }
     const chunk = `${bucketArn}/stage/${tap}/${SAMPLE_CHUNK}`;
     call('s3:PutObject', chunk, 'stage a chunk');
     call('s3:GetObject', chunk, "the outbox reads a waiting chunk's metadata to send it again");
@@ -134,7 +144,22 @@ export function expectedCalls(input: ModelInput): CallModel {
       for (const name of input.tapSecrets[other] ?? [])
         if (!(input.tapSecrets[tap] ?? []).includes(name))
           refuse('secretsmanager:GetSecretValue', secretArn(template, name), `read tap ${other}'s secret`);
+      for (const name of input.tapWritableSecrets?.[other] ?? [])
+        if (!(input.tapWritableSecrets?.[tap] ?? []).includes(name))
+          refuse(
+            'secretsmanager:PutSecretValue',
+            secretArn(template, name),
+            `overwrite tap ${other}'s token`,
+          );
     }
+    // Rewriting is for its own token secret only: never the secrets it just reads.
+    for (const name of input.tapSecrets[tap] ?? [])
+      if (!(input.tapWritableSecrets?.[tap] ?? []).includes(name))
+        refuse(
+          'secretsmanager:PutSecretValue',
+          secretArn(template, name),
+          'overwrite a secret it only reads',
+        );
     for (const name of input.destinationSecrets)
       if (!(input.tapSecrets[tap] ?? []).includes(name))
         refuse('secretsmanager:GetSecretValue', secretArn(template, name), "read the destination's secret");

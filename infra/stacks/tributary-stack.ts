@@ -194,6 +194,17 @@ export class TributaryStack extends Stack {
         }),
       );
     };
+    // A rotating OAuth refresh token (Drift) is rewritten by its tap's streamer: that secret only.
+    const rewriteSecrets = (role: iam.Role, names: readonly string[]) => {
+      if (names.length === 0) return;
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'RewriteOwnTokenSecrets',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'],
+          resources: [...new Set(names)].map(secretArn),
+        }),
+      );
+    };
     const useKey = (role: iam.Role) => {
       if (key === undefined) return;
       // S3 objects and SQS messages under the stack's key: writing needs a data key, reading decrypts.
@@ -265,6 +276,7 @@ export class TributaryStack extends Stack {
       ];
       for (const statement of statements) role.addToPolicy(statement);
       readSecrets(role, tap.secrets);
+      rewriteSecrets(role, tap.writableSecrets);
       useKey(role);
       suppressFunctionFindings(
         streamer,

@@ -18,11 +18,12 @@ import type { ContinuationInvoker } from '../pipeline/streamer-invocation.ts';
 import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
+import type { TokenStore } from '../streamer/token-store.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
 import { type FunctionRole, secretsFor } from './function-secrets.ts';
 import { LambdaContinuation } from './lambda-continuation.ts';
 import { S3Stage } from './s3-stage.ts';
-import { SecretsCache } from './secrets.ts';
+import { SecretsCache, secretTokenStore } from './secrets.ts';
 import { parseChunkMessage, SqsChunkQueue } from './sqs-chunk-queue.ts';
 
 export type { FunctionRole } from './function-secrets.ts';
@@ -90,6 +91,8 @@ export interface AwsRuntime {
   readonly stateStore: StateStore;
   readonly invoker: ContinuationInvoker;
   readonly parseMessage: typeof parseChunkMessage;
+  /** The secrets a streamer may rewrite (rotated OAuth tokens), by name. */
+  readonly secretStore: (name: string) => TokenStore;
   destination(): Promise<Destination>;
 }
 
@@ -141,6 +144,7 @@ export function runtimeProvider(settings: AwsSettings): () => Promise<AwsRuntime
       stateStore: ports.stateStore,
       invoker: ports.invoker,
       parseMessage: parseChunkMessage,
+      secretStore: (name) => secretTokenStore(ports.secretsClient, name),
       destination: () => destinationFor(pipeline),
     };
     current = { secretsJson, runtime };
@@ -160,8 +164,10 @@ function createPorts(settings: AwsSettings) {
   };
   const s3 = observe(new S3Client({ forcePathStyle: settings.s3PathStyle === true }));
   const kms = settings.kmsKeyId === undefined ? {} : { kmsKeyId: settings.kmsKeyId };
+  const secretsClient = observe(new SecretsManagerClient({}));
   return {
-    secrets: new SecretsCache(observe(new SecretsManagerClient({})), settings.secretsMaxAgeSeconds ?? 300),
+    secretsClient,
+    secrets: new SecretsCache(secretsClient, settings.secretsMaxAgeSeconds ?? 300),
     stage: new S3Stage(s3, settings.bucket, kms),
     // Requests go to the SQS endpoint the SDK resolves, not one parsed from the queue URL (emulators
     // hand out queue URLs whose host does not parse).

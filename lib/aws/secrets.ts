@@ -6,7 +6,13 @@
  */
 
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { type TokenStore, tokensFromJson, tokensToJson } from '../streamer/token-store.ts';
 
 export class SecretReadError extends Error {
   override readonly name = 'SecretReadError';
@@ -39,4 +45,41 @@ export class SecretsCache {
     }
     return values;
   }
+}
+
+/**
+ * A secret a streamer rewrites (a rotating OAuth refresh token): read fresh on every run, never from
+ * the cache, since the last run may have rotated it; written with PutSecretValue before the new token
+ * is used. The stack lets a tap's function do this on its own token secret only.
+ */
+export function secretTokenStore(client: SecretsManagerClient, name: string): TokenStore {
+  const where = `secret ${name}`;
+  return {
+    description: where,
+    async read() {
+      try {
+        const value = await client.send(new GetSecretValueCommand({ SecretId: name }));
+        const text =
+          value.SecretString ?? Buffer.from(value.SecretBinary ?? new Uint8Array()).toString('utf8');
+        return text.trim() === '' ? undefined : tokensFromJson(text, where);
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException)
+          throw new SecretReadError(
+            `${where} does not exist: create it with the first refresh token (trib auth drift prints it into a token file)`,
+            { cause: error },
+          );
+        throw new SecretReadError(`${where}: cannot be read: ${(error as Error).name}`, { cause: error });
+      }
+    },
+    async write(tokens) {
+      try {
+        await client.send(new PutSecretValueCommand({ SecretId: name, SecretString: tokensToJson(tokens) }));
+      } catch (error) {
+        throw new SecretReadError(
+          `${where}: the rotated token cannot be stored (${(error as Error).name}); does the stack grant this function PutSecretValue on it (npm run deploy:check)?`,
+          { cause: error },
+        );
+      }
+    },
+  };
 }

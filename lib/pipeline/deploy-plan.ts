@@ -7,6 +7,7 @@
 
 import { parse as parseYaml } from 'yaml';
 import { secretsInUrl } from '../destinations/redact-url.ts';
+import type { JsonObject, JsonSchema } from '../protocol/messages.ts';
 import { secretValues } from '../streamer/redact.ts';
 import { StreamerConfigError } from '../streamer/streamer.ts';
 import { validateConfig } from '../streamer/validate-config.ts';
@@ -23,6 +24,8 @@ export interface DeployTap {
   readonly intervalMs: number;
   /** Secrets Manager names the streamer must read. */
   readonly secrets: readonly string[];
+  /** Secrets the streamer rewrites (a rotating OAuth refresh token): read and written, nothing else. */
+  readonly writableSecrets: readonly string[];
 }
 
 export interface DeployPlan {
@@ -109,6 +112,7 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
       intervalMs: longestInterval(parseSchedule(tap.schedule, tap.timezone)),
       ...(tap.timezone === undefined ? {} : { timezone: tap.timezone }),
       secrets: referencedNames(JSON.stringify(tap.config), 'secret'),
+      writableSecrets: writableSecretsOf(tap.config, streamer.configSchema),
     });
   }
   const destinationSecrets = referencedNames(JSON.stringify(pipeline.destination), 'secret');
@@ -140,4 +144,12 @@ function refuseSecretsInUrl(file: string, text: string, url: string): void {
   throw new PipelineConfigError(
     `${file}: destination.url: the ${leaked.map((secret) => secret.part).join(' and the ')} of the URL is a secret in plain text (${origin}).\n  Store the whole URL in Secrets Manager and write url: "\${secret:NAME}", or write each secret part as \${secret:NAME}.`,
   );
+}
+
+/** The config values that name a secret the streamer rewrites (`writable_secret: true` in its schema). */
+function writableSecretsOf(config: JsonObject, schema: JsonSchema): string[] {
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  return Object.entries(properties)
+    .filter(([key, property]) => property.writable_secret === true && typeof config[key] === 'string')
+    .map(([key]) => String(config[key]));
 }

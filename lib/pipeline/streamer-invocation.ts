@@ -11,6 +11,7 @@ import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { Streamer } from '../streamer/streamer.ts';
+import type { TokenStore } from '../streamer/token-store.ts';
 import { chunkLimitsOf, type PipelineConfig } from './pipeline-config.ts';
 import {
   abandonRun,
@@ -50,6 +51,8 @@ export interface StreamerInvocationDeps {
   readonly runId?: (runNumber: number) => string;
   /** Finds a streamer by name. @default the built-in streamers */
   readonly streamers?: (name: string) => Streamer;
+  /** Secrets the streamer may rewrite (rotated OAuth tokens); Secrets Manager in AWS. */
+  readonly secretStore?: (name: string) => TokenStore;
   readonly log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -140,6 +143,7 @@ export async function runStreamerInvocation(
           stop = info;
         },
         ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
+        ...(deps.secretStore === undefined ? {} : { secretStore: deps.secretStore }),
         log: (line) => log(line, { run }),
       }),
       limits: { ...chunkLimitsOf(tap), ...deps.limits },

@@ -1,7 +1,7 @@
 /**
  * Keeps secrets out of logs, chunks and errors: every config value whose key is marked `"secret": true`
- * (or `writeOnly`, or `format: password`) in the config schema, or whose name says it is one, is
- * replaced by `***` in any text we print.
+ * (or `writeOnly`, or `format: password`) in the config schema, or whose name says it is one (unless
+ * marked `"secret": false`), is replaced by `***` in any text we print.
  */
 import type { JsonObject, JsonSchema } from '../protocol/messages.ts';
 
@@ -15,8 +15,9 @@ export function secretValues(config: JsonObject, schema: JsonSchema): string[] {
   for (const [key, value] of Object.entries(config)) {
     const property = properties[key] ?? {};
     const marked = property.secret === true || property.writeOnly === true || property.format === 'password';
-    if ((marked || SECRET_NAME.test(key)) && typeof value === 'string' && value.length >= 4)
-      values.push(value);
+    // `secret: false` says a key whose name sounds like one is not (a secret's name, a file's path).
+    const named = property.secret !== false && SECRET_NAME.test(key);
+    if ((marked || named) && typeof value === 'string' && value.length >= 4) values.push(value);
   }
   return values;
 }

@@ -119,6 +119,13 @@ export function iamCallsOf(
           `arn:${partition}:secretsmanager:${region}:${accountId}:secret:${String(input.SecretId)}-AbCdEf`,
         ),
       ];
+    case 'SecretsManagerClient.PutSecretValue':
+      return [
+        make(
+          'secretsmanager:PutSecretValue',
+          `arn:${partition}:secretsmanager:${region}:${accountId}:secret:${String(input.SecretId)}-AbCdEf`,
+        ),
+      ];
     default:
       throw new Error(
         `${call.client}.${call.command} has no IAM mapping here: add one (its action and resource)`,

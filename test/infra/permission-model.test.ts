@@ -49,6 +49,7 @@ function modelFor(plan: DeployPlan, template: Template) {
   const model = expectedCalls({
     template: resolved,
     tapSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.secrets])),
+    tapWritableSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.writableSecrets])),
     destinationSecrets: plan.destinationSecrets,
   });
   return { resolved, model };

@@ -205,12 +205,16 @@ export const driftStreamer = defineStreamer<DriftConfig>({
       token_file: {
         type: 'string',
         minLength: 1,
+        secret: false, // a path
         env: 'DRIFT_TOKEN_FILE',
         description: 'where the rotating refresh token is kept locally (trib auth drift writes it)',
       },
       refresh_token_secret: {
         type: 'string',
         minLength: 1,
+        // The stack lets this tap's function read and write exactly this secret (PutSecretValue).
+        writable_secret: true,
+        secret: false, // the secret's name, not its value
         description:
           'in AWS: the Secrets Manager secret holding the refresh token, rewritten on each rotation',
       },
