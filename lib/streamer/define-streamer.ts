@@ -37,6 +37,15 @@ export interface StreamerSpec<Config> {
     runtime: StreamerRuntime,
   ) => Omit<HttpClientOptions, 'deadline' | 'redact' | 'log'>;
   /**
+   * The streams this account has, asked once before a run (Chargebee's product catalogue 1.0 or 2.0):
+   * the others are skipped with a log line, so no empty table of the other edition is made.
+   */
+  readonly availableStreams?: (context: {
+    readonly config: Config;
+    readonly http: HttpClient;
+    readonly log: (line: string) => void;
+  }) => Promise<readonly string[]>;
+  /**
    * Errors that end the whole run at once (a bad token fails every stream alike): returns the message
    * to end it with, or undefined to treat the error as that stream's own.
    */
@@ -140,6 +149,21 @@ async function* runStreamer<Config extends object>(
       )
       .map((stream) => stream.name),
   );
+  // Streams the account does not have (another product edition) are left out, not synced empty.
+  if (spec.availableStreams !== undefined && selected.size > 0) {
+    let available: readonly string[];
+    try {
+      available = await spec.availableStreams({ config, http, log });
+    } catch (error) {
+      const fatal = spec.fatal?.(error as Error);
+      throw fatal === undefined ? error : new StreamerFatalError(redact(fatal), { cause: error });
+    }
+    for (const name of [...selected])
+      if (!available.includes(name)) {
+        selected.delete(name);
+        log(`stream ${name}: not available for this account; skipped`);
+      }
+  }
   /** The method each stream replicates by in this run: the catalog's, where the stream can do it. */
   const methods = new Map(
     spec.streams.map((stream): [string, 'FULL_TABLE' | 'INCREMENTAL'] => {

@@ -45,6 +45,8 @@ export class ChargebeeApi {
   readonly site = 'harbourline-test';
   apiKey = 'test_cbkey_9f8e7d';
   catalog: 'v1' | 'v2' = 'v2';
+  /** /configurations leaves out product_catalog_version (as an older site might). */
+  catalogUnknown = false;
   readonly rows: Record<string, Json[]> = Object.fromEntries(Object.keys(SINGULAR).map((name) => [name, []]));
   readonly requests: string[] = [];
   /** Requests allowed per 60 s; past it, 429 (the test site default is 150). */
@@ -245,7 +247,11 @@ export class ChargebeeApi {
 
     const path = url.pathname.slice('/api/v2/'.length).split('/');
     if (path[0] === 'configurations')
-      return send(200, { configurations: [{ domain: this.site, product_catalog_version: this.catalog }] });
+      return send(200, {
+        configurations: [
+          { domain: this.site, ...(this.catalogUnknown ? {} : { product_catalog_version: this.catalog }) },
+        ],
+      });
     let resource = path[0] ?? '';
     let rows = this.rows[resource];
     if (resource === 'items' && path[2] === 'attached_items') {

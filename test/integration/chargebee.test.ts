@@ -46,7 +46,12 @@ describe('chargebee connector', () => {
     expect(ids(run, 'items')).toEqual(['growth']);
     expect(ids(run, 'item_prices')).toEqual(['growth-EUR-monthly']);
     expect(ids(run, 'attached_items')).toEqual(['att_1']);
-    expect(ids(run, 'plans')).toEqual([]); // Product Catalog 1.0 only: not available here, not a failure
+    // Product Catalog 1.0 only: not on this site, so not synced at all (no empty table), and no call made.
+    expect(run.records.has('plans')).toBe(false);
+    expect(run.messages.some((message) => message.type === 'SCHEMA' && message.stream === 'addons')).toBe(
+      false,
+    );
+    expect(api.requests.some((request) => request.startsWith('/api/v2/plans'))).toBe(false);
     // A child read whole keeps no bookmark per parent record: the state does not grow with the items.
     expect(JSON.stringify(run.state)).not.toContain('item_id');
     const customers = run.records.get('customers') ?? [];
@@ -71,8 +76,18 @@ describe('chargebee connector', () => {
     expect(run.error).toBeUndefined();
     expect(ids(run, 'plans')).toEqual(['growth']);
     expect(ids(run, 'addons')).toEqual(['support']);
-    expect(ids(run, 'items')).toEqual([]);
-    expect(ids(run, 'attached_items')).toEqual([]);
+    expect(run.records.has('items')).toBe(false);
+    expect(run.records.has('attached_items')).toBe(false);
+    expect(api.requests.some((request) => request.startsWith('/api/v2/items'))).toBe(false);
+  });
+
+  it("a site whose configuration does not say its catalogue: every stream is tried, the other catalogue's answer counts as empty", async () => {
+    await site({ customers: 3, catalog: 'v1' });
+    api.catalogUnknown = true;
+    const run = await runStreamer(chargebeeStreamer, options());
+    expect(run.error).toBeUndefined();
+    expect(ids(run, 'plans')).toEqual(['growth']);
+    expect(ids(run, 'items')).toEqual([]); // 400 configuration_incompatible: not available, not failed
   });
 
   it("the next run brings only changes: an edit, an edit in the bookmark's own second, a deletion kept with deleted: true", async () => {

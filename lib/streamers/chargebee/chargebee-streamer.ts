@@ -7,7 +7,7 @@ import type { JsonObject } from '../../protocol/messages.ts';
 import { basicAuth } from '../../streamer/auth.ts';
 import { defineStream, type RequestContext } from '../../streamer/define-stream.ts';
 import { defineStreamer } from '../../streamer/define-streamer.ts';
-import { HttpError } from '../../streamer/http-client.ts';
+import { type HttpClient, HttpError } from '../../streamer/http-client.ts';
 import { bodyCursor } from '../../streamer/pagination.ts';
 import { chargebeeSchemas, TIMESTAMP_ATTRIBUTES } from './chargebee-schemas.ts';
 
@@ -108,6 +108,59 @@ const attachedItems = defineStream<ChargebeeConfig, { item_id: string }>({
   treatAsEmpty: otherCatalogue,
 });
 
+const CATALOG_STREAMS = {
+  v1: ['plans', 'addons'],
+  v2: ['items', 'item_prices', 'attached_items'],
+} as const;
+const ALL_STREAMS = [
+  'customers',
+  'subscriptions',
+  'invoices',
+  'credit_notes',
+  'transactions',
+  'events',
+  'coupons',
+  ...CATALOG_STREAMS.v1,
+  ...CATALOG_STREAMS.v2,
+];
+
+/**
+ * The site's Product Catalog (`GET /configurations`): 1.0 has plans and addons, 2.0 items, item prices
+ * and attached items. Should the call not say, every stream is tried, and the other catalogue's
+ * streams answer `configuration_incompatible`, which counts as empty.
+ */
+async function productCatalogStreams(context: {
+  readonly config: ChargebeeConfig;
+  readonly http: HttpClient;
+  readonly log: (line: string) => void;
+}): Promise<readonly string[]> {
+  let body: unknown;
+  try {
+    body = (await context.http.request({ path: '/configurations' })).body;
+  } catch (error) {
+    if (
+      error instanceof HttpError &&
+      error.status === 404 &&
+      (error.body as ChargebeeError)?.api_error_code !== 'site_not_found'
+    )
+      return ALL_STREAMS;
+    throw error;
+  }
+  const entries = ((body as { configurations?: unknown[] })?.configurations ?? []) as {
+    domain?: string;
+    product_catalog_version?: string;
+  }[];
+  const site = context.config.site.toLowerCase();
+  const entry = entries.find((candidate) => candidate.domain?.toLowerCase() === site) ?? entries[0];
+  const version = entry?.product_catalog_version;
+  if (version !== 'v1' && version !== 'v2') return ALL_STREAMS;
+  context.log(
+    `chargebee: site ${context.config.site} uses Product Catalog ${version === 'v1' ? '1.0' : '2.0'}`,
+  );
+  const other = CATALOG_STREAMS[version === 'v1' ? 'v2' : 'v1'] as readonly string[];
+  return ALL_STREAMS.filter((name) => !other.includes(name));
+}
+
 export const chargebeeStreamer = defineStreamer<ChargebeeConfig>({
   name: 'chargebee',
   description:
@@ -153,6 +206,7 @@ export const chargebeeStreamer = defineStreamer<ChargebeeConfig>({
     // A 429 blocks the site until its 60-second window clears.
     rateLimitMinWaitMs: 60_000,
   }),
+  availableStreams: productCatalogStreams,
   fatal: (error) => {
     if (!(error instanceof HttpError)) return undefined;
     const body = (error.body ?? {}) as ChargebeeError;
