@@ -8,6 +8,7 @@
 import { parse as parseYaml } from 'yaml';
 import { secretsInUrl } from '../destinations/redact-url.ts';
 import type { JsonObject, JsonSchema } from '../protocol/messages.ts';
+import { BUILTIN_STEPS } from '../steps/builtin-steps.ts';
 import { secretValues } from '../streamer/redact.ts';
 import { StreamerConfigError } from '../streamer/streamer.ts';
 import { validateConfig } from '../streamer/validate-config.ts';
@@ -89,6 +90,11 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
         `${file}: taps.${tap.name}.streamer: a Singer tap executable (${tap.streamer}) cannot be deployed: a Lambda function runs no programs but its own bundle. Run this tap with \`trib run\` or \`trib schedule\` on a machine, or use a built-in streamer (${streamerNames().join(', ')}).`,
       );
     const streamer = findStreamer(tap.streamer);
+    const custom = tap.steps.find((step) => !('builtin' in step.source));
+    if (custom !== undefined)
+      throw new PipelineConfigError(
+        `${file}: taps.${tap.name}.transforms: ${custom.label} is a module of your own, which the Lambda bundle does not hold. In AWS use the built-in steps (${[...BUILTIN_STEPS.keys()].join(', ')}), or run this tap with \`trib run\` or \`trib schedule\`.`,
+      );
     try {
       validateConfig(streamer, tap.config, `taps.${tap.name}.config`);
     } catch (error) {

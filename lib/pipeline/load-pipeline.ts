@@ -14,14 +14,9 @@ import { sanitizeIdentifier } from '../columns/identifiers.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 import { describe, isObject } from '../protocol/parser.ts';
 import { singerCommand } from '../singer/singer-command.ts';
+import { readStepConfigs, type StepConfig, StepLoadError } from '../steps/step-config.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
-import type {
-  AlertsConfig,
-  DestinationConfig,
-  PipelineConfig,
-  TapConfig,
-  TransformConfig,
-} from './pipeline-config.ts';
+import type { AlertsConfig, DestinationConfig, PipelineConfig, TapConfig } from './pipeline-config.ts';
 import { ALLOWED_HINTS, pipelineSchema } from './pipeline-schema.ts';
 import { REFERENCE } from './references.ts';
 
@@ -65,12 +60,13 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     stage?: { path?: string };
     state?: { path?: string };
     alerts?: AlertsConfig;
+    components?: Record<string, JsonObject>;
     taps: Record<
       string,
-      Omit<TapConfig, 'name' | 'transforms' | 'config' | 'streamer' | 'singerTap'> & {
+      Omit<TapConfig, 'name' | 'steps' | 'config' | 'streamer' | 'singerTap'> & {
         streamer: string | JsonObject;
         config?: JsonObject;
-        transforms?: TransformConfig[];
+        transforms?: unknown[];
       }
     >;
   };
@@ -99,13 +95,15 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
         }
       }
     } // a Singer tap's streams are checked against its --discover catalog when it runs
-    // Refused here, for every runtime: a deployed tap must not silently skip the transforms it declares.
-    if ((tap.transforms ?? []).length > 0) {
-      throw new PipelineConfigError(
-        `${file}: taps.${name}.transforms: transforms are not supported yet; remove them to run this tap.`,
-      );
+    let steps: StepConfig[];
+    try {
+      steps = readStepConfigs(file, name, tap.transforms ?? [], raw.components ?? {});
+    } catch (error) {
+      if (error instanceof StepLoadError) throw new PipelineConfigError(error.message);
+      throw error;
     }
-    taps.set(name, { ...tap, name, transforms: tap.transforms ?? [] });
+    const { transforms: _transforms, ...rest } = tap;
+    taps.set(name, { ...rest, name, steps });
   }
   const destination =
     raw.destination.type === 'duckdb'

@@ -1,5 +1,6 @@
 import type { JsonObject } from '../protocol/messages.ts';
 import type { SingerCommand } from '../singer/singer-command.ts';
+import type { StepConfig } from '../steps/step-config.ts';
 
 /** A warehouse Tributary writes itself (with its ledger in it). */
 export type WarehouseConfig =
@@ -66,7 +67,8 @@ export interface TapConfig {
   readonly config: JsonObject;
   /** Selected streams; undefined means all. */
   readonly streams?: readonly string[];
-  readonly transforms: readonly TransformConfig[];
+  /** The tap's steps, between its streamer and its chunks (its `transforms:`), in order. */
+  readonly steps: readonly StepConfig[];
   readonly chunk?: { readonly max_records?: number; readonly max_bytes?: number };
 }
 

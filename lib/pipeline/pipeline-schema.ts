@@ -95,6 +95,15 @@ export const pipelineSchema = {
       additionalProperties: false,
       properties: { path: { type: 'string', minLength: 1 } },
     },
+    // Steps declared once, named by any tap's transforms.
+    components: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        required: ['use'],
+        properties: { use: { type: 'string', minLength: 1 } },
+      },
+    },
     taps: {
       type: 'object',
       minProperties: 1,
@@ -111,14 +120,9 @@ export const pipelineSchema = {
           timezone: { type: 'string', pattern: '^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$' },
           config: { type: 'object' },
           streams: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
-          transforms: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['use'],
-              properties: { use: { type: 'string', minLength: 1 } },
-            },
-          },
+          // Each a component's name or { use: <step>, streams?: [glob…], …options }; options are checked
+          // against the step's own schema in steps/step-config.ts.
+          transforms: { type: 'array', items: { type: ['string', 'object'] } },
           chunk: {
             type: 'object',
             additionalProperties: false,

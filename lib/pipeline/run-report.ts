@@ -1,5 +1,6 @@
 /** What a run did, per tap and stream, and how it is printed at the end of `trib run`. */
 import type { StreamLoadCounts } from '../destinations/destination.ts';
+import type { StepReport } from '../steps/run-steps.ts';
 import { bookmarkLines } from './describe-bookmark.ts';
 import { textTable } from './text-table.ts';
 
@@ -26,6 +27,8 @@ export interface TapReport {
   durationMs: number;
   readonly bookmarkBefore: unknown;
   bookmarkAfter: unknown;
+  /** Per step of the tap's pipeline: records in and out, changed, dropped, flagged, time. */
+  steps?: readonly StepReport[];
 }
 
 export function streamReport(report: TapReport, stream: string): StreamReport {
@@ -55,6 +58,16 @@ export function formatRunReport(reports: readonly TapReport[]): string {
       lines.push(...textTable(rows, (column) => column > 0 && column < 5).map((row) => `  ${row}`));
     for (const stream of report.streams.values())
       if (stream.failure !== undefined) lines.push(`  ${stream.stream} failed: ${stream.failure}`);
+    if (report.steps !== undefined && report.steps.length > 0) {
+      const stepRows = [['step', 'in', 'out', 'changed', 'dropped', 'flagged', 'quarantined', 'time']];
+      for (const step of report.steps)
+        stepRows.push([
+          step.label,
+          ...[step.in, step.out, step.changed, step.dropped, step.flagged, step.quarantined].map(formatCount),
+          `${(step.ms / 1000).toFixed(2)}s`,
+        ]);
+      lines.push(...textTable(stepRows, (column) => column > 0).map((row) => `  ${row}`));
+    }
     if (report.status !== 'skipped') {
       const caughtUp =
         report.chunksCaughtUp > 0 ? `, ${report.chunksCaughtUp} left by earlier runs loaded first` : '';

@@ -16,6 +16,7 @@ import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
+import { prepareSteps } from '../steps/run-steps.ts';
 import { StreamsFailedError } from '../streamer/define-streamer.ts';
 import type { Streamer } from '../streamer/streamer.ts';
 import { chunkLimitsOf, type TapConfig } from './pipeline-config.ts';
@@ -196,6 +197,17 @@ async function streamAndLoad(
   leaseLost: () => string | undefined,
 ): Promise<void> {
   const streamer = streamerOf(tap, context.streamers);
+  // Made before anything starts: a step that cannot load fails the run before the source is read.
+  // The tap's steps run between the streamer and the chunks, so chunks hold what will be loaded.
+  const steps =
+    tap.steps.length === 0
+      ? undefined
+      : await prepareSteps(tap.steps, {
+          tap: tap.name,
+          run: () => held.lease.run,
+          log: context.log ?? (() => {}),
+        });
+  if (steps !== undefined) report.steps = steps.reports();
   let producing = true;
   let loadError: Error | undefined;
 
@@ -221,7 +233,7 @@ async function streamAndLoad(
     }
   })();
 
-  const messages = streamer.run({
+  const source = streamer.run({
     config: tap.config,
     state: held.resume.bookmark,
     ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
@@ -232,6 +244,7 @@ async function streamAndLoad(
       target.retries += metrics.retries ?? 0;
     },
   });
+  const messages = steps === undefined ? source : steps.apply(source);
   let streamError: unknown;
   try {
     await stageRun({

@@ -10,6 +10,7 @@ import type { ChunkLimits } from '../chunks/chunk-writer.ts';
 import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
+import { prepareSteps } from '../steps/run-steps.ts';
 import type { Streamer } from '../streamer/streamer.ts';
 import type { TokenStore } from '../streamer/token-store.ts';
 import { chunkLimitsOf, type PipelineConfig } from './pipeline-config.ts';
@@ -132,20 +133,26 @@ export async function runStreamerInvocation(
       if (notBefore > clock()) return await handOff(notBefore);
     }
     let stop: { resumeAt?: number } | undefined;
+    // The same steps as `trib run`, between the streamer and the chunks.
+    const steps =
+      tap.steps.length === 0
+        ? undefined
+        : await prepareSteps(tap.steps, { tap: tap.name, run: () => run, log: (line) => log(line, { run }) });
+    const source = streamerOf(tap, deps.streamers).run({
+      config: tap.config,
+      state: held.resume.bookmark,
+      deadline,
+      onDeadline: (info) => {
+        stop = info;
+      },
+      ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
+      ...(deps.secretStore === undefined ? {} : { secretStore: deps.secretStore }),
+      log: (line) => log(line, { run }),
+    });
     const result = await stageRun({
       run: held,
       ports,
-      messages: streamerOf(tap, deps.streamers).run({
-        config: tap.config,
-        state: held.resume.bookmark,
-        deadline,
-        onDeadline: (info) => {
-          stop = info;
-        },
-        ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
-        ...(deps.secretStore === undefined ? {} : { secretStore: deps.secretStore }),
-        log: (line) => log(line, { run }),
-      }),
+      messages: steps === undefined ? source : steps.apply(source),
       limits: { ...chunkLimitsOf(tap), ...deps.limits },
       onRecord: () => {
         records += 1;
@@ -160,6 +167,8 @@ export async function runStreamerInvocation(
       // The streamer stops itself at the deadline; this later cut-off only guards against one that does not.
       shouldStop: () => clock() >= deadline + marginMs / 2,
     });
+    // The step figures as log fields, for the dashboard to chart (records in, out, dropped, time).
+    if (steps !== undefined) log('steps', { run, steps: steps.reports() });
     if (stop !== undefined || result.stopped) return await handOff(stop?.resumeAt);
     await finishRun(held, lastRunOf(held, started, clock, 'succeeded', records, chunks), ports);
     return { status: 'finished', tap: tap.name, run, records, chunks, resent };

@@ -105,8 +105,13 @@ function sourceOf(use: string, file: string, where: string): StepConfig['source'
 /** A step's options against its schema, with the field named. */
 export function checkOptions(definition: StepDefinition, options: JsonObject, where: string): void {
   const validate = ajv.compile(definition.options);
-  if (validate(options)) return;
-  const error = validate.errors?.find((item) => item.keyword === 'additionalProperties') ?? validate.errors?.[0];
+  if (validate(options)) {
+    const problem = definition.check?.(options);
+    if (problem !== undefined) throw new StepLoadError(`${where} (${definition.name}): ${problem}`);
+    return;
+  }
+  const error =
+    validate.errors?.find((item) => item.keyword === 'additionalProperties') ?? validate.errors?.[0];
   const field = error?.instancePath.split('/').slice(1).join('.') ?? '';
   const detail =
     error?.keyword === 'additionalProperties'

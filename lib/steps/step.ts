@@ -55,6 +55,8 @@ export interface StepDefinition {
   readonly description: string;
   /** The step's own options (not `use` or `streams`), as JSON Schema; checked when the pipeline loads. */
   readonly options: JsonSchema;
+  /** Rules beyond the schema (an expression that must parse, a key that must be there), at load too. */
+  readonly check?: (options: JsonObject) => string | undefined;
   readonly create: StepFactory;
 }
 
@@ -64,6 +66,7 @@ export function defineStep<Options extends JsonObject>(definition: {
   readonly kind: 'inspector' | 'transformer';
   readonly description: string;
   readonly options: JsonSchema;
+  readonly check?: (options: Options) => string | undefined;
   readonly create: (options: Options, context: StepContext) => StepInstance | Promise<StepInstance>;
 }): StepDefinition {
   return definition as StepDefinition;

@@ -13,7 +13,7 @@ export const sampleTap = (config: Record<string, unknown> = {}, name = 'sample')
   name,
   streamer: 'sample',
   config: { customers: 2_000, orders: 3_000, state_every: 250, ...config },
-  transforms: [],
+  steps: [],
 });
 
 /** A local pipeline in a temp folder: stage, state and a DuckDB file, as `trib run` sets them up. */

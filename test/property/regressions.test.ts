@@ -136,7 +136,7 @@ describe('regressions: schedules that lost or doubled records before the fenced 
       name: TAP,
       streamer: 'slow',
       config: {},
-      transforms: [],
+      steps: [],
       chunk: { max_records: 4 },
     };
     const context = {
@@ -254,7 +254,7 @@ describe('regressions: schedules that lost or doubled records before the fenced 
       name: TAP,
       streamer: 'dates',
       config: {},
-      transforms: [],
+      steps: [],
       chunk: { max_records: 4 },
     };
     const report = await runTap(tap, { stage, stateStore, destination, streamers: () => streamer });

@@ -121,7 +121,7 @@ export class World {
       stagePath: '',
       statePath: '',
       taps: new Map([
-        [TAP, { name: TAP, streamer: 'changes', config: {}, transforms: [], chunk: { max_records: 4 } }],
+        [TAP, { name: TAP, streamer: 'changes', config: {}, steps: [], chunk: { max_records: 4 } }],
       ]),
     };
     this.streamer = changeLogStreamer(this);

@@ -12,6 +12,14 @@ export const filterStep = defineStep<{ where: string }>({
     required: ['where'],
     properties: { where: { type: 'string', minLength: 1 } },
   },
+  check: ({ where }) => {
+    try {
+      compileFilter(where);
+      return undefined;
+    } catch (error) {
+      return `where: ${JSON.stringify(where)}: ${(error as Error).message}`;
+    }
+  },
   create: ({ where }) => {
     let filter: ReturnType<typeof compileFilter>;
     try {

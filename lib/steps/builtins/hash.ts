@@ -23,11 +23,13 @@ export const hashStep = defineStep<{ fields: string[]; key?: string; algorithm?:
       algorithm: { enum: ['hmac-sha256', 'sha256'], default: 'hmac-sha256' },
     },
   },
+  check: ({ key, algorithm = 'hmac-sha256' }) =>
+    algorithm === 'hmac-sha256' && key === undefined
+      ? 'give key (at least 16 characters, e.g. key: "${secret:tributary/hash-key}"), or algorithm: sha256 for an unkeyed hash, which a dictionary of likely values can reverse'
+      : undefined,
   create: ({ fields, key, algorithm = 'hmac-sha256' }) => {
     if (algorithm === 'hmac-sha256' && key === undefined)
-      throw new StepConfigError(
-        'hash: give key (at least 16 characters, e.g. key: "${secret:tributary/hash-key}"), or algorithm: sha256 for an unkeyed hash, which a dictionary of likely values can reverse',
-      );
+      throw new StepConfigError('hash: give key, or algorithm: sha256');
     const digest = (text: string) =>
       algorithm === 'sha256' || key === undefined
         ? createHash('sha256').update(text, 'utf8').digest('hex')

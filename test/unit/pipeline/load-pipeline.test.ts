@@ -34,7 +34,7 @@ taps:
       streamer: 'sample',
       config: { customers: 10, seed: '7' },
       streams: ['customers'],
-      transforms: [],
+      steps: [],
     });
     expect(pipeline.destination).toMatchObject({ type: 'duckdb' });
     expect(pipeline.stagePath).toMatch(/\.tributary$/);
@@ -101,7 +101,7 @@ taps:
         '    streams: [customers]',
         '    streams: [customers]\n    transforms: [{ use: hash, fields: [email] }]',
       ),
-      'pipeline.yaml: taps.sample-one.transforms: transforms are not supported yet',
+      'pipeline.yaml: taps.sample-one.transforms[0] (hash): give key (at least 16 characters',
       { SEED: '1' },
     ],
   ];
