@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FolderStage } from '../../lib/stage/folder-stage.ts';
 import { FileStateStore } from '../../lib/state/file-state-store.ts';
+import { readStepConfigs } from '../../lib/steps/step-config.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
 import { check, step } from './check.ts';
 import { World } from './world.ts';
@@ -38,6 +39,27 @@ describe('exactly-once under random schedules', () => {
     );
     expect(deadLettersCleared).toBeGreaterThan(0);
     expect(failedLoads).toBeGreaterThan(RUNS / 10);
+  }, 1_200_000);
+
+  it(`holds for ${Math.max(100, Math.floor(RUNS / 20))} schedules with steps between the streamer and the chunks`, async () => {
+    // A transformer that changes every record, one that keeps them all, and an inspector.
+    const steps = readStepConfigs(
+      'property.yaml',
+      'changes',
+      [
+        { use: 'add_fields', fields: { via: 'steps' } },
+        { use: 'filter', where: 'id >= 0' },
+        { use: 'validate', on_invalid: 'fail' },
+      ],
+      {},
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { maxLength: 40 }), async (schedule) => {
+        const problem = await check(schedule, new World({ steps }));
+        expect(problem).toBeUndefined();
+      }),
+      { numRuns: Math.max(100, Math.floor(RUNS / 20)), verbose: 1 },
+    );
   }, 1_200_000);
 
   it(`holds for ${Math.max(50, Math.floor(RUNS / 50))} schedules over the folder stage and the file state store`, async () => {

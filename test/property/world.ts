@@ -24,6 +24,7 @@ import type { ChunkMessage } from '../../lib/queue/chunk-queue.ts';
 import type { Stage } from '../../lib/stage/stage.ts';
 import { MemoryStateStore } from '../../lib/state/memory-state-store.ts';
 import type { StateStore } from '../../lib/state/state-store.ts';
+import type { StepConfig } from '../../lib/steps/step-config.ts';
 import type { Streamer, StreamerRunOptions } from '../../lib/streamer/streamer.ts';
 import { FaultyDestination, InjectedFault } from '../../lib/testing/faulty-destination.ts';
 import { FaultyStage } from '../../lib/testing/faulty-stage.ts';
@@ -98,6 +99,8 @@ export class World {
   readonly log: string[] = [];
   private readonly pipeline: PipelineConfig;
   private readonly streamer: Streamer;
+  /** Whether the tap runs steps (then every loaded row carries `via: 'steps'`). */
+  readonly stepped: boolean;
 
   /** The stage behind the faults (for replays and checks). */
   readonly baseStage: Stage;
@@ -107,6 +110,8 @@ export class World {
       stage?: Stage;
       stateStore?: (clock: () => number) => StateStore;
       queue?: (clock: () => number) => QueueModel;
+      /** Steps between the streamer and the chunks (each loaded row then carries `via: 'steps'`). */
+      steps?: readonly StepConfig[];
     } = {},
   ) {
     this.baseStage = options.stage ?? this.memoryStage;
@@ -121,10 +126,20 @@ export class World {
       stagePath: '',
       statePath: '',
       taps: new Map([
-        [TAP, { name: TAP, streamer: 'changes', config: {}, steps: [], chunk: { max_records: 4 } }],
+        [
+          TAP,
+          {
+            name: TAP,
+            streamer: 'changes',
+            config: {},
+            steps: options.steps ?? [],
+            chunk: { max_records: 4 },
+          },
+        ],
       ]),
     };
     this.streamer = changeLogStreamer(this);
+    this.stepped = (options.steps ?? []).length > 0;
   }
 
   grow(inserts: number, updates: number, events: number): void {
@@ -458,6 +473,11 @@ export async function finalProblems(world: World): Promise<string[]> {
   const all = world.eventsUpTo().sort((a, b) => a - b);
   if (JSON.stringify(events) !== JSON.stringify(all))
     problems.push(`events table ${JSON.stringify(events)} ≠ source ${JSON.stringify(all)}`);
+  const unstepped = [
+    ...world.memoryDestination.rows(TAP, 'items'),
+    ...world.memoryDestination.rows(TAP, 'events'),
+  ].filter((row) => world.stepped && row.via !== 'steps');
+  if (unstepped.length > 0) problems.push(`${unstepped.length} rows loaded without passing the steps`);
   const left = await world.queue.counts();
   if (left.waiting > 0 || left.deadLetters > 0)
     problems.push(`messages left: ${left.waiting} in the queue, ${left.deadLetters} dead-lettered`);
