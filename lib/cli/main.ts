@@ -13,6 +13,7 @@ import { rewindCommand } from './commands/rewind.ts';
 import { runCommand } from './commands/run.ts';
 import { scheduleCommand } from './commands/schedule.ts';
 import { statusCommand } from './commands/status.ts';
+import { stepsCommand } from './commands/steps.ts';
 import { tapCommand } from './commands/tap.ts';
 import { reportFailure } from './report-failure.ts';
 
@@ -32,7 +33,8 @@ const program = new Command('trib')
   .addCommand(statusCommand())
   .addCommand(chunksCommand())
   .addCommand(queryCommand())
-  .addCommand(authCommand());
+  .addCommand(authCommand())
+  .addCommand(stepsCommand());
 
 try {
   await program.parseAsync(process.argv);
