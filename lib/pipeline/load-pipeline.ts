@@ -14,6 +14,7 @@ import { sanitizeIdentifier } from '../columns/identifiers.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 import { describe, isObject } from '../protocol/parser.ts';
 import { singerCommand } from '../singer/singer-command.ts';
+import { importStep } from '../steps/run-steps.ts';
 import { readStepConfigs, type StepConfig, StepLoadError } from '../steps/step-config.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
 import type { AlertsConfig, DestinationConfig, PipelineConfig, TapConfig } from './pipeline-config.ts';
@@ -41,7 +42,18 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
       cause: error,
     });
   }
-  return parsePipeline(text, file, options);
+  const pipeline = parsePipeline(text, file, options);
+  // A step module of the user's is loaded now, so a missing export or a wrong option is named at load.
+  for (const tap of pipeline.taps.values())
+    for (const step of tap.steps)
+      if (!('builtin' in step.source))
+        try {
+          await importStep(step);
+        } catch (error) {
+          if (error instanceof StepLoadError) throw new PipelineConfigError(error.message, { cause: error });
+          throw error;
+        }
+  return pipeline;
 }
 
 export function parsePipeline(text: string, file: string, options: LoadPipelineOptions = {}): PipelineConfig {

@@ -96,13 +96,13 @@ export async function prepareSteps(
 }
 
 /** A module's default export: a step definition (`defineStep`), or a bare factory (a transformer). */
-async function importStep(config: StepConfig): Promise<StepDefinition> {
+export async function importStep(config: StepConfig): Promise<StepDefinition> {
   const path = 'module' in config.source ? config.source.module : '';
   let loaded: { default?: unknown };
   try {
     loaded = (await import(pathToFileURL(path).href)) as { default?: unknown };
   } catch (error) {
-    throw new StepLoadError(`${config.label}: cannot load ${path}: ${(error as Error).message}`, {
+    throw new StepLoadError(`${config.where}: cannot load ${path}: ${(error as Error).message}`, {
       cause: error,
     });
   }
@@ -121,11 +121,11 @@ async function importStep(config: StepConfig): Promise<StepDefinition> {
     typeof (exported as StepDefinition).create === 'function'
   ) {
     const definition = exported as StepDefinition;
-    checkOptions(definition, config.options, config.label);
+    checkOptions(definition, config.options, config.where);
     return definition;
   }
   throw new StepLoadError(
-    `${config.label}: ${path} must export default a factory (options, context) => ({ record(stream, record) { … } }), or defineStep({ … }); its default export is ${typeof exported}`,
+    `${config.where}: ${path} must export default a factory (options, context) => ({ record(stream, record) { … } }), or defineStep({ … }); its default export is ${typeof exported}`,
   );
 }
 

@@ -22,6 +22,8 @@ export class StepLoadError extends Error {
 export interface StepConfig {
   /** Names it in the report and in errors: `hash` or `./steps/geo.ts`, with its position. */
   readonly label: string;
+  /** Where it is in the pipeline file: `pipeline.yaml: taps.crm.transforms[2]`. */
+  readonly where: string;
   readonly use: string;
   /** Where its definition comes from: a built-in, or a module to import (absolute path or package). */
   readonly source: { readonly builtin: StepDefinition } | { readonly module: string };
@@ -73,6 +75,7 @@ export function readStepConfigs(
     const matchers = (streams as string[] | undefined)?.map((glob) => picomatch(glob));
     return {
       label: `${use} (step ${index + 1})`,
+      where,
       use,
       source,
       options,
