@@ -67,6 +67,7 @@ export function formatRunReport(reports: readonly TapReport[]): string {
           `${(step.ms / 1000).toFixed(2)}s`,
         ]);
       lines.push(...textTable(stepRows, (column) => column > 0).map((row) => `  ${row}`));
+      for (const step of report.steps) for (const note of step.notes) lines.push(`  ${step.label}: ${note}`);
     }
     if (report.status !== 'skipped') {
       const caughtUp =

@@ -2,6 +2,7 @@
 import { addFieldsStep } from './builtins/add-fields.ts';
 import { castStep } from './builtins/cast.ts';
 import { dropStep } from './builtins/drop.ts';
+import { expectStep } from './builtins/expect.ts';
 import { filterStep } from './builtins/filter.ts';
 import { flattenStep } from './builtins/flatten.ts';
 import { hashStep } from './builtins/hash.ts';
@@ -9,6 +10,7 @@ import { logStep } from './builtins/log.ts';
 import { maskStep } from './builtins/mask.ts';
 import { renameStep } from './builtins/rename.ts';
 import { selectStep } from './builtins/select.ts';
+import { summarizeStep } from './builtins/summarize.ts';
 import { validateStep } from './builtins/validate.ts';
 import type { StepDefinition } from './step.ts';
 
@@ -24,6 +26,8 @@ export const BUILTIN_STEPS: ReadonlyMap<string, StepDefinition> = new Map(
     castStep,
     addFieldsStep,
     validateStep,
+    expectStep,
+    summarizeStep,
     logStep,
   ].map((step) => [step.name, step]),
 );

@@ -26,6 +26,8 @@ export interface StepReport {
   flagged: number;
   quarantined: number;
   ms: number;
+  /** Lines the step wrote for the report (summaries, expectations). */
+  readonly notes: string[];
 }
 
 interface PreparedStep {
@@ -64,6 +66,7 @@ export async function prepareSteps(
       flagged: 0,
       quarantined: 0,
       ms: 0,
+      notes: [],
     };
     const stepContext: StepContext = {
       tap: context.tap,
@@ -76,6 +79,10 @@ export async function prepareSteps(
       quarantine: (stream, record, reason) => {
         report.quarantined += 1;
         quarantined.push({ stream, record, reason });
+      },
+      note: (line) => {
+        report.notes.push(line);
+        context.log(`${config.label}: ${line}`);
       },
     };
     let instance: StepInstance;

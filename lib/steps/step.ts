@@ -45,6 +45,8 @@ export interface StepContext {
    * the same chunks and exactly-once loading as every record. The record itself does not go on.
    */
   readonly quarantine: (stream: string, record: JsonObject, reason: string) => void;
+  /** A line for the run report under the step (a summary, a failed expectation). */
+  readonly note: (line: string) => void;
 }
 
 export type StepFactory = (options: JsonObject, context: StepContext) => StepInstance | Promise<StepInstance>;

@@ -161,3 +161,24 @@ describe('built-in steps', () => {
     expect(load(['pii'])).toThrow(/received "pii", which is not in components:/);
   });
 });
+
+describe('built-in inspectors over a run', () => {
+  it('summarize notes per field values, nulls, min and max; expect fails the run or warns, naming what was not met', async () => {
+    const summary = await run([{ use: 'summarize', fields: ['id', 'email'] }]);
+    expect(summary.reports[0]?.notes).toEqual([
+      'customers: 2 records; id 2/2 1…2; email 1/2 (1 null) "ada@example.com"…"ada@example.com"',
+    ]);
+    expect(summary.rows).toHaveLength(2); // an inspector changes nothing
+    const met = await run([
+      { use: 'expect', rows: { min: 1, max: 5 }, unique: ['id'], not_null: { status: 1 } },
+    ]);
+    expect(met.reports[0]?.notes).toEqual([]);
+    await expect(
+      run([{ use: 'expect', not_null: ['email'], unique: ['status'], rows: { min: 3 } }]),
+    ).rejects.toThrow(
+      /expect: customers: 2 rows, expected at least 3; customers: email is set in 50\.0% of rows, expected at least 100\.0%\. The records are loaded/,
+    );
+    const warned = await run([{ use: 'expect', rows: { max: 1 }, on_fail: 'warn' }]);
+    expect(warned.reports[0]?.notes).toEqual(['expectation not met: customers: 2 rows, expected at most 1']);
+  });
+});
