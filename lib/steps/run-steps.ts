@@ -43,6 +43,15 @@ export interface StepRunContext {
   readonly tap: string;
   readonly run: () => string;
   readonly log: (line: string) => void;
+  /**
+   * Sees what each step produced (`trib run --dry-run`): a stream's shape after step `index`, and each
+   * record it let through. Index -1 is the streamer's own output.
+   */
+  readonly watch?: (
+    index: number,
+    label: string,
+    output: { stream: string; shape?: StreamShape; record?: JsonObject },
+  ) => void;
 }
 
 const FLAGS_LOGGED = 5;
@@ -159,13 +168,17 @@ export class PreparedRun {
             schema: message.schema,
             keyProperties: message.keyProperties,
           };
-          for (const step of this.steps) {
-            if (!step.config.applies(shape.stream) || step.instance.schema === undefined) continue;
-            const result = await this.timed(step, () => step.instance.schema?.(shape) as StreamShape);
-            if (step.kind === 'transformer') {
-              if (result.stream !== shape.stream) step.renamed.set(shape.stream, result.stream);
-              shape = result;
+          this.context.watch?.(-1, 'streamer', { stream: shape.stream, shape });
+          for (const [index, step] of this.steps.entries()) {
+            if (step.config.applies(shape.stream) && step.instance.schema !== undefined) {
+              const before = shape;
+              const result = await this.timed(step, () => step.instance.schema?.(before) as StreamShape);
+              if (step.kind === 'transformer') {
+                if (result.stream !== shape.stream) step.renamed.set(shape.stream, result.stream);
+                shape = result;
+              }
             }
+            this.context.watch?.(index, step.config.label, { stream: shape.stream, shape });
           }
           this.finalNames.set(message.stream, shape.stream);
           yield {
@@ -199,7 +212,8 @@ export class PreparedRun {
     const exact = message.exact !== undefined;
     const original = message.exact ?? message.record;
     let items: { stream: string; record: JsonObject }[] = [{ stream: message.stream, record: original }];
-    for (const step of this.steps) {
+    this.context.watch?.(-1, 'streamer', { stream: message.stream, record: original });
+    for (const [index, step] of this.steps.entries()) {
       const next: { stream: string; record: JsonObject }[] = [];
       for (const item of items) {
         if (!step.config.applies(item.stream)) {
@@ -232,6 +246,7 @@ export class PreparedRun {
         }
       }
       items = next;
+      for (const item of next) this.context.watch?.(index, step.config.label, item);
     }
     for (const item of items) {
       const unchanged = item.record === original && item.stream === message.stream;

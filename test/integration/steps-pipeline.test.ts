@@ -4,7 +4,7 @@
  * the quarantine table holds the record a step spoiled, and the report shows each step's figures.
  */
 import { createHmac } from 'node:crypto';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PostgresDestination } from '../../lib/destinations/postgres/postgres-destination.ts';
@@ -101,6 +101,23 @@ describe('trib run with steps', () => {
     } finally {
       await warehouse.close();
     }
+  });
+
+  it("--dry-run shows each step's schema and first records, and stages, loads and commits nothing", async () => {
+    const folder = folderWith('{ type: duckdb, path: warehouse.duckdb }');
+    const dry = await shell('"$TRIB" run pipeline.yaml --dry-run --limit 10', folder, env);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(
+      /tap sample \(dry run: nothing staged, loaded or committed; up to 10 records a stream\)/,
+    );
+    expect(dry.stdout).toMatch(
+      /after flatten \(step 3\):\n +customers \(id\*: integer, .*address__city: string/,
+    );
+    expect(dry.stdout).toMatch(
+      /after validate \(step 5\):[\s\S]*customers__quarantine|steps: .*validate \(step 5\) 20→19/,
+    );
+    expect(existsSync(join(folder, '.tributary'))).toBe(false);
+    expect(existsSync(join(folder, 'warehouse.duckdb'))).toBe(false);
   });
 
   it('a bad step is named at load with file, tap, step and field, before anything runs', async () => {

@@ -3,19 +3,31 @@ import { sanitizeIdentifier } from '../../columns/identifiers.ts';
 import { DuckDbDestination } from '../../destinations/duckdb/duckdb-destination.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
 import { quoteLiteral } from '../../destinations/sql-text.ts';
+import { dryRunTap } from '../../pipeline/dry-run.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { formatRunReport, type TapReport } from '../../pipeline/run-report.ts';
 import { runTap } from '../../pipeline/run-tap.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
 import { createProgress } from '../progress.ts';
+import { positiveInteger } from './persist.ts';
 
 export function runCommand(): Command {
   return new Command('run')
     .description('Sync each tap of a pipeline once, locally: streamer → stage → persister → warehouse.')
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--tap <name>', 'run only this tap')
-    .action(async (file: string, options: { tap?: string }) => {
+    .option(
+      '--dry-run',
+      'run the streamer and the steps only, and show what each step made; nothing is staged or loaded',
+    )
+    .option(
+      '--limit <records>',
+      'with --dry-run: records read per stream',
+      (value) => positiveInteger(value, '--limit'),
+      20,
+    )
+    .action(async (file: string, options: { tap?: string; dryRun?: boolean; limit: number }) => {
       const pipeline = await loadPipeline(file);
       const taps = [...pipeline.taps.values()].filter(
         (tap) => options.tap === undefined || tap.name === options.tap,
@@ -24,6 +36,14 @@ export function runCommand(): Command {
         throw new Error(
           `${file}: no tap named ${JSON.stringify(options.tap)}; taps: ${[...pipeline.taps.keys()].join(', ')}`,
         );
+      }
+      if (options.dryRun === true) {
+        const stateStore = new FileStateStore(pipeline.statePath);
+        for (const tap of taps)
+          process.stdout.write(
+            `${await dryRunTap(tap, { stateStore, limit: options.limit, log: (line) => process.stderr.write(`${line}\n`) })}\n`,
+          );
+        return;
       }
       const progress = createProgress();
       const destination = await openDestination(pipeline.destination, { log: (line) => progress.log(line) });
