@@ -15,6 +15,7 @@ import { scheduleCommand } from './commands/schedule.ts';
 import { statusCommand } from './commands/status.ts';
 import { stepsCommand } from './commands/steps.ts';
 import { tapCommand } from './commands/tap.ts';
+import { testCommand } from './commands/test.ts';
 import { reportFailure } from './report-failure.ts';
 
 const program = new Command('trib')
@@ -34,7 +35,8 @@ const program = new Command('trib')
   .addCommand(chunksCommand())
   .addCommand(queryCommand())
   .addCommand(authCommand())
-  .addCommand(stepsCommand());
+  .addCommand(stepsCommand())
+  .addCommand(testCommand());
 
 try {
   await program.parseAsync(process.argv);

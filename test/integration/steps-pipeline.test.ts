@@ -120,6 +120,41 @@ describe('trib run with steps', () => {
     expect(existsSync(join(folder, 'warehouse.duckdb'))).toBe(false);
   });
 
+  it('trib test runs the steps on the records a test gives and shows a diff where the output differs', async () => {
+    const folder = folderWith('{ type: duckdb, path: warehouse.duckdb }');
+    writeFileSync(
+      join(folder, 'pipeline.test.yaml'),
+      `tests:
+  - name: refunds are dropped, the rest kept as they are
+    tap: sample
+    stream: orders
+    input: [{ id: 1, status: paid }, { id: 2, status: refunded }]
+    expect: { records: [{ id: 1, status: paid }], quarantined: 0 }
+  - name: the custom step tags customers and validate quarantines what the schema refuses
+    tap: sample
+    stream: customers
+    steps: [4, 5]
+    schema: { properties: { id: { type: integer }, lifetime_value: { type: number } } }
+    key_properties: [id]
+    input: [{ id: 1, lifetime_value: 2 }, { id: 7, lifetime_value: 3 }]
+    expect: { records: [{ id: 1, lifetime_value: 2, label: vip }], quarantined: 1 }
+  - name: a wrong expectation fails with a diff
+    tap: sample
+    stream: orders
+    input: [{ id: 1, status: refunded }]
+    expect: { records: [{ id: 1, status: refunded }] }
+`,
+    );
+    const result = await shell('"$TRIB" test pipeline.yaml', folder, env);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/ok {3}refunds are dropped, the rest kept as they are/);
+    expect(result.stdout).toMatch(/ok {3}the custom step tags customers and validate quarantines/);
+    expect(result.stdout).toMatch(
+      /FAIL a wrong expectation fails with a diff\n +- \{"id":1,"status":"refunded"\}/,
+    );
+    expect(result.stdout).toMatch(/2 passed, 1 failed/);
+  });
+
   it('a bad step is named at load with file, tap, step and field, before anything runs', async () => {
     const folder = folderWith('{ type: duckdb, path: warehouse.duckdb }');
     writeFileSync(
