@@ -124,6 +124,64 @@ describe('serverless runtime against local AWS emulators', () => {
     expect(await env.count('SELECT count(*) - count(DISTINCT id) AS n FROM sample.orders')).toBe(0);
   });
 
+  it('a tap with steps gives in Lambda (across continuations) the same rows as trib run', async () => {
+    const steps = `    transforms:
+      - { use: hash, fields: [email], key: "a-static-test-hash-key" }
+      - { use: drop, fields: [address.street], streams: [customers] }
+      - { use: flatten, streams: [customers] }
+      - { use: cast, fields: { lifetime_value: string }, streams: [customers] }
+      - { use: validate, on_invalid: quarantine }
+      - { use: filter, where: "status != 'refunded'", streams: [orders] }
+`;
+    const yaml = (folder: string) => `${pipelineYaml(600)(folder)}${steps}`;
+    const env = await setUp(600, yaml);
+    // A tiny budget: every invocation hands off, so the steps are made again in each continuation.
+    let result = await env.streamer(
+      schedule(),
+      lambdaContext(() => 60_200),
+    );
+    for (let guard = 0; result.status === 'continued' && guard < 200; guard += 1) {
+      const next = env.continuations.shift();
+      if (next === undefined) break;
+      result = await env.streamer(
+        next,
+        lambdaContext(() => 60_200),
+      );
+    }
+    expect(result.status).toBe('finished');
+    expect(invocations).toBeGreaterThan(1);
+    await env.drain();
+    const lambdaRows = await (await env.warehouse()).query(
+      'SELECT id, email, address__city, lifetime_value FROM sample.customers ORDER BY id',
+    );
+    const lambdaOrders = await env.count(
+      "SELECT count(*) AS n FROM sample.orders WHERE status <> 'refunded'",
+    );
+    expect(await env.count("SELECT count(*) AS n FROM sample.orders WHERE status = 'refunded'")).toBe(0);
+    const local = join(env.settings.folder, 'local');
+    await shell(`mkdir -p ${local}`, env.settings.folder);
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(local, 'pipeline.yaml'), yaml(local));
+    const run = await shell('"$TRIB" run pipeline.yaml', local);
+    expect(run.code, run.stderr).toBe(0);
+    const { DuckDbDestination } = await import('../../lib/destinations/duckdb/duckdb-destination.ts');
+    const warehouse = await DuckDbDestination.open(join(local, 'warehouse.duckdb'));
+    try {
+      expect(
+        await warehouse.query(
+          'SELECT id, email, address__city, lifetime_value FROM sample.customers ORDER BY id',
+        ),
+      ).toEqual(lambdaRows);
+      const [orders] = await warehouse.query('SELECT count(*) AS n FROM sample.orders');
+      expect(Number(orders?.n)).toBe(lambdaOrders);
+    } finally {
+      await warehouse.close();
+    }
+    expect(lambdaRows).toHaveLength(600);
+    expect(String(lambdaRows[0]?.email)).toMatch(/^[0-9a-f]{64}$/);
+    expect(typeof lambdaRows[0]?.lifetime_value).toBe('string');
+  });
+
   it('a finished run emits the RunSucceeded metric (embedded in a log line) that the no-success alarm watches; a continued one does not', async () => {
     const env = await setUp(2_000);
     const lines: string[] = [];
