@@ -140,7 +140,9 @@ describe('serverless runtime against local AWS emulators', () => {
       schedule(),
       lambdaContext(() => 60_200),
     );
+    let invocations = 1;
     for (let guard = 0; result.status === 'continued' && guard < 200; guard += 1) {
+      invocations += 1;
       const next = env.continuations.shift();
       if (next === undefined) break;
       result = await env.streamer(
