@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { authCommand } from './commands/auth.ts';
 import { chunksCommand } from './commands/chunks.ts';
 import { persistCommand } from './commands/persist.ts';
+import { quarantineCommand } from './commands/quarantine.ts';
 import { queryCommand } from './commands/query.ts';
 import { redriveCommand } from './commands/redrive.ts';
 import { replayCommand } from './commands/replay.ts';
@@ -36,7 +37,8 @@ const program = new Command('trib')
   .addCommand(queryCommand())
   .addCommand(authCommand())
   .addCommand(stepsCommand())
-  .addCommand(testCommand());
+  .addCommand(testCommand())
+  .addCommand(quarantineCommand());
 
 try {
   await program.parseAsync(process.argv);

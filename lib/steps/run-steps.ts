@@ -4,8 +4,10 @@
  * through every step in order, STATE passes untouched and in place, so bookmarks and exactly-once
  * loading are what they are without steps. Counts and time per step make the run report.
  */
+
+import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { isExactNumber } from '../protocol/exact-json.ts';
+import { canonicalJson, isExactNumber } from '../protocol/exact-json.ts';
 import type { JsonObject, Message, RecordMessage } from '../protocol/messages.ts';
 import {
   type StepContext,
@@ -15,6 +17,45 @@ import {
   type StreamShape,
 } from './step.ts';
 import { checkOptions, type StepConfig, StepLoadError } from './step-config.ts';
+
+/** A record a step set aside: its stream at that step, and the step's 1-based position. */
+interface QuarantinedRecord {
+  readonly stream: string;
+  readonly record: JsonObject;
+  readonly reason: string;
+  readonly step: number;
+  /** The stream as the streamer named it (before any rename), for a replay to start from. */
+  source?: string;
+}
+
+export const QUARANTINE_SUFFIX = '__quarantine';
+
+export function quarantineTableOf(stream: string): string {
+  return `${stream}${QUARANTINE_SUFFIX}`;
+}
+
+/** The quarantine table's shape: one row a record set aside, keyed, so a replay marks it replayed. */
+export function quarantineSchemaMessage(table: string): Message {
+  return {
+    type: 'SCHEMA',
+    stream: table,
+    schema: {
+      type: 'object',
+      properties: {
+        quarantine_id: { type: 'string' },
+        stream: { type: 'string' },
+        source_stream: { type: 'string' },
+        step: { type: 'integer' },
+        record: { type: 'object' },
+        reason: { type: 'string' },
+        run: { type: 'string' },
+        quarantined_at: { type: 'string', format: 'date-time' },
+        replayed_at: { type: ['null', 'string'], format: 'date-time' },
+      },
+    },
+    keyProperties: ['quarantine_id'],
+  };
+}
 
 export interface StepReport {
   readonly label: string;
@@ -61,9 +102,9 @@ export async function prepareSteps(
   configs: readonly StepConfig[],
   context: StepRunContext,
 ): Promise<PreparedRun> {
-  const quarantined: { stream: string; record: JsonObject; reason: string }[] = [];
+  const quarantined: QuarantinedRecord[] = [];
   const prepared: PreparedStep[] = [];
-  for (const config of configs) {
+  for (const [index, config] of configs.entries()) {
     const definition = 'builtin' in config.source ? config.source.builtin : await importStep(config);
     const report: StepReport = {
       label: config.label,
@@ -87,7 +128,7 @@ export async function prepareSteps(
       },
       quarantine: (stream, record, reason) => {
         report.quarantined += 1;
-        quarantined.push({ stream, record, reason });
+        quarantined.push({ stream, record, reason, step: index + 1 });
       },
       note: (line) => {
         report.notes.push(line);
@@ -151,7 +192,7 @@ export class PreparedRun {
 
   constructor(
     private readonly steps: readonly PreparedStep[],
-    private readonly quarantined: { stream: string; record: JsonObject; reason: string }[],
+    private readonly quarantined: QuarantinedRecord[],
     private readonly context: StepRunContext,
   ) {}
 
@@ -159,7 +200,15 @@ export class PreparedRun {
     return this.steps.map((step) => step.report);
   }
 
-  async *apply(messages: AsyncIterable<Message>): AsyncGenerator<Message> {
+  /**
+   * `recordsFrom`: the 0-based step RECORDs start at (a quarantine replay starts at the step that set
+   * them aside); SCHEMAs always pass every step, so each later step sees the shape it expects.
+   */
+  async *apply(
+    messages: AsyncIterable<Message>,
+    options: { readonly recordsFrom?: number } = {},
+  ): AsyncGenerator<Message> {
+    const recordsFrom = options.recordsFrom ?? 0;
     for await (const message of messages) {
       switch (message.type) {
         case 'SCHEMA': {
@@ -193,7 +242,7 @@ export class PreparedRun {
           break;
         }
         case 'RECORD':
-          yield* this.record(message);
+          yield* this.record(message, recordsFrom);
           yield* this.flushQuarantine();
           break;
         case 'ACTIVATE_VERSION':
@@ -208,7 +257,7 @@ export class PreparedRun {
       if (step.instance.finish !== undefined) await this.timed(step, () => step.instance.finish?.());
   }
 
-  private async *record(message: RecordMessage): AsyncGenerator<Message> {
+  private async *record(message: RecordMessage, recordsFrom: number): AsyncGenerator<Message> {
     const exact = message.exact !== undefined;
     const original = message.exact ?? message.record;
     let items: { stream: string; record: JsonObject }[] = [{ stream: message.stream, record: original }];
@@ -216,6 +265,11 @@ export class PreparedRun {
     for (const [index, step] of this.steps.entries()) {
       const next: { stream: string; record: JsonObject }[] = [];
       for (const item of items) {
+        if (index < recordsFrom) {
+          // Before the replay's start the record was already through this step; only a rename applies.
+          next.push({ stream: step.renamed.get(item.stream) ?? item.stream, record: item.record });
+          continue;
+        }
         if (!step.config.applies(item.stream)) {
           next.push(item);
           continue;
@@ -248,6 +302,7 @@ export class PreparedRun {
       items = next;
       for (const item of next) this.context.watch?.(index, step.config.label, item);
     }
+    for (const entry of this.quarantined) entry.source ??= message.stream;
     for (const item of items) {
       const unchanged = item.record === original && item.stream === message.stream;
       if (unchanged) {
@@ -262,33 +317,31 @@ export class PreparedRun {
   }
 
   private *flushQuarantine(): Generator<Message> {
-    for (const { stream, record, reason } of this.quarantined.splice(0)) {
-      const table = `${stream}__quarantine`;
+    for (const { stream, record, reason, step, source } of this.quarantined.splice(0)) {
+      const table = quarantineTableOf(stream);
       if (!this.quarantineSchemas.has(table)) {
         this.quarantineSchemas.add(table);
-        yield {
-          type: 'SCHEMA',
-          stream: table,
-          schema: {
-            type: 'object',
-            properties: {
-              record: { type: 'object' },
-              reason: { type: 'string' },
-              run: { type: 'string' },
-              quarantined_at: { type: 'string', format: 'date-time' },
-            },
-          },
-          keyProperties: [],
-        };
+        yield quarantineSchemaMessage(table);
       }
+      const values = plain(record);
+      const run = this.context.run();
       yield {
         type: 'RECORD',
         stream: table,
         record: {
-          record: plain(record),
+          // The same record set aside twice in one run (a redelivered page) is one row.
+          quarantine_id: createHash('sha256')
+            .update(`${run}\n${step}\n${canonicalJson(values)}`)
+            .digest('hex')
+            .slice(0, 32),
+          stream,
+          source_stream: source ?? stream,
+          step,
+          record: values,
           reason,
-          run: this.context.run(),
+          run,
           quarantined_at: new Date().toISOString(),
+          replayed_at: null,
         },
       };
     }

@@ -85,6 +85,40 @@ describe('trib run with steps', () => {
     expect(Number(orders?.n)).toBeLessThan(300);
   });
 
+  it('trib quarantine shows what was set aside; once fixed, replay loads it once, with the quarantine row marked in the same transaction', async () => {
+    const folder = folderWith('{ type: duckdb, path: warehouse.duckdb }');
+    expect((await shell('"$TRIB" run pipeline.yaml', folder, env)).code).toBe(0);
+    const shown = await shell('"$TRIB" quarantine sample --pipeline pipeline.yaml', folder, env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/customers +1 +0/);
+    expect(shown.stdout).toMatch(/customers \(step 5, run r0000000001-\S+\): .*lifetime_value/);
+    // Replayed before the fix: it fails again and stays pending.
+    const early = await shell('"$TRIB" quarantine replay sample --pipeline pipeline.yaml', folder, env);
+    expect(early.code).toBe(1);
+    expect(early.stdout).toMatch(/0 replayed \(0 records loaded\), 1 still failing/);
+    // The fix: the step's schema now allows the value. The replay loads it, once.
+    writeFileSync(
+      join(folder, 'pipeline.yaml'),
+      pipeline('{ type: duckdb, path: warehouse.duckdb }').replace(
+        './steps/tag.mjs',
+        './steps/tag-fixed.mjs',
+      ),
+    );
+    const replay = await shell('"$TRIB" quarantine replay sample --pipeline pipeline.yaml', folder, env);
+    expect(replay.code, replay.stderr).toBe(0);
+    expect(replay.stdout).toMatch(/1 replayed \(1 records loaded\), 0 still failing/);
+    const again = await shell('"$TRIB" quarantine replay sample --pipeline pipeline.yaml', folder, env);
+    expect(again.stdout).toMatch(/0 replayed/);
+    const [counts] = await queryWarehouse(
+      folder,
+      'SELECT (SELECT count(*) FROM sample.customers) AS customers, (SELECT count(*) FROM sample.customers WHERE id = 7) AS seven, (SELECT count(*) FROM sample.customers__quarantine WHERE replayed_at IS NOT NULL) AS replayed',
+    );
+    expect(counts).toEqual({ customers: 200n, seven: 1n, replayed: 1n });
+    expect((await shell('"$TRIB" quarantine sample --pipeline pipeline.yaml', folder, env)).stdout).toMatch(
+      /customers +0 +1/,
+    );
+  });
+
   it('PostgreSQL: the same rows', async () => {
     const folder = folderWith('{ type: postgres, url: "${env:PG_TARGET}" }');
     const run = await shell('"$TRIB" run pipeline.yaml', folder, env);

@@ -45,7 +45,7 @@ async function run(steps: unknown[], records = people, components: Record<string
   for await (const message of prepared.apply(source())) out.push(message);
   const schemas = out.flatMap((message) => (message.type === 'SCHEMA' ? [message] : []));
   const rows: JsonObject[] = out.flatMap((message) =>
-    message.type === 'RECORD' ? [{ stream: message.stream, ...message.record }] : [],
+    message.type === 'RECORD' ? [{ ...message.record, _stream: message.stream }] : [],
   );
   return { out, schemas, rows, reports: prepared.reports(), logs };
 }
@@ -62,13 +62,13 @@ describe('built-in steps', () => {
     ]);
     expect(schemas[0]).toMatchObject({ stream: 'clients', keyProperties: ['customer_id'] });
     expect(Object.keys(propertiesOf(schemas[0]))).toContain('mail');
-    expect(rows[0]).toMatchObject({ stream: 'clients', customer_id: 1, mail: 'ada@example.com' });
+    expect(rows[0]).toMatchObject({ _stream: 'clients', customer_id: 1, mail: 'ada@example.com' });
   });
 
   it('drop with dotted paths; select keeps the listed fields and the keys', async () => {
     const dropped = await run([{ use: 'drop', fields: ['card', 'address.zip'] }]);
     expect(dropped.rows[0]).toEqual({
-      stream: 'customers',
+      _stream: 'customers',
       id: 1,
       email: 'ada@example.com',
       address: { city: 'Leeds' },
@@ -78,7 +78,7 @@ describe('built-in steps', () => {
     expect(Object.keys(properties)).not.toContain('card');
     expect(Object.keys(properties.address.properties)).toEqual(['city']);
     const selected = await run([{ use: 'select', fields: ['status'] }]);
-    expect(selected.rows[1]).toEqual({ stream: 'customers', id: 2, status: 'refunded' });
+    expect(selected.rows[1]).toEqual({ _stream: 'customers', id: 2, status: 'refunded' });
     await expect(run([{ use: 'drop', fields: ['id'] }])).rejects.toThrow(
       /id is a key of stream customers; a key cannot be dropped/,
     );
@@ -124,8 +124,8 @@ describe('built-in steps', () => {
       [{ use: 'validate', on_invalid: 'quarantine' }],
       [...people, bad],
     );
-    expect(rows.filter((row) => row.stream === 'customers').map((row) => row.id)).toEqual([1, 2]);
-    const quarantined = rows.filter((row) => row.stream === 'customers__quarantine');
+    expect(rows.filter((row) => row._stream === 'customers').map((row) => row.id)).toEqual([1, 2]);
+    const quarantined = rows.filter((row) => row._stream === 'customers__quarantine');
     expect(quarantined).toHaveLength(1);
     expect(quarantined[0]).toMatchObject({ record: { id: 3, status: 42 }, run: 'r0000000001-x' });
     expect(String(quarantined[0]?.reason)).toMatch(/status/);
