@@ -131,6 +131,12 @@ describe('built-in steps', () => {
     expect(String(quarantined[0]?.reason)).toMatch(/status/);
     expect(reports[0]).toMatchObject({ in: 3, out: 2, flagged: 1, quarantined: 1 });
     expect(out.at(-1)).toEqual({ type: 'STATE', value: { done: true } }); // the bookmark after everything
+    const ruled = await run([{ use: 'validate', on_invalid: 'drop', rules: ["status != 'refunded'"] }]);
+    expect(ruled.rows.map((row) => row.id)).toEqual([1]);
+    expect(ruled.reports[0]).toMatchObject({ flagged: 1, dropped: 1, quarantined: 0 });
+    expect(() =>
+      readStepConfigs('/p/pipeline.yaml', 'crm', [{ use: 'validate', rules: ['a >'] }], {}),
+    ).toThrow(/\(validate\): rules: "a >": expected a field or a value/);
     await expect(run([{ use: 'validate', on_invalid: 'fail' }], [bad])).rejects.toThrow(
       /validate: record 1 of stream customers: .*status/,
     );
