@@ -135,10 +135,11 @@ describe('serverless runtime against local AWS emulators', () => {
 `;
     const yaml = (folder: string) => `${pipelineYaml(600)(folder)}${steps}`;
     const env = await setUp(600, yaml);
-    // A tiny budget: every invocation hands off, so the steps are made again in each continuation.
+    // A 1 ms budget: every invocation hands off after its first STATE, so each continuation makes the
+    // steps again.
     let result = await env.streamer(
       schedule(),
-      lambdaContext(() => 60_200),
+      lambdaContext(() => 60_001),
     );
     let invocations = 1;
     for (let guard = 0; result.status === 'continued' && guard < 200; guard += 1) {
@@ -147,7 +148,7 @@ describe('serverless runtime against local AWS emulators', () => {
       if (next === undefined) break;
       result = await env.streamer(
         next,
-        lambdaContext(() => 60_200),
+        lambdaContext(() => 60_001),
       );
     }
     expect(result.status).toBe('finished');
