@@ -3,6 +3,7 @@
  * Messages go to stdout; logs, progress and errors go to stderr.
  */
 import { Command } from 'commander';
+import packageJson from '../../package.json' with { type: 'json' };
 import { authCommand } from './commands/auth.ts';
 import { chunksCommand } from './commands/chunks.ts';
 import { persistCommand } from './commands/persist.ts';
@@ -15,12 +16,16 @@ import { runCommand } from './commands/run.ts';
 import { scheduleCommand } from './commands/schedule.ts';
 import { statusCommand } from './commands/status.ts';
 import { stepsCommand } from './commands/steps.ts';
+import { streamersCommand } from './commands/streamers.ts';
 import { tapCommand } from './commands/tap.ts';
 import { testCommand } from './commands/test.ts';
 import { reportFailure } from './report-failure.ts';
 
+const packageVersion = packageJson.version;
+
 const program = new Command('trib')
   .description('Tributary: sync SaaS API data into a warehouse on a schedule, exactly once.')
+  .version(packageVersion, '-V, --version', 'print the version')
   .showHelpAfterError('(run with --help for usage)')
   // A subcommand's options are its own (`trib chunks skip … --aws` is skip's, not the listing's).
   .enablePositionalOptions()
@@ -38,7 +43,8 @@ const program = new Command('trib')
   .addCommand(authCommand())
   .addCommand(stepsCommand())
   .addCommand(testCommand())
-  .addCommand(quarantineCommand());
+  .addCommand(quarantineCommand())
+  .addCommand(streamersCommand());
 
 try {
   await program.parseAsync(process.argv);

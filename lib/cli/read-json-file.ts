@@ -5,12 +5,16 @@ export class InputFileError extends Error {
   override readonly name = 'InputFileError';
 }
 
-/** Reads a JSON file named by a flag, with errors that say which flag and file. */
-export async function readJsonFile(path: string, flag: string): Promise<unknown> {
+/**
+ * Reads a JSON file named by a flag, with errors that say which flag and file. `missingIsEmpty`: a
+ * file not there yet reads as empty (a first run's state file).
+ */
+export async function readJsonFile(path: string, flag: string, missingIsEmpty = false): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if (missingIsEmpty && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new InputFileError(`${flag} ${path}: cannot read the file: ${(error as Error).message}`);
   }
   if (text.trim() === '') return undefined;
@@ -30,6 +34,7 @@ export async function readLastJsonLine(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // the first run: no bookmark yet
     throw new InputFileError(`bookmark file ${path}: cannot read the file: ${(error as Error).message}`);
   }
   const last = text

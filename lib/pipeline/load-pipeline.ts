@@ -16,10 +16,13 @@ import { describe, isObject } from '../protocol/parser.ts';
 import { singerCommand } from '../singer/singer-command.ts';
 import { importStep } from '../steps/run-steps.ts';
 import { readStepConfigs, type StepConfig, StepLoadError } from '../steps/step-config.ts';
+import { StreamerConfigError } from '../streamer/streamer.ts';
+import { unknownConfigKeys, validateConfig } from '../streamer/validate-config.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
 import type { AlertsConfig, DestinationConfig, PipelineConfig, TapConfig } from './pipeline-config.ts';
 import { ALLOWED_HINTS, pipelineSchema } from './pipeline-schema.ts';
 import { REFERENCE } from './references.ts';
+import { parseSchedule } from './schedule.ts';
 
 export class PipelineConfigError extends Error {
   override readonly name = 'PipelineConfigError';
@@ -83,6 +86,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     >;
   };
   const taps = new Map<string, TapConfig>();
+  const warnings: string[] = [];
   // Each tap's tables live in a schema named after it: two names that sanitize alike would share one,
   // and one tap's ACTIVATE_VERSION would delete the other's rows.
   const schemas = new Map<string, string>();
@@ -107,6 +111,25 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
         }
       }
     } // a Singer tap's streams are checked against its --discover catalog when it runs
+    if (tap.schedule !== undefined)
+      try {
+        parseSchedule(tap.schedule, tap.timezone);
+      } catch (error) {
+        throw new PipelineConfigError(
+          `${file}: taps.${name}.${tap.timezone !== undefined && /timezone/.test((error as Error).message) ? 'timezone' : 'schedule'}: ${(error as Error).message}`,
+        );
+      }
+    // The config is checked now, for every command alike; `${secret:…}` not yet resolved is left for later.
+    const config =
+      tap.singerTap === undefined && !holdsPlaceholder(tap.config)
+        ? checkedConfig(file, name, tap)
+        : tap.config;
+    if (config !== tap.config)
+      warnings.push(
+        ...unknownConfigKeys(findStreamer(tap.streamer), config).map(
+          (line) => `${file}: taps.${name}.config.${line}`,
+        ),
+      );
     let steps: StepConfig[];
     try {
       steps = readStepConfigs(file, name, tap.transforms ?? [], raw.components ?? {});
@@ -115,7 +138,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
       throw error;
     }
     const { transforms: _transforms, ...rest } = tap;
-    taps.set(name, { ...rest, name, steps });
+    taps.set(name, { ...rest, config, name, steps });
   }
   const destination =
     raw.destination.type === 'duckdb'
@@ -130,7 +153,25 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     statePath: resolve(raw.state?.path ?? '.tributary/state'),
     taps,
     ...(raw.alerts === undefined ? {} : { alerts: raw.alerts }),
+    warnings,
   };
+}
+
+function holdsPlaceholder(config: JsonObject): boolean {
+  return JSON.stringify(config).includes('${secret:');
+}
+
+/** A built-in streamer's config, checked and with its defaults, or an error naming the file and tap. */
+function checkedConfig(file: string, name: string, tap: Pick<TapConfig, 'streamer' | 'config'>): JsonObject {
+  try {
+    return validateConfig(findStreamer(tap.streamer), tap.config, `taps.${name}.config`);
+  } catch (error) {
+    if (error instanceof StreamerConfigError)
+      throw new PipelineConfigError(
+        `${file}: ${error.message.replace(/^streamer \S+: invalid config\n\s*/, '')}`,
+      );
+    throw error;
+  }
 }
 
 const SINGER_TAP_KEYS = ['command', 'executable', 'args', 'config', 'catalog', 'catalog_flag'];

@@ -90,6 +90,8 @@ export interface PipelineConfig {
   readonly taps: ReadonlyMap<string, TapConfig>;
   /** Who hears of a dead-lettered chunk or a tap with no successful run (in AWS). */
   readonly alerts?: AlertsConfig;
+  /** What the file has that is likely a mistake but does not stop it (an unknown config key). */
+  readonly warnings?: readonly string[];
 }
 
 export interface AlertsConfig {

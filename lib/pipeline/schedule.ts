@@ -17,6 +17,13 @@ export interface Schedule {
 }
 
 export function parseSchedule(expression: string, timezone = 'UTC'): Schedule {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+  } catch {
+    throw new ScheduleError(
+      `timezone ${JSON.stringify(timezone)} is not an IANA time zone; e.g. Europe/Berlin, America/New_York, UTC`,
+    );
+  }
   const rate = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/.exec(expression.trim());
   if (rate !== null) {
     const every = Number(rate[1]) * UNIT_MS[(rate[2] ?? 'minute').replace(/s$/, '') as keyof typeof UNIT_MS];
@@ -45,6 +52,7 @@ export function parseSchedule(expression: string, timezone = 'UTC'): Schedule {
     let job: Cron;
     try {
       job = new Cron(pattern, { timezone, paused: true, legacyMode: false });
+      job.nextRun(); // an impossible field (minute 99) shows here, not at the first scheduled run
     } catch (error) {
       throw new ScheduleError(`${expression}: ${(error as Error).message}`, { cause: error });
     }

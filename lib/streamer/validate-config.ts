@@ -2,9 +2,11 @@ import { Ajv } from 'ajv';
 import { addFastFormats } from '../persister/record-validator.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 import { describe, isObject } from '../protocol/parser.ts';
+import { didYouMean } from '../text/did-you-mean.ts';
 import { type Streamer, StreamerConfigError } from './streamer.ts';
 
-const ajv = addFastFormats(new Ajv({ strict: false, useDefaults: true, allErrors: true }));
+// coerceTypes: a value from ${env:SEED} is the string "42"; the schema says integer, so it is 42.
+const ajv = addFastFormats(new Ajv({ strict: false, useDefaults: true, allErrors: true, coerceTypes: true }));
 
 /**
  * Checks a streamer's config before anything runs and fills in defaults. Errors name the key, what
@@ -32,7 +34,13 @@ export function validateConfig(streamer: Streamer, config: unknown, source = 'co
       error.keyword === 'additionalProperties'
         ? `one of ${Object.keys((streamer.configSchema.properties ?? {}) as object).join(', ')}`
         : error.message;
-    return `${source}: ${key || '(root)'}: received ${received}; ${error.keyword === 'additionalProperties' ? `unknown key, expected ${allowed}` : `must ${String(allowed).replace(/^must /, '')}`}`;
+    // A key the config lacks, where a misspelt one is there instead: say so.
+    const misspelt =
+      error.keyword === 'required'
+        ? Object.keys(copy).find((given) => didYouMean(given, [key]) === key && given !== key)
+        : undefined;
+    const hint = misspelt === undefined ? '' : ` (the config has ${misspelt}: did you mean ${key}?)`;
+    return `${source}: ${key || '(root)'}: received ${received}; ${error.keyword === 'additionalProperties' ? `unknown key, expected ${allowed}` : `must ${String(allowed).replace(/^must /, '')}`}${hint}`;
   });
   throw new StreamerConfigError(`streamer ${streamer.name}: invalid config\n  ${problems.join('\n  ')}`);
 }
@@ -41,4 +49,16 @@ function valueAt(value: unknown, pointer: string): unknown {
   let current = value;
   for (const part of pointer.split('/').slice(1)) current = isObject(current) ? current[part] : undefined;
   return current;
+}
+
+/** Keys a config has that its streamer does not know (a typo is otherwise ignored), with a suggestion. */
+export function unknownConfigKeys(streamer: Streamer, config: JsonObject): string[] {
+  const known = Object.keys((streamer.configSchema.properties ?? {}) as object);
+  if (known.length === 0) return [];
+  return Object.keys(config)
+    .filter((key) => !known.includes(key))
+    .map((key) => {
+      const suggestion = didYouMean(key, known);
+      return `${key} is not a key of streamer ${streamer.name}${suggestion === undefined ? '' : `: did you mean ${suggestion}?`} It is ignored. Keys: ${known.join(', ')}.`;
+    });
 }

@@ -29,6 +29,7 @@ export function runCommand(): Command {
     )
     .action(async (file: string, options: { tap?: string; dryRun?: boolean; limit: number }) => {
       const pipeline = await loadPipeline(file);
+      for (const warning of pipeline.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
       const taps = [...pipeline.taps.values()].filter(
         (tap) => options.tap === undefined || tap.name === options.tap,
       );

@@ -17,6 +17,7 @@ export function scheduleCommand(): Command {
     .option('--once', 'run each scheduled tap once, then exit')
     .action(async (file: string, options: { once?: boolean }) => {
       const pipeline = await loadPipeline(file);
+      for (const warning of pipeline.warnings ?? []) process.stderr.write(`warning: ${warning}\n`);
       const taps = [...pipeline.taps.values()].filter((tap) => tap.schedule !== undefined);
       if (taps.length === 0)
         throw new Error(`${file}: no tap has a schedule; add one, e.g. schedule: rate(1 hour)`);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { formatHeader, formatMessage, MESSAGE_FORMATS, type MessageFormat } from '../../protocol/writer.ts';
 import {
@@ -59,14 +60,16 @@ export function tapCommand(): Command {
         const stateFile = options.state ?? bookmarkFile;
         const state =
           options.state !== undefined
-            ? await readJsonFile(options.state, '--state')
+            ? await readJsonFile(options.state, '--state', true)
             : bookmarkFile === undefined
               ? undefined
               : await readLastJsonLine(bookmarkFile);
         if (stateFile !== undefined && state === undefined) {
           // `... | tail -1 > state.json` empties the file before this process reads it; say so loudly.
           process.stderr.write(
-            `trib tap: ${stateFile} is empty, so the sync starts from the beginning. In a pipe, write the new state to another file and rename it: | tail -1 > state.json.new && mv state.json.new state.json\n`,
+            existsSync(stateFile)
+              ? `trib tap: ${stateFile} is empty, so the sync starts from the beginning. In a pipe, write the new state to another file and rename it: | tail -1 > state.json.new && mv state.json.new state.json\n`
+              : `trib tap: ${stateFile} does not exist yet, so the sync starts from the beginning (a first run)\n`,
           );
         }
         const catalog =

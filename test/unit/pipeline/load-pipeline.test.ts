@@ -32,7 +32,7 @@ taps:
     expect(tap).toMatchObject({
       name: 'sample-one',
       streamer: 'sample',
-      config: { customers: 10, seed: '7' },
+      config: { customers: 10, seed: 7 }, // ${env:SEED} is "7"; the config schema says integer
       streams: ['customers'],
       steps: [],
     });
@@ -108,5 +108,31 @@ taps:
   it.each(errors)('explains a bad file (%#)', (text, message, env) => {
     expect(() => parse(text, env)).toThrow(PipelineConfigError);
     expect(() => parse(text, env)).toThrow(message);
+  });
+
+  it('checks each tap at load, the same for every command: config (with did-you-mean), schedule and timezone', () => {
+    const github = (config: string, extra = '') => `
+destination: { type: duckdb, path: w.duckdb }
+taps:
+  gh:
+    streamer: github
+    schedule: rate(1 hour)${extra}
+    config: ${config}
+`;
+    expect(() => parse(github('{ acess_token: x, repositories: [a/b] }'))).toThrow(
+      /pipeline\.yaml: taps\.gh\.config: access_token: received nothing; must have required property 'access_token' \(the config has acess_token: did you mean access_token\?\)/,
+    );
+    const warned = parse(github('{ access_token: x, repositories: [a/b], lookbak: 1h }'));
+    expect(warned.warnings).toEqual([
+      expect.stringMatching(
+        /^pipeline\.yaml: taps\.gh\.config\.lookbak is not a key of streamer github: did you mean lookback\? It is ignored\./,
+      ),
+    ]);
+    expect(() =>
+      parse(github('{ access_token: x, repositories: [a/b] }').replace('rate(1 hour)', 'cron(99 * * * ? *)')),
+    ).toThrow(/pipeline\.yaml: taps\.gh\.schedule: cron\(99 \* \* \* \? \*\): /);
+    expect(() =>
+      parse(github('{ access_token: x, repositories: [a/b] }', '\n    timezone: Mars/Olympus')),
+    ).toThrow(/pipeline\.yaml: taps\.gh\.timezone: timezone "Mars\/Olympus" is not an IANA time zone/);
   });
 });
