@@ -29,4 +29,36 @@ describe('the first hour', () => {
     expect(github.stdout).toMatch(/access_token +.*\(required, secret, \$GITHUB_ACCESS_TOKEN\)/);
     expect(github.stdout).toMatch(/commits +key repository, sha; incremental on committed_at/);
   });
+
+  it('trib query takes a DuckDB file too, prints an aligned table, and --format csv|json|jsonl', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'c.json'), '{"customers": 3, "orders": 0}');
+    expect(
+      (
+        await shell(
+          '"$TRIB" tap sample --config c.json | "$TRIB" persist --to duckdb:w.duckdb --tap shop',
+          folder,
+        )
+      ).code,
+    ).toBe(0);
+    const table = await trib(
+      ['query', 'w.duckdb', 'SELECT id, plan FROM shop.customers ORDER BY id'],
+      folder,
+    );
+    expect(table.stdout).toMatch(/^id +plan\n {1}1 +\w+\n {1}2 +\w+\n {1}3 +\w+\n\(3 rows\)\n$/);
+    expect(table.stdout).not.toContain('(index)');
+    const csv = await trib(
+      ['query', 'duckdb:w.duckdb', 'SELECT id, plan FROM shop.customers ORDER BY id', '--format', 'csv'],
+      folder,
+    );
+    expect(csv.stdout.split('\n')[0]).toBe('id,plan');
+    const jsonl = await trib(
+      ['query', 'w.duckdb', 'SELECT id FROM shop.customers ORDER BY id', '--format', 'jsonl'],
+      folder,
+    );
+    expect(jsonl.stdout).toBe('{"id":1}\n{"id":2}\n{"id":3}\n');
+    const missing = await trib(['query', 'nope.duckdb', 'SELECT 1'], folder);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.duckdb: no such DuckDB file/);
+  });
 });
