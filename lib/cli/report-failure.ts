@@ -5,8 +5,17 @@ export function reportFailure(error: unknown): number {
   let depth = 0;
   while (current instanceof Error && depth < 4) {
     lines.push(`${depth === 0 ? '' : '  caused by '}${current.name}: ${current.message}`);
+    const parent: Error = current;
     current = current.cause;
     depth += 1;
+    // A cause the message already tells (the same words, or the system error a config error explains)
+    // would only repeat it.
+    if (
+      current instanceof Error &&
+      (parent.message.includes(current.message) ||
+        ((current as NodeJS.ErrnoException).code !== undefined && parent.name.endsWith('ConfigError')))
+    )
+      break;
   }
   if (lines.length === 0) lines.push(String(error));
   process.stderr.write(`${lines.join('\n')}\n`);

@@ -41,6 +41,11 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new PipelineConfigError(
+        `${file}: no such pipeline file here (${process.cwd()}). Give the pipeline file, e.g. examples/pipeline.yaml, or --pipeline FILE where the command takes it.`,
+        { cause: error },
+      );
     throw new PipelineConfigError(`${file}: cannot read the pipeline file: ${(error as Error).message}`, {
       cause: error,
     });

@@ -49,6 +49,9 @@ export function scheduleCommand(): Command {
       try {
         // Every tap runs at start, then at its schedule, one at a time (DuckDB allows one writer).
         const due = new Map(taps.map((tap) => [tap.name, Date.now()]));
+        process.stderr.write(
+          `trib schedule: each tap runs once now, to catch up, then on its schedule (${taps.map((tap) => `${tap.name}: ${tap.schedule}${tap.timezone === undefined ? '' : ` ${tap.timezone}`}`).join('; ')})\n`,
+        );
         while (!stopping) {
           const [name, at] = [...due].sort((a, b) => a[1] - b[1])[0] as [string, number];
           if (at > Date.now()) {
