@@ -16,6 +16,7 @@ import { describe, isObject } from '../protocol/parser.ts';
 import { singerCommand } from '../singer/singer-command.ts';
 import { importStep } from '../steps/run-steps.ts';
 import { readStepConfigs, type StepConfig, StepLoadError } from '../steps/step-config.ts';
+import { parseDuration } from '../streamer/define-stream.ts';
 import { StreamerConfigError } from '../streamer/streamer.ts';
 import { unknownConfigKeys, validateConfig } from '../streamer/validate-config.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
@@ -77,7 +78,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
   }
   const raw = substituted as {
     destination: DestinationConfig;
-    stage?: { path?: string };
+    stage?: { path?: string; keep?: string };
     state?: { path?: string };
     alerts?: AlertsConfig;
     components?: Record<string, JsonObject>;
@@ -155,6 +156,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     file,
     destination,
     stagePath: resolve(raw.stage?.path ?? '.tributary'),
+    stageKeepMs: parseDuration(raw.stage?.keep ?? '3d'),
     statePath: resolve(raw.state?.path ?? '.tributary/state'),
     taps,
     ...(raw.alerts === undefined ? {} : { alerts: raw.alerts }),

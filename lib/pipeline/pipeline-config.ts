@@ -86,6 +86,8 @@ export interface PipelineConfig {
   readonly destination: DestinationConfig;
   /** Local stage folder (chunks) and state folder (bookmarks). */
   readonly stagePath: string;
+  /** How long a loaded chunk stays in the local stage (`stage.keep`). @default 3 days */
+  readonly stageKeepMs?: number;
   readonly statePath: string;
   readonly taps: ReadonlyMap<string, TapConfig>;
   /** Who hears of a dead-lettered chunk or a tap with no successful run (in AWS). */

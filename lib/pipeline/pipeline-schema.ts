@@ -79,7 +79,11 @@ export const pipelineSchema = {
     stage: {
       type: 'object',
       additionalProperties: false,
-      properties: { path: { type: 'string', minLength: 1 } },
+      properties: {
+        path: { type: 'string', minLength: 1 },
+        // How long a loaded chunk is kept (for replays), e.g. 3d; a chunk not loaded is never pruned.
+        keep: { type: 'string', pattern: '^\\d+\\s*[smhd]$' },
+      },
     },
     alerts: {
       type: 'object',

@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
@@ -7,6 +7,7 @@ import { writeFileAtomic } from '../state/write-file-atomic.ts';
 import { ChunkNotFoundError, type Stage } from './stage.ts';
 
 const METADATA_SUFFIX = '.meta.json';
+const LOADED_SUFFIX = '.loaded';
 
 /**
  * The local stage: chunk keys are paths under a folder. The metadata sidecar is written before the
@@ -36,8 +37,29 @@ export class FolderStage implements Stage {
     return createReadStream(path, { highWaterMark: 1 << 20 });
   }
 
-  /** Local chunks are kept until the folder is cleaned; nothing to record yet. */
-  async markLoaded(_key: string): Promise<void> {}
+  /** A marker beside the chunk: only marked chunks may be pruned (as S3's lifecycle expires tagged ones). */
+  async markLoaded(key: string): Promise<void> {
+    await writeFile(`${this.pathOf(key)}${LOADED_SUFFIX}`, '');
+  }
+
+  /**
+   * Deletes the chunks under `prefix` that were loaded more than `keepMs` ago; a chunk not loaded is
+   * never deleted, however old. Returns how many went.
+   */
+  async prune(prefix: string, keepMs: number, now = Date.now()): Promise<number> {
+    let pruned = 0;
+    for (const key of await this.list(prefix)) {
+      const path = this.pathOf(key);
+      const loaded = await stat(`${path}${LOADED_SUFFIX}`).catch(() => undefined);
+      if (loaded === undefined || now - loaded.mtimeMs < keepMs) continue;
+      await rm(path, { force: true });
+      await rm(`${path}${METADATA_SUFFIX}`, { force: true });
+      await rm(`${path}${LOADED_SUFFIX}`, { force: true });
+      pruned += 1;
+      await rmdir(dirname(path)).catch(() => {}); // the run's folder, once empty
+    }
+    return pruned;
+  }
 
   async metadata(key: string): Promise<ChunkMetadata | undefined> {
     try {

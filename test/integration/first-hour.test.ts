@@ -61,4 +61,25 @@ describe('the first hour', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nope\.duckdb: no such DuckDB file/);
   });
+
+  it('the local stage does not grow for ever: loaded chunks older than stage.keep are pruned after a run', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(
+      join(folder, 'pipeline.yaml'),
+      'destination: { type: duckdb, path: w.duckdb }\nstage: { keep: 0s }\ntaps:\n  sample:\n    streamer: sample\n    config: { customers: 50, orders: 0 }\n',
+    );
+    const run = await trib(['run', 'pipeline.yaml'], folder);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /tap sample: \d+ loaded chunks? older than stage\.keep removed from the stage/,
+    );
+    const { readdirSync } = await import('node:fs');
+    const left = readdirSync(join(folder, '.tributary', 'stage', 'sample'), { recursive: true }).filter(
+      (name) => String(name).endsWith('.jsonl.gz'),
+    );
+    expect(left).toEqual([]);
+    const second = await trib(['run', 'pipeline.yaml'], folder);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/customers +\d+ +20 +/); // the bookmark is in the state, not the stage
+  });
 });

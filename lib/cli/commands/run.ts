@@ -68,6 +68,15 @@ export function runCommand(): Command {
             }),
           );
           progress.done(reports.at(-1) as TapReport);
+          // Loaded chunks older than stage.keep go; the stage does not grow for ever.
+          const pruned = await new FolderStage(pipeline.stagePath).prune(
+            `stage/${tap.name}/`,
+            pipeline.stageKeepMs ?? 3 * 86_400_000,
+          );
+          if (pruned > 0)
+            progress.log(
+              `tap ${tap.name}: ${pruned} loaded chunk${pruned === 1 ? '' : 's'} older than stage.keep removed from the stage`,
+            );
         }
         if (destination instanceof DuckDbDestination) lookAt = await firstLoadedTable(destination, reports);
       } finally {

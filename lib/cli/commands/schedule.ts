@@ -38,6 +38,10 @@ export function scheduleCommand(): Command {
           interrupted: () => stopping,
         });
         process.stdout.write(`${formatRunReport([report])}\n`);
+        await new FolderStage(pipeline.stagePath).prune(
+          `stage/${tap.name}/`,
+          pipeline.stageKeepMs ?? 3 * 86_400_000,
+        );
       };
       let stopping = false;
       process.once('SIGINT', () => {

@@ -40,4 +40,18 @@ describe('FolderStage', () => {
     );
     expect(await stage.list('stage/none/')).toEqual([]);
   });
+
+  it('prunes only chunks loaded longer ago than the retention; one not loaded stays, however old', async () => {
+    const root = temporaryFolder();
+    const stage = new FolderStage(root);
+    await stage.put('stage/t/r1/000000.jsonl.gz', Buffer.from('zero'), meta(0));
+    await stage.put('stage/t/r1/000001.jsonl.gz', Buffer.from('one'), meta(1));
+    await stage.put('stage/t/r1/000002.jsonl.gz', Buffer.from('two'), meta(2));
+    await stage.markLoaded('stage/t/r1/000000.jsonl.gz');
+    await stage.markLoaded('stage/t/r1/000001.jsonl.gz');
+    expect(await stage.prune('stage/t/', 60_000)).toBe(0); // loaded just now: kept
+    expect(await stage.prune('stage/t/', 60_000, Date.now() + 120_000)).toBe(2);
+    expect(await stage.list('stage/t/')).toEqual(['stage/t/r1/000002.jsonl.gz']);
+    expect(await stage.prune('stage/t/', 0, Date.now() + 10 * 86_400_000)).toBe(0);
+  });
 });
