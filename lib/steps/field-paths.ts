@@ -67,3 +67,31 @@ export function withSchemaAt(
   if (child === undefined) return schema;
   return { ...schema, properties: { ...properties, [head]: withSchemaAt(child, rest, property) } };
 }
+
+/**
+ * The shape of a step that replaces values at `paths` by text (hash, mask): their schemas become
+ * nullable strings, and each value that is there (not null) is replaced by `replace(value)`.
+ */
+export function replacingValues(paths: readonly (readonly string[])[], replace: (value: unknown) => string) {
+  return {
+    schema: (shape: {
+      readonly stream: string;
+      readonly schema: JsonSchema;
+      readonly keyProperties: readonly string[];
+    }) => ({
+      ...shape,
+      schema: paths.reduce(
+        (schema, path) =>
+          schemaAt(schema, path) === undefined
+            ? schema
+            : withSchemaAt(schema, path, { type: ['null', 'string'] }),
+        shape.schema,
+      ),
+    }),
+    record: (_stream: string, record: JsonObject) =>
+      paths.reduce((current, path) => {
+        const value = getPath(current, path);
+        return value === undefined || value === null ? current : withPath(current, path, replace(value));
+      }, record),
+  };
+}

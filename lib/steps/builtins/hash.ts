@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { stringifyExact } from '../../protocol/exact-json.ts';
-import { getPath, schemaAt, splitPath, withPath, withSchemaAt } from '../field-paths.ts';
+import { replacingValues, splitPath } from '../field-paths.ts';
 import { defineStep, StepConfigError } from '../step.ts';
 
 /**
@@ -34,24 +34,8 @@ export const hashStep = defineStep<{ fields: string[]; key?: string; algorithm?:
       algorithm === 'sha256' || key === undefined
         ? createHash('sha256').update(text, 'utf8').digest('hex')
         : createHmac('sha256', key).update(text, 'utf8').digest('hex');
-    const paths = fields.map(splitPath);
-    return {
-      schema: (shape) => ({
-        ...shape,
-        schema: paths.reduce(
-          (schema, path) =>
-            schemaAt(schema, path) === undefined
-              ? schema
-              : withSchemaAt(schema, path, { type: ['null', 'string'] }),
-          shape.schema,
-        ),
-      }),
-      record: (_stream, record) =>
-        paths.reduce((current, path) => {
-          const value = getPath(current, path);
-          if (value === undefined || value === null) return current;
-          return withPath(current, path, digest(typeof value === 'string' ? value : stringifyExact(value)));
-        }, record),
-    };
+    return replacingValues(fields.map(splitPath), (value) =>
+      digest(typeof value === 'string' ? value : stringifyExact(value)),
+    );
   },
 });

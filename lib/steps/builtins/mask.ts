@@ -1,4 +1,4 @@
-import { getPath, schemaAt, splitPath, withPath, withSchemaAt } from '../field-paths.ts';
+import { replacingValues, splitPath } from '../field-paths.ts';
 import { defineStep } from '../step.ts';
 
 /** `mask { fields, keep_last: N }`: every character but the last N becomes `*` (`************4242`). */
@@ -16,26 +16,10 @@ export const maskStep = defineStep<{ fields: string[]; keep_last?: number }>({
     },
   },
   create: ({ fields, keep_last: keepLast = 0 }) => {
-    const paths = fields.map(splitPath);
-    return {
-      schema: (shape) => ({
-        ...shape,
-        schema: paths.reduce(
-          (schema, path) =>
-            schemaAt(schema, path) === undefined
-              ? schema
-              : withSchemaAt(schema, path, { type: ['null', 'string'] }),
-          shape.schema,
-        ),
-      }),
-      record: (_stream, record) =>
-        paths.reduce((current, path) => {
-          const value = getPath(current, path);
-          if (value === undefined || value === null) return current;
-          const text = [...String(value)];
-          const shown = keepLast === 0 ? [] : text.slice(-keepLast);
-          return withPath(current, path, '*'.repeat(text.length - shown.length) + shown.join(''));
-        }, record),
-    };
+    return replacingValues(fields.map(splitPath), (value) => {
+      const text = [...String(value)];
+      const shown = keepLast === 0 ? [] : text.slice(-keepLast);
+      return '*'.repeat(text.length - shown.length) + shown.join('');
+    });
   },
 });
