@@ -8,12 +8,12 @@ export function reportFailure(error: unknown): number {
     const parent: Error = current;
     current = current.cause;
     depth += 1;
-    // A cause the message already tells (the same words, or the system error a config error explains)
-    // would only repeat it.
+    // A cause the message already tells (the same words, or the system error one of our named errors
+    // explains) would only repeat it; TRIB_DEBUG=1 still prints the whole stack.
     if (
       current instanceof Error &&
       (parent.message.includes(current.message) ||
-        ((current as NodeJS.ErrnoException).code !== undefined && parent.name.endsWith('ConfigError')))
+        ((current as NodeJS.ErrnoException).code !== undefined && parent.name !== 'Error'))
     )
       break;
   }

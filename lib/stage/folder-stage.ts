@@ -13,6 +13,10 @@ const LOADED_SUFFIX = '.loaded';
  * The local stage: chunk keys are paths under a folder. The metadata sidecar is written before the
  * chunk appears (both by atomic rename), so a visible chunk always has its metadata.
  */
+export class StageNotWritableError extends Error {
+  override readonly name = 'StageNotWritableError';
+}
+
 export class FolderStage implements Stage {
   readonly root: string;
   readonly description: string;
@@ -35,6 +39,31 @@ export class FolderStage implements Stage {
       throw new ChunkNotFoundError(`no chunk at ${path}`, { cause: error });
     });
     return createReadStream(path, { highWaterMark: 1 << 20 });
+  }
+
+  /**
+   * Fails at once, saying what to fix, when chunks could not be written here: before a run reads its
+   * source, not after (a stage path that is a file, a folder without write permission).
+   */
+  async checkWritable(): Promise<void> {
+    const probe = join(this.root, `.write-check-${process.pid}`);
+    try {
+      await mkdir(this.root, { recursive: true });
+      await writeFile(probe, '');
+      await rm(probe, { force: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why =
+        code === 'ENOTDIR' || code === 'EEXIST'
+          ? 'it (or a folder above it) is a file, not a folder'
+          : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
+            ? 'this user may not write there'
+            : (error as Error).message;
+      throw new StageNotWritableError(
+        `the stage ${this.root} cannot hold chunks: ${why}. Point stage.path in the pipeline file at a folder you can write to.`,
+        { cause: error },
+      );
+    }
   }
 
   /** A marker beside the chunk: only marked chunks may be pruned (as S3's lifecycle expires tagged ones). */

@@ -82,4 +82,19 @@ describe('the first hour', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toMatch(/customers +\d+ +20 +/); // the bookmark is in the state, not the stage
   });
+
+  it('a stage that cannot hold chunks is named before the source is read', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'not-a-folder'), 'x');
+    writeFileSync(
+      join(folder, 'pipeline.yaml'),
+      'destination: { type: duckdb, path: w.duckdb }\nstage: { path: not-a-folder/stage }\ntaps:\n  sample:\n    streamer: sample\n',
+    );
+    const run = await trib(['run', 'pipeline.yaml'], folder);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(
+      /StageNotWritableError: the stage .*not-a-folder\/stage cannot hold chunks: it \(or a folder above it\) is a file, not a folder\. Point stage\.path/,
+    );
+    expect(run.stderr).not.toMatch(/caused by/);
+  });
 });

@@ -46,6 +46,7 @@ export function runCommand(): Command {
           );
         return;
       }
+      await new FolderStage(pipeline.stagePath).checkWritable(); // before any source is read
       const progress = createProgress();
       const destination = await openDestination(pipeline.destination, { log: (line) => progress.log(line) });
       const reports: TapReport[] = [];

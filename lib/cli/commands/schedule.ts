@@ -28,6 +28,7 @@ export function scheduleCommand(): Command {
       const log = (line: string) => {
         if (!line.startsWith('METRIC: ')) process.stderr.write(`${line}\n`);
       };
+      await new FolderStage(pipeline.stagePath).checkWritable(); // before any source is read
       const destination = await openDestination(pipeline.destination, { log });
       const run = async (tap: TapConfig) => {
         const report = await runTap(tap, {
