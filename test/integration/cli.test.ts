@@ -362,7 +362,9 @@ describe('trib CLI', () => {
     }
     const missing = await trib(['run', 'nope.yaml'], temporaryFolder());
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/PipelineConfigError: nope\.yaml: cannot read the pipeline file/);
+    expect(missing.stderr).toMatch(
+      /PipelineConfigError: nope\.yaml: no such pipeline file here \(.*\)\. Give the pipeline file, e\.g\. examples\/pipeline\.yaml/,
+    );
     const badTo = await trib(['persist', '--to', 'postgres://user:secret@host/db'], temporaryFolder());
     expect(badTo.stderr).not.toMatch(/secret/);
   });
