@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { authCommand } from './commands/auth.ts';
 import { chunksCommand } from './commands/chunks.ts';
+import { initCommand } from './commands/init.ts';
 import { persistCommand } from './commands/persist.ts';
 import { quarantineCommand } from './commands/quarantine.ts';
 import { queryCommand } from './commands/query.ts';
@@ -14,6 +15,7 @@ import { replayCommand } from './commands/replay.ts';
 import { rewindCommand } from './commands/rewind.ts';
 import { runCommand } from './commands/run.ts';
 import { scheduleCommand } from './commands/schedule.ts';
+import { schemaCommand } from './commands/schema.ts';
 import { statusCommand } from './commands/status.ts';
 import { stepsCommand } from './commands/steps.ts';
 import { streamersCommand } from './commands/streamers.ts';
@@ -44,7 +46,9 @@ const program = new Command('trib')
   .addCommand(stepsCommand())
   .addCommand(testCommand())
   .addCommand(quarantineCommand())
-  .addCommand(streamersCommand());
+  .addCommand(streamersCommand())
+  .addCommand(initCommand())
+  .addCommand(schemaCommand());
 
 try {
   await program.parseAsync(process.argv);

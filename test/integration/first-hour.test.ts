@@ -1,5 +1,5 @@
 /** What a newcomer does in the first hour, as the README has them do it. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { temporaryFolder } from '../helpers/chunks.ts';
@@ -96,5 +96,24 @@ describe('the first hour', () => {
       /StageNotWritableError: the stage .*not-a-folder\/stage cannot hold chunks: it \(or a folder above it\) is a file, not a folder\. Point stage\.path/,
     );
     expect(run.stderr).not.toMatch(/caused by/);
+  });
+
+  it("trib init writes a commented pipeline.yaml that runs as written, and never overwrites one; trib schema prints the file's schema", async () => {
+    const folder = temporaryFolder();
+    const init = await trib(['init'], folder);
+    expect(init.stdout).toMatch(/Wrote pipeline\.yaml\. Next: npx trib run pipeline\.yaml/);
+    expect(readFileSync(join(folder, 'pipeline.yaml'), 'utf8')).toMatch(
+      /^# yaml-language-server: \$schema=\.\/pipeline\.schema\.json/,
+    );
+    expect(JSON.parse(readFileSync(join(folder, 'pipeline.schema.json'), 'utf8'))).toHaveProperty(
+      'properties.taps',
+    );
+    const run = await trib(['run', 'pipeline.yaml'], folder);
+    expect(run.code, run.stderr).toBe(0);
+    const again = await trib(['init'], folder);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/pipeline\.yaml exists already; it is not overwritten/);
+    const schema = await trib(['schema'], folder);
+    expect(JSON.parse(schema.stdout)).toHaveProperty('required', ['destination', 'taps']);
   });
 });
