@@ -66,9 +66,11 @@ export class SingerTargetDestination implements Destination {
 }
 
 class SingerTargetTransaction implements LoadTransaction {
-  private target: { running: RunningCommand; folder: string; states: Promise<unknown[]> } | undefined;
+  private target: { running: RunningCommand; folder: string; lastState: Promise<unknown> } | undefined;
   private position: ChunkPosition | undefined;
-  private readonly finished: { position: ChunkPosition; bookmark: unknown }[] = [];
+  /** Whether a chunk was finished, and the last bookmark one carried: what the target must confirm. */
+  private delivered = false;
+  private expected: unknown;
   private counts: Record<string, StreamLoadCounts> = {};
   private ended = false;
 
@@ -132,14 +134,15 @@ class SingerTargetTransaction implements LoadTransaction {
     const counts = this.counts;
     // Saved to the delivery ledger at commit, once the target has confirmed the chunks' last STATE.
     this.ledger.add(this.position, { bookmark: chunk.bookmark, records: chunk.records, counts });
-    this.finished.push({ position: this.position, bookmark: chunk.bookmark });
+    this.delivered = true;
+    if (chunk.bookmark !== undefined) this.expected = chunk.bookmark;
     return counts;
   }
 
   async commit(): Promise<void> {
     try {
       if (this.target !== undefined) await this.finishTarget(this.target);
-      if (this.finished.length > 0) await this.ledger.save();
+      if (this.delivered) await this.ledger.save();
     } finally {
       await this.end();
     }
@@ -157,15 +160,14 @@ class SingerTargetTransaction implements LoadTransaction {
     const stdin = target.running.child.stdin;
     stdin?.end();
     const status = await target.running.exited;
-    const states = await target.states;
+    const confirmed = await target.lastState;
     const problem = exitProblem(status, target.running.lastErrorLines());
     if (problem !== undefined)
       throw new DestinationLoadError(
         `Singer target ${this.options.command.label} ${problem}. Nothing is recorded as delivered; the chunks are loaded again on the next try (what the target wrote before it failed is its own).`,
       );
-    const expected = [...this.finished].reverse().find((entry) => entry.bookmark !== undefined)?.bookmark;
+    const expected = this.expected;
     if (expected === undefined) return;
-    const confirmed = states.at(-1);
     if (confirmed === undefined || canonicalJson(confirmed) !== canonicalJson(expected))
       throw new DestinationLoadError(
         `Singer target ${this.options.command.label} exited 0 but ${confirmed === undefined ? 'printed no STATE' : `printed ${stringifyExact(confirmed).slice(0, 200)} as its last STATE`}; it should print the last STATE it was sent (${stringifyExact(expected).slice(0, 200)}) once the records before it are written. The chunks are not recorded as delivered.`,
@@ -200,25 +202,27 @@ class SingerTargetTransaction implements LoadTransaction {
     });
     // A target that dies mid-write closes its stdin; the exit code, not EPIPE, says what happened.
     running.child.stdin?.on('error', () => {});
-    const states = readStates(running, this.options.log);
-    this.target = { running, folder, states };
+    const lastState = readLastState(running, this.options.log);
+    this.target = { running, folder, lastState };
     return this.target;
   }
 }
 
-/** The STATE values a target prints on stdout, one JSON value a line (other lines are logged). */
-async function readStates(running: RunningCommand, log?: (line: string) => void): Promise<unknown[]> {
-  const states: unknown[] = [];
+/**
+ * The last STATE value a target prints on stdout (one JSON value a line; other lines are logged), or
+ * undefined when it printed none.
+ */
+async function readLastState(running: RunningCommand, log?: (line: string) => void): Promise<unknown> {
+  let last: unknown;
   const stdout = running.child.stdout;
-  if (stdout === null) return states;
+  if (stdout === null) return last;
   for await (const line of createInterface({ input: stdout, crlfDelay: Number.POSITIVE_INFINITY })) {
     if (line.trim() === '') continue;
     try {
-      states.push(parseJsonExactly(line));
-      if (states.length > 1) states.shift(); // only the last one counts
+      last = parseJsonExactly(line);
     } catch {
       log?.(`target stdout: ${line}`);
     }
   }
-  return states;
+  return last;
 }
