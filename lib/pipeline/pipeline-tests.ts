@@ -17,7 +17,7 @@ import { parse as parseYaml } from 'yaml';
 import { canonicalJson } from '../protocol/exact-json.ts';
 import type { JsonObject, JsonSchema, Message } from '../protocol/messages.ts';
 import { isObject } from '../protocol/parser.ts';
-import { prepareSteps, type StepReport } from '../steps/run-steps.ts';
+import { prepareSteps, QUARANTINE_SUFFIX, type StepReport } from '../steps/run-steps.ts';
 import type { PipelineConfig } from './pipeline-config.ts';
 
 export class PipelineTestFileError extends Error {
@@ -114,7 +114,7 @@ export async function runPipelineTest(pipeline: PipelineConfig, test: PipelineTe
     for await (const message of prepared.apply(source()))
       if (
         message.type === 'RECORD' &&
-        !message.stream.endsWith('__quarantine') &&
+        !message.stream.endsWith(QUARANTINE_SUFFIX) &&
         (stream === undefined || message.stream === stream)
       )
         output.push(message.record);

@@ -17,10 +17,9 @@ import { streamerOf } from '../pipeline/streamer-of.ts';
 import type { JsonObject, Message } from '../protocol/messages.ts';
 import { parseMessages } from '../protocol/parser.ts';
 import { formatMessage } from '../protocol/writer.ts';
-import { prepareSteps, QUARANTINE_SUFFIX, quarantineSchemaMessage } from './run-steps.ts';
+import { prepareSteps, QUARANTINE_SUFFIX, quarantineSchemaMessage, quarantineTableOf } from './run-steps.ts';
 
 export interface QuarantineRow {
-  readonly table: string;
   readonly quarantine_id: string;
   readonly stream: string;
   readonly source_stream: string;
@@ -41,9 +40,12 @@ export async function readQuarantine(destination: Destination, tap: string): Pro
   const query = queryOf(destination);
   const schema =
     destination instanceof PostgresDestination ? destination.schemaOf(tap) : sanitizeIdentifier(tap);
-  const tables = await query(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(schema)} AND table_name LIKE ${quoteLiteral(`%${QUARANTINE_SUFFIX}`)} ORDER BY table_name`,
-  );
+  // Filtered here, not with LIKE, where the suffix's `_` would match any character.
+  const tables = (
+    await query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = ${quoteLiteral(schema)} ORDER BY table_name`,
+    )
+  ).filter(({ table_name: table }) => String(table).endsWith(QUARANTINE_SUFFIX));
   const rows: QuarantineRow[] = [];
   for (const { table_name: table } of tables) {
     const found = await query(
@@ -51,7 +53,6 @@ export async function readQuarantine(destination: Destination, tap: string): Pro
     );
     for (const row of found)
       rows.push({
-        table: String(table),
         quarantine_id: String(row.quarantine_id),
         stream: String(row.stream),
         source_stream: String(row.source_stream),
@@ -148,15 +149,14 @@ export async function replayQuarantine(options: {
   }
   if (replayed.length > 0) {
     // The rows that mark the records replayed go in the same chunk, so they commit with them.
-    for (const table of new Set(replayed.map((row) => row.stream)))
-      chunk.push(quarantineSchemaMessage(`${table}${QUARANTINE_SUFFIX}`));
+    for (const stream of new Set(replayed.map((row) => row.stream)))
+      chunk.push(quarantineSchemaMessage(quarantineTableOf(stream)));
     const at = new Date().toISOString();
     for (const row of replayed) {
-      const { table: _table, ...values } = row;
       chunk.push({
         type: 'RECORD',
-        stream: `${row.stream}${QUARANTINE_SUFFIX}`,
-        record: { ...values, replayed_at: at },
+        stream: quarantineTableOf(row.stream),
+        record: { ...row, replayed_at: at },
       });
     }
     const text = chunk.map((message) => formatMessage(message, 'singer')).join('');
