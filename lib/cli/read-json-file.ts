@@ -10,14 +10,8 @@ export class InputFileError extends Error {
  * file not there yet reads as empty (a first run's state file).
  */
 export async function readJsonFile(path: string, flag: string, missingIsEmpty = false): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if (missingIsEmpty && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new InputFileError(`${flag} ${path}: cannot read the file: ${(error as Error).message}`);
-  }
-  if (text.trim() === '') return undefined;
+  const text = await readText(path, `${flag} ${path}`, missingIsEmpty);
+  if (text === undefined || text.trim() === '') return undefined;
   try {
     return parseJsonExactly(text); // a --state bookmark keeps its 19-digit ids exact
   } catch (error) {
@@ -30,13 +24,8 @@ export async function readJsonFile(path: string, flag: string, missingIsEmpty = 
  * whole output (each line a bookmark, the last one the latest).
  */
 export async function readLastJsonLine(path: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // the first run: no bookmark yet
-    throw new InputFileError(`bookmark file ${path}: cannot read the file: ${(error as Error).message}`);
-  }
+  const text = await readText(path, `bookmark file ${path}`, true); // not there yet: a first run
+  if (text === undefined) return undefined;
   const last = text
     .split('\n')
     .map((line) => line.trim())
@@ -49,5 +38,15 @@ export async function readLastJsonLine(path: string): Promise<unknown> {
     throw new InputFileError(
       `bookmark file ${path}: its last line is not JSON (${(error as Error).message}); it should be a line the persister printed`,
     );
+  }
+}
+
+/** A file's text; undefined when it is not there and `missingIsEmpty`, else an error naming `what`. */
+async function readText(path: string, what: string, missingIsEmpty: boolean): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    if (missingIsEmpty && (error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new InputFileError(`${what}: cannot read the file: ${(error as Error).message}`);
   }
 }
