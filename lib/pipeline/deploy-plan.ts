@@ -10,10 +10,8 @@ import { secretsInUrl } from '../destinations/redact-url.ts';
 import type { JsonObject, JsonSchema } from '../protocol/messages.ts';
 import { BUILTIN_STEPS } from '../steps/builtin-steps.ts';
 import { secretValues } from '../streamer/redact.ts';
-import { StreamerConfigError } from '../streamer/streamer.ts';
-import { validateConfig } from '../streamer/validate-config.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
-import { PipelineConfigError, parsePipeline } from './load-pipeline.ts';
+import { checkedConfig, PipelineConfigError, parsePipeline } from './load-pipeline.ts';
 import { referencedNames } from './references.ts';
 import { longestInterval, parseSchedule } from './schedule.ts';
 
@@ -80,11 +78,7 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
         `${file}: taps.${tap.name}.schedule: received nothing.\n  Allowed: rate(<n> minute[s]|hour[s]|day[s]) or cron(<6 fields>), e.g. rate(1 hour).`,
       );
     }
-    try {
-      parseSchedule(tap.schedule, tap.timezone);
-    } catch (error) {
-      throw new PipelineConfigError(`${file}: taps.${tap.name}.schedule: ${(error as Error).message}`);
-    }
+    // parsePipeline checked the schedule and timezone already.
     if (tap.singerTap !== undefined)
       throw new PipelineConfigError(
         `${file}: taps.${tap.name}.streamer: a Singer tap executable (${tap.streamer}) cannot be deployed: a Lambda function runs no programs but its own bundle. Run this tap with \`trib run\` or \`trib schedule\` on a machine, or use a built-in streamer (${streamerNames().join(', ')}).`,
@@ -95,15 +89,7 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
       throw new PipelineConfigError(
         `${file}: taps.${tap.name}.transforms: ${custom.label} is a module of your own, which the Lambda bundle does not hold. In AWS use the built-in steps (${[...BUILTIN_STEPS.keys()].join(', ')}), or run this tap with \`trib run\` or \`trib schedule\`.`,
       );
-    try {
-      validateConfig(streamer, tap.config, `taps.${tap.name}.config`);
-    } catch (error) {
-      if (error instanceof StreamerConfigError)
-        throw new PipelineConfigError(
-          `${file}: ${error.message.replace(/^streamer \S+: invalid config\n\s*/, '')}`,
-        );
-      throw error;
-    }
+    checkedConfig(file, tap.name, streamer, tap.config); // with placeholders for its secrets
     for (const value of secretValues(tap.config, streamer.configSchema)) {
       if (!value.startsWith('${secret:')) {
         const key = Object.entries(tap.config).find(([, v]) => v === value)?.[0] ?? '?';

@@ -17,13 +17,13 @@ import { singerCommand } from '../singer/singer-command.ts';
 import { importStep } from '../steps/run-steps.ts';
 import { readStepConfigs, type StepConfig, StepLoadError } from '../steps/step-config.ts';
 import { parseDuration } from '../streamer/define-stream.ts';
-import { StreamerConfigError } from '../streamer/streamer.ts';
+import { type Streamer, StreamerConfigError } from '../streamer/streamer.ts';
 import { unknownConfigKeys, validateConfig } from '../streamer/validate-config.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
 import type { AlertsConfig, DestinationConfig, PipelineConfig, TapConfig } from './pipeline-config.ts';
 import { ALLOWED_HINTS, pipelineSchema } from './pipeline-schema.ts';
 import { REFERENCE } from './references.ts';
-import { parseSchedule } from './schedule.ts';
+import { checkTimezone, parseSchedule } from './schedule.ts';
 
 export class PipelineConfigError extends Error {
   override readonly name = 'PipelineConfigError';
@@ -107,8 +107,10 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
   }
   for (const [name, entry] of Object.entries(raw.taps)) {
     const tap = { ...entry, ...withStreamer(file, name, entry) };
-    if (tap.singerTap === undefined) {
-      const known = new Set(findStreamer(tap.streamer).streams.map((stream) => stream.name));
+    // A Singer tap's streams are checked against its --discover catalog when it runs.
+    const builtin = tap.singerTap === undefined ? findStreamer(tap.streamer) : undefined;
+    if (builtin !== undefined) {
+      const known = new Set(builtin.streams.map((stream) => stream.name));
       for (const stream of tap.streams ?? []) {
         if (!known.has(stream)) {
           throw new PipelineConfigError(
@@ -116,25 +118,15 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
           );
         }
       }
-    } // a Singer tap's streams are checked against its --discover catalog when it runs
-    if (tap.schedule !== undefined)
-      try {
-        parseSchedule(tap.schedule, tap.timezone);
-      } catch (error) {
-        throw new PipelineConfigError(
-          `${file}: taps.${name}.${tap.timezone !== undefined && /timezone/.test((error as Error).message) ? 'timezone' : 'schedule'}: ${(error as Error).message}`,
-        );
-      }
-    // The config is checked now, for every command alike; `${secret:…}` not yet resolved is left for later.
-    const config =
-      tap.singerTap === undefined && !holdsPlaceholder(tap.config)
-        ? checkedConfig(file, name, tap)
-        : tap.config;
-    if (config !== tap.config)
+    }
+    checkScheduleOf(file, name, tap);
+    // The config is checked now, for every command alike; `${secret:…}` not yet resolved is left for
+    // later (the deploy plan checks it with placeholders of its own).
+    const checkable = builtin !== undefined && !holdsPlaceholder(tap.config);
+    const config = checkable ? checkedConfig(file, name, builtin, tap.config) : tap.config;
+    if (checkable)
       warnings.push(
-        ...unknownConfigKeys(findStreamer(tap.streamer), config).map(
-          (line) => `${file}: taps.${name}.config.${line}`,
-        ),
+        ...unknownConfigKeys(builtin, config).map((line) => `${file}: taps.${name}.config.${line}`),
       );
     let steps: StepConfig[];
     try {
@@ -168,10 +160,32 @@ function holdsPlaceholder(config: JsonObject): boolean {
   return JSON.stringify(config).includes('${secret:');
 }
 
+/** A tap's schedule and timezone, each error naming the field it is about. */
+function checkScheduleOf(
+  file: string,
+  name: string,
+  tap: { readonly schedule?: string; readonly timezone?: string },
+) {
+  const check = (field: string, work: () => void) => {
+    try {
+      work();
+    } catch (error) {
+      throw new PipelineConfigError(`${file}: taps.${name}.${field}: ${(error as Error).message}`);
+    }
+  };
+  if (tap.timezone !== undefined) check('timezone', () => checkTimezone(tap.timezone ?? 'UTC'));
+  if (tap.schedule !== undefined) check('schedule', () => parseSchedule(tap.schedule ?? '', tap.timezone));
+}
+
 /** A built-in streamer's config, checked and with its defaults, or an error naming the file and tap. */
-function checkedConfig(file: string, name: string, tap: Pick<TapConfig, 'streamer' | 'config'>): JsonObject {
+export function checkedConfig(
+  file: string,
+  name: string,
+  streamer: Streamer,
+  config: JsonObject,
+): JsonObject {
   try {
-    return validateConfig(findStreamer(tap.streamer), tap.config, `taps.${name}.config`);
+    return validateConfig(streamer, config, `taps.${name}.config`);
   } catch (error) {
     if (error instanceof StreamerConfigError)
       throw new PipelineConfigError(

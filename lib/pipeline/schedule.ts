@@ -16,7 +16,8 @@ export interface Schedule {
   next(from: number): number;
 }
 
-export function parseSchedule(expression: string, timezone = 'UTC'): Schedule {
+/** Refuses a time zone name the runtime does not know (croner would fail only at the first run). */
+export function checkTimezone(timezone: string): void {
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: timezone });
   } catch {
@@ -24,6 +25,10 @@ export function parseSchedule(expression: string, timezone = 'UTC'): Schedule {
       `timezone ${JSON.stringify(timezone)} is not an IANA time zone; e.g. Europe/Berlin, America/New_York, UTC`,
     );
   }
+}
+
+export function parseSchedule(expression: string, timezone = 'UTC'): Schedule {
+  checkTimezone(timezone);
   const rate = /^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$/.exec(expression.trim());
   if (rate !== null) {
     const every = Number(rate[1]) * UNIT_MS[(rate[2] ?? 'minute').replace(/s$/, '') as keyof typeof UNIT_MS];
