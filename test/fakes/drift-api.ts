@@ -128,12 +128,7 @@ export class DriftApi {
   }
 
   async start(): Promise<this> {
-    this.server = await startLocalServer((request, response) => {
-      this.handle(request, response).catch((error: unknown) => {
-        response.writeHead(500);
-        response.end(String(error));
-      });
-    });
+    this.server = await startLocalServer((request, response) => this.handle(request, response));
     this.baseUrl = this.server.url;
     return this;
   }
