@@ -54,21 +54,11 @@ function castValue(value: unknown, target: Target): unknown {
     case 'string':
       return typeof text === 'string' ? text : JSON.stringify(text);
     case 'integer': {
-      const number =
-        typeof text === 'number'
-          ? text
-          : typeof text === 'string' && text.trim() !== ''
-            ? Number(text)
-            : Number.NaN;
+      const number = numberOf(text);
       return Number.isSafeInteger(number) ? number : undefined;
     }
     case 'number': {
-      const number =
-        typeof text === 'number'
-          ? text
-          : typeof text === 'string' && text.trim() !== ''
-            ? Number(text)
-            : Number.NaN;
+      const number = numberOf(text);
       return Number.isFinite(number) ? number : undefined;
     }
     case 'boolean':
@@ -77,4 +67,10 @@ function castValue(value: unknown, target: Target): unknown {
       if (text === 'false' || text === 0 || text === '0') return false;
       return undefined;
   }
+}
+
+/** A number, or a string that writes one; NaN for anything else (an empty string too). */
+function numberOf(value: unknown): number {
+  if (typeof value === 'number') return value;
+  return typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
 }
