@@ -6,8 +6,10 @@ import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
 import { authCommand } from './commands/auth.ts';
 import { chunksCommand } from './commands/chunks.ts';
+import { ingestCommand } from './commands/ingest.ts';
 import { initCommand } from './commands/init.ts';
 import { persistCommand } from './commands/persist.ts';
+import { pushCommand } from './commands/push.ts';
 import { quarantineCommand } from './commands/quarantine.ts';
 import { queryCommand } from './commands/query.ts';
 import { redriveCommand } from './commands/redrive.ts';
@@ -48,7 +50,9 @@ const program = new Command('trib')
   .addCommand(quarantineCommand())
   .addCommand(streamersCommand())
   .addCommand(initCommand())
-  .addCommand(schemaCommand());
+  .addCommand(schemaCommand())
+  .addCommand(ingestCommand())
+  .addCommand(pushCommand());
 
 try {
   await program.parseAsync(process.argv);

@@ -20,7 +20,13 @@ import { parseDuration } from '../streamer/define-stream.ts';
 import { type Streamer, StreamerConfigError } from '../streamer/streamer.ts';
 import { unknownConfigKeys, validateConfig } from '../streamer/validate-config.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
-import type { AlertsConfig, DestinationConfig, PipelineConfig, TapConfig } from './pipeline-config.ts';
+import type {
+  AlertsConfig,
+  DestinationConfig,
+  IngestConfig,
+  PipelineConfig,
+  TapConfig,
+} from './pipeline-config.ts';
 import { ALLOWED_HINTS, pipelineSchema } from './pipeline-schema.ts';
 import { REFERENCE } from './references.ts';
 import { checkTimezone, parseSchedule } from './schedule.ts';
@@ -81,8 +87,9 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     stage?: { path?: string; keep?: string };
     state?: { path?: string };
     alerts?: AlertsConfig;
+    ingest?: { tap?: string; keys?: string[]; requests_per_10s?: number; schedule?: string };
     components?: Record<string, JsonObject>;
-    taps: Record<
+    taps?: Record<
       string,
       Omit<TapConfig, 'name' | 'steps' | 'config' | 'streamer' | 'singerTap'> & {
         streamer: string | JsonObject;
@@ -91,12 +98,18 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
       }
     >;
   };
+  const rawTaps = (raw.taps ??= {});
+  const ingest = ingestOf(file, { ...raw, taps: rawTaps });
+  if (Object.keys(rawTaps).length === 0)
+    throw new PipelineConfigError(
+      `${file}: taps: none given.\n  Allowed: at least one tap (or an ingest: section), e.g.\n  taps:\n    demo: { streamer: sample }`,
+    );
   const taps = new Map<string, TapConfig>();
   const warnings: string[] = [];
   // Each tap's tables live in a schema named after it: two names that sanitize alike would share one,
   // and one tap's ACTIVATE_VERSION would delete the other's rows.
   const schemas = new Map<string, string>();
-  for (const name of Object.keys(raw.taps)) {
+  for (const name of Object.keys(rawTaps)) {
     const schema = sanitizeIdentifier(name);
     const other = schemas.get(schema);
     if (other !== undefined)
@@ -105,7 +118,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
       );
     schemas.set(schema, name);
   }
-  for (const [name, entry] of Object.entries(raw.taps)) {
+  for (const [name, entry] of Object.entries(rawTaps)) {
     const tap = { ...entry, ...withStreamer(file, name, entry) };
     // A Singer tap's streams are checked against its --discover catalog when it runs.
     const builtin = tap.singerTap === undefined ? findStreamer(tap.streamer) : undefined;
@@ -152,7 +165,44 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
     statePath: resolve(raw.state?.path ?? '.tributary/state'),
     taps,
     ...(raw.alerts === undefined ? {} : { alerts: raw.alerts }),
+    ...(ingest === undefined ? {} : { ingest }),
     warnings,
+  };
+}
+
+/**
+ * The `ingest:` section, with its tap: one declared in `taps:` must use the ingest streamer; a tap not
+ * declared is added (streamer ingest, loaded every 5 minutes in AWS), so `ingest: {}` is enough.
+ */
+function ingestOf(
+  file: string,
+  raw: {
+    ingest?: { tap?: string; keys?: string[]; requests_per_10s?: number; schedule?: string };
+    taps: Record<string, { streamer: string | JsonObject; schedule?: string }>;
+  },
+): IngestConfig | undefined {
+  if (raw.ingest === undefined) {
+    const stray = Object.entries(raw.taps).find(([, tap]) => tap.streamer === 'ingest');
+    if (stray !== undefined)
+      throw new PipelineConfigError(
+        `${file}: taps.${stray[0]}.streamer: ingest reads what the push endpoint accepts, and this file has no ingest: section.\n  Add: ingest: { tap: ${stray[0]} }`,
+      );
+    return undefined;
+  }
+  const tap = raw.ingest.tap ?? 'events';
+  const declared = raw.taps[tap];
+  if (declared === undefined)
+    raw.taps[tap] = { streamer: 'ingest', schedule: raw.ingest.schedule ?? 'rate(5 minutes)' };
+  else if (declared.streamer !== 'ingest')
+    throw new PipelineConfigError(
+      `${file}: ingest.tap: received ${JSON.stringify(tap)}, a tap whose streamer is not ingest.\n  Allowed: the name of a tap with streamer: ingest, or a name no tap has (it is added).`,
+    );
+  else if (raw.ingest.schedule !== undefined && declared.schedule === undefined)
+    declared.schedule = raw.ingest.schedule;
+  return {
+    tap,
+    keys: raw.ingest.keys ?? [],
+    ...(raw.ingest.requests_per_10s === undefined ? {} : { requests_per_10s: raw.ingest.requests_per_10s }),
   };
 }
 
@@ -327,5 +377,6 @@ function schemaAt(parts: string[]): Record<string, unknown> {
     return pipelineSchema.properties.taps.additionalProperties.properties;
   if (parts[0] === 'destination') return { type: 0, path: 0, url: 0, memory_limit: 0, soft_delete: 0 };
   if (parts[0] === 'alerts') return { emails: 0, topic_arn: 0, no_success_after: 0 };
+  if (parts[0] === 'ingest') return { tap: 0, keys: 0, requests_per_10s: 0, schedule: 0 };
   return {};
 }

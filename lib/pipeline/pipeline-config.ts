@@ -92,8 +92,20 @@ export interface PipelineConfig {
   readonly taps: ReadonlyMap<string, TapConfig>;
   /** Who hears of a dead-lettered chunk or a tap with no successful run (in AWS). */
   readonly alerts?: AlertsConfig;
+  /** The push endpoint (`ingest:`), when the file has one. */
+  readonly ingest?: IngestConfig;
   /** What the file has that is likely a mistake but does not stop it (an unknown config key). */
   readonly warnings?: readonly string[];
+}
+
+/** `ingest:`: the Initial State–compatible endpoint and the tap its events are staged as. */
+export interface IngestConfig {
+  /** The ingest tap (declared in `taps:` with `streamer: ingest`, or added). @default events */
+  readonly tap: string;
+  /** Access keys the pipeline file itself allows (local development); others come from `trib ingest keys`. */
+  readonly keys: readonly string[];
+  /** Requests per access key per 10 s before 429. @default 300 */
+  readonly requests_per_10s?: number;
 }
 
 export interface AlertsConfig {

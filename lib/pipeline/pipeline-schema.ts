@@ -7,7 +7,7 @@ export const SCHEDULE_PATTERN =
 export const pipelineSchema = {
   type: 'object',
   additionalProperties: false,
-  required: ['destination', 'taps'],
+  required: ['destination'],
   properties: {
     destination: {
       type: 'object',
@@ -99,6 +99,17 @@ export const pipelineSchema = {
       additionalProperties: false,
       properties: { path: { type: 'string', minLength: 1 } },
     },
+    // Push: an endpoint speaking the Initial State Events API, staging into one ingest tap.
+    ingest: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        tap: { type: 'string', pattern: TAP_NAME_PATTERN },
+        keys: { type: 'array', items: { type: 'string', minLength: 16 } },
+        requests_per_10s: { type: 'integer', minimum: 1, maximum: 100000 },
+        schedule: { type: 'string', pattern: SCHEDULE_PATTERN },
+      },
+    },
     // Steps declared once, named by any tap's transforms.
     components: {
       type: 'object',
@@ -110,7 +121,6 @@ export const pipelineSchema = {
     },
     taps: {
       type: 'object',
-      minProperties: 1,
       propertyNames: { pattern: TAP_NAME_PATTERN },
       additionalProperties: {
         type: 'object',

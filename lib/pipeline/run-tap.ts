@@ -10,10 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ChunkLimits } from '../chunks/chunk-writer.ts';
 import type { Destination } from '../destinations/destination.ts';
+import type { EventInbox } from '../ingest/event-inbox.ts';
+import { folderIngestStore } from '../ingest/folder-inbox.ts';
 import { type ChunkOutcome, loadChunks, stagedChunk } from '../persister/load-chunks.ts';
 import { RecordChecks } from '../persister/record-check.ts';
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import { InProcessChunkQueue } from '../queue/in-process-queue.ts';
+import { FolderStage } from '../stage/folder-stage.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { prepareSteps } from '../steps/run-steps.ts';
@@ -47,6 +50,8 @@ export interface TapRunContext {
   readonly runId?: (runNumber: number) => string;
   /** Finds a streamer by name. @default the built-in streamers */
   readonly streamers?: (name: string) => Streamer;
+  /** An ingest tap's inbox. @default `<stage>/inbox/<tap>` for a folder stage */
+  readonly inboxOf?: (tap: string) => EventInbox;
   /** An interrupt (Ctrl-C): when it returns true the run stops at the next STATE and keeps what it read. */
   readonly interrupted?: () => boolean;
 }
@@ -233,9 +238,17 @@ async function streamAndLoad(
     }
   })();
 
+  const inbox =
+    tap.streamer !== 'ingest'
+      ? undefined
+      : (context.inboxOf?.(tap.name) ??
+        (context.stage instanceof FolderStage
+          ? folderIngestStore(context.stage.root, tap.name).inbox
+          : undefined));
   const source = streamer.run({
     config: tap.config,
     state: held.resume.bookmark,
+    ...(inbox === undefined ? {} : { pushedEvents: inbox }),
     ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
     ...(context.log === undefined ? {} : { log: context.log }),
     onMetrics: (stream, metrics) => {

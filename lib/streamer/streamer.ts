@@ -2,6 +2,8 @@
  * What the pipeline, the `trib tap` command and the Lambda runtime need from a streamer. The
  * streamer SDK (defineStreamer/defineStream) builds these; a hand-written one is fine too.
  */
+
+import type { EventInbox } from '../ingest/event-inbox.ts';
 import type { JsonObject, JsonSchema, Message } from '../protocol/messages.ts';
 import type { TokenStore } from './token-store.ts';
 
@@ -39,6 +41,8 @@ export interface StreamerRunOptions {
    * where the function may write exactly the secrets its pipeline names; absent locally.
    */
   readonly secretStore?: (name: string) => TokenStore;
+  /** An ingest tap's inbox: the events its endpoint accepted (read by the `ingest` streamer only). */
+  readonly pushedEvents?: EventInbox;
   /** HTTP settings that tests override (a fake clock, no real sleeping). */
   readonly http?: {
     readonly sleep?: (ms: number) => Promise<void>;

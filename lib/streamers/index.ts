@@ -3,14 +3,14 @@ import type { Streamer } from '../streamer/streamer.ts';
 import { chargebeeStreamer } from './chargebee/chargebee-streamer.ts';
 import { driftStreamer } from './drift/drift-streamer.ts';
 import { githubStreamer } from './github/github-streamer.ts';
+import { ingestStreamer } from './ingest/ingest-streamer.ts';
 import { pagerdutyStreamer } from './pagerduty/pagerduty-streamer.ts';
 import { sampleStreamer } from './sample/sample-streamer.ts';
 
 const STREAMERS: ReadonlyMap<string, Streamer> = new Map(
-  [sampleStreamer, githubStreamer, pagerdutyStreamer, chargebeeStreamer, driftStreamer].map((streamer) => [
-    streamer.name,
-    streamer,
-  ]),
+  [sampleStreamer, githubStreamer, pagerdutyStreamer, chargebeeStreamer, driftStreamer, ingestStreamer].map(
+    (streamer) => [streamer.name, streamer],
+  ),
 );
 
 export function allStreamers(): Streamer[] {
