@@ -98,7 +98,7 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
       }
     >;
   };
-  const rawTaps = (raw.taps ??= {});
+  const rawTaps = raw.taps ?? {};
   const ingest = ingestOf(file, { ...raw, taps: rawTaps });
   if (Object.keys(rawTaps).length === 0)
     throw new PipelineConfigError(
