@@ -84,6 +84,7 @@ function isExactNumber(value: unknown): boolean {
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return `a string ${JSON.stringify(value.slice(0, 40))}`;
