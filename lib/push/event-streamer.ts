@@ -255,6 +255,12 @@ export class EventStreamer {
     const cut = setTimeout(() => this.abort.abort(new Error('close() deadline reached')), timeoutMs);
     try {
       await this.flush();
+      // An endpoint that was down may be back before the deadline: keep trying the spool until then.
+      while (this.spoolMayHoldBatches && this.refused === undefined && this.offlineUntil < this.deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, this.offlineUntil - Date.now())));
+        await this.flush();
+        if (this.pastDeadline()) break;
+      }
     } finally {
       clearTimeout(cut);
     }
