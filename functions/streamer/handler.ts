@@ -25,7 +25,7 @@ export function createStreamerHandler(
   }),
 ) {
   return middy(async (event: StreamerEvent, context: Context): Promise<InvocationResult> => {
-    const { role, pipeline, stage, queue, stateStore, invoker, secretStore } = await runtime();
+    const { role, pipeline, stage, queue, stateStore, invoker, secretStore, ingestStore } = await runtime();
     // Each tap has a function of its own, whose role reaches only that tap's secrets and chunks.
     if (role.kind === 'streamer' && event.tap !== role.tap)
       throw new TapRunError(
@@ -38,6 +38,7 @@ export function createStreamerHandler(
       stateStore,
       invoker,
       secretStore,
+      inboxOf: (tap) => ingestStore(tap).inbox,
       remainingMs: () => context.getRemainingTimeInMillis(),
       log: (line, fields) => logger.info(line, fields ?? {}),
     });

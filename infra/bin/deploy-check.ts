@@ -62,6 +62,7 @@ const model = expectedCalls({
   tapSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.secrets])),
   tapWritableSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.writableSecrets])),
   destinationSecrets: plan.destinationSecrets,
+  ingestSecrets: plan.ingest?.secrets ?? [],
 });
 const report = await evaluatePermissions(template, model);
 const iam = describeProblems(report);

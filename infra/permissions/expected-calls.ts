@@ -51,7 +51,15 @@ export interface ModelInput {
   /** Secrets each tap's streamer rewrites (rotating OAuth tokens), by tap. */
   readonly tapWritableSecrets?: Readonly<Record<string, readonly string[]>>;
   readonly destinationSecrets: readonly string[];
+  /** Secrets the ingest function reads (the access keys `ingest.keys` lists). */
+  readonly ingestSecrets?: readonly string[];
 }
+
+/** An inbox entry as the ingest function names it; any entry of that shape stands for all. */
+const SAMPLE_INBOX_ENTRY = '001764000000000-0a1b2c3d-0000-4000-8000-000000000000.jsonl';
+/** A key or bucket item of the state table (a SHA-256 prefix); any hash stands for all. */
+export const SAMPLE_KEY_ITEM = `ingest-key#${'0'.repeat(64)}`;
+export const sampleBucketItem = (tap: string) => `ingest-bucket#${tap}#${'0'.repeat(32)}`;
 
 /** A function that appends handler calls of one role to a list. */
 function adder(list: AwsCall[], roleId: string, caller: string) {
@@ -76,6 +84,8 @@ export function expectedCalls(input: ModelInput): CallModel {
   const keyArn = keys[0] === undefined ? undefined : template.attributeOf(keys[0][0], 'Arn');
   const functions = template.functions();
   const streamers = functions.filter((fn) => fn.environment.TRIBUTARY_FUNCTION === 'streamer');
+  const ingest = functions.find((fn) => fn.environment.TRIBUTARY_FUNCTION === 'ingest');
+  const ingestTap = ingest?.environment.TRIBUTARY_TAP;
   const persister = functions.find((fn) => fn.environment.TRIBUTARY_FUNCTION === 'persister');
   const taps = streamers.map((fn) => fn.environment.TRIBUTARY_TAP ?? '');
   const allowed: AwsCall[] = [];
@@ -134,6 +144,18 @@ export function expectedCalls(input: ModelInput): CallModel {
     call('lambda:InvokeFunction', fn.arn, 'continue the run in a new invocation');
     withKey(fn, caller, ['kms:GenerateDataKey', 'kms:Decrypt'], 'encrypted chunks, bookmarks and messages');
     lambdaRuntime(fn, caller);
+    if (tap === ingestTap) {
+      call('s3:ListBucket', bucketArn, 'list the inbox', { 's3:prefix': `inbox/${tap}/` });
+      call('s3:GetObject', `${bucketArn}/inbox/${tap}/${SAMPLE_INBOX_ENTRY}`, 'read accepted events');
+      call(
+        's3:DeleteObject',
+        `${bucketArn}/inbox/${tap}/${SAMPLE_INBOX_ENTRY}`,
+        'delete events a staged chunk holds',
+      );
+    } else if (ingestTap !== undefined) {
+      refuse('s3:GetObject', `${bucketArn}/inbox/${ingestTap}/${SAMPLE_INBOX_ENTRY}`, 'read pushed events');
+      refuse('s3:ListBucket', bucketArn, 'list the inbox', { 's3:prefix': `inbox/${ingestTap}/` });
+    }
 
     for (const other of taps.filter((name) => name !== tap)) {
       refuse('s3:PutObject', `${bucketArn}/stage/${other}/${SAMPLE_CHUNK}`, `write tap ${other}'s chunks`);
@@ -235,6 +257,48 @@ export function expectedCalls(input: ModelInput): CallModel {
       why: 'enqueue chunks (only streamers stage them)',
       by: 'handler',
     });
+  }
+
+  if (ingest !== undefined && ingestTap !== undefined) {
+    const caller = 'ingest';
+    const call = adder(allowed, ingest.roleId, caller);
+    const refuse = adder(refused, ingest.roleId, caller);
+    for (const name of input.ingestSecrets ?? [])
+      call(
+        'secretsmanager:GetSecretValue',
+        secretArn(template, name),
+        'an access key the pipeline file lists',
+      );
+    call(
+      's3:PutObject',
+      `${bucketArn}/inbox/${ingestTap}/${SAMPLE_INBOX_ENTRY}`,
+      'store an accepted request',
+    );
+    call('dynamodb:GetItem', tableArn, 'look up an access key by its hash', {
+      'dynamodb:LeadingKeys': [SAMPLE_KEY_ITEM],
+    });
+    call('dynamodb:GetItem', tableArn, "a bucket's name", {
+      'dynamodb:LeadingKeys': [sampleBucketItem(ingestTap)],
+    });
+    call('dynamodb:PutItem', tableArn, 'create a bucket (conditional: 201 once, then 204)', {
+      'dynamodb:LeadingKeys': [sampleBucketItem(ingestTap)],
+    });
+    withKey(ingest, caller, ['kms:GenerateDataKey'], 'encrypted inbox objects');
+    lambdaRuntime(ingest, caller);
+    refuse(
+      's3:PutObject',
+      `${bucketArn}/stage/${ingestTap}/${SAMPLE_CHUNK}`,
+      'stage chunks (only streamers do)',
+    );
+    refuse('s3:GetObject', `${bucketArn}/inbox/${ingestTap}/${SAMPLE_INBOX_ENTRY}`, 'read the inbox back');
+    for (const tap of taps)
+      refuse('dynamodb:UpdateItem', tableArn, `change tap ${tap}'s state`, { 'dynamodb:LeadingKeys': [tap] });
+    refuse('dynamodb:PutItem', tableArn, 'write an access key', {
+      'dynamodb:LeadingKeys': [SAMPLE_KEY_ITEM],
+    });
+    refuse('sqs:SendMessage', queueArn, 'enqueue chunks');
+    for (const name of input.destinationSecrets)
+      refuse('secretsmanager:GetSecretValue', secretArn(template, name), "read the destination's secret");
   }
 
   const [scheduleQueue] = template

@@ -52,6 +52,10 @@ export interface TributaryStackProps extends StackProps {
 
 const STREAMER_TIMEOUT = Duration.minutes(15);
 const PERSISTER_TIMEOUT = Duration.minutes(5);
+/** The ingest function's timeout: well under the S3 inbox's settle time (S3_INBOX_SETTLE_MS). */
+export const INGEST_TIMEOUT_SECONDS = 10;
+/** Ingest functions running at once: the endpoint's throttle (beyond it Lambda answers 429). */
+const INGEST_CONCURRENCY = 10;
 /** How often each tap's outbox is swept for chunks staged but not sent. */
 export const SWEEP_SCHEDULE = 'rate(15 minutes)';
 /** Lambda function names are at most 64 characters. */
@@ -274,6 +278,21 @@ export class TributaryStack extends Stack {
           ],
         }),
       ];
+      if (tap.readsInbox)
+        statements.push(
+          // The ingest tap reads what the ingest function accepted, and deletes it once staged.
+          new iam.PolicyStatement({
+            sid: 'ListOwnInbox',
+            actions: ['s3:ListBucket'],
+            resources: [bucket.bucketArn],
+            conditions: { StringLike: { 's3:prefix': [`inbox/${tap.name}/*`] } },
+          }),
+          new iam.PolicyStatement({
+            sid: 'ReadOwnInbox',
+            actions: ['s3:GetObject', 's3:DeleteObject'],
+            resources: [bucket.arnForObjects(`inbox/${tap.name}/*`)],
+          }),
+        );
       for (const statement of statements) role.addToPolicy(statement);
       readSecrets(role, tap.secrets);
       rewriteSecrets(role, tap.writableSecrets);
@@ -344,6 +363,19 @@ export class TributaryStack extends Stack {
       persisterRole,
       'stage/* and state/* are the chunks and spilled bookmarks of every tap, whose keys hold run ids made at run time',
     );
+
+    const ingestFunction =
+      props.plan.ingest === undefined
+        ? undefined
+        : this.ingest(props.plan.ingest, {
+            functionDefaults,
+            environment,
+            functionRole,
+            readSecrets,
+            bucket,
+            table,
+            ...(key === undefined ? {} : { key }),
+          });
 
     // One schedule per tap, with retries and a dead-letter queue for events that could not be delivered.
     const scheduleDeadLetters = new sqs.Queue(this, 'ScheduleDeadLetters', {
@@ -505,6 +537,31 @@ export class TributaryStack extends Stack {
       'A schedule could not start its tap streamer (after retries): the message in the schedule dead-letter queue names the tap',
     );
 
+    if (ingestFunction !== undefined) {
+      alarmTo(
+        new cloudwatch.Alarm(this, 'IngestFailing', {
+          alarmDescription:
+            'The ingest function failed requests (clients retry and spool; nothing is lost yet): see its logs',
+          metric: ingestFunction.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+          threshold: 5,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+      alarmTo(
+        new cloudwatch.Alarm(this, 'IngestThrottled', {
+          alarmDescription:
+            'The ingest function is at its reserved concurrency: clients get 429s and spool. Raise ingest.max_concurrency if this is steady traffic',
+          metric: ingestFunction.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }),
+          threshold: 1,
+          evaluationPeriods: 3,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
+
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: `${this.stackName}-tributary`,
     });
@@ -545,6 +602,23 @@ export class TributaryStack extends Stack {
         width: 8,
       }),
     );
+    if (ingestFunction !== undefined)
+      dashboard.addWidgets(
+        new cloudwatch.GraphWidget({
+          title: 'Ingest requests',
+          left: [
+            ingestFunction.metricInvocations({ label: 'requests' }),
+            ingestFunction.metricErrors({ label: 'errors' }),
+            ingestFunction.metricThrottles({ label: 'throttled' }),
+          ],
+          width: 12,
+        }),
+        new cloudwatch.GraphWidget({
+          title: 'Ingest duration (ms)',
+          left: [ingestFunction.metricDuration({ statistic: 'p99', label: 'p99' })],
+          width: 12,
+        }),
+      );
 
     new CfnOutput(this, 'StageBucketName', { value: bucket.bucketName });
     new CfnOutput(this, 'ChunkQueueUrl', { value: queue.queueUrl });
@@ -570,6 +644,89 @@ export class TributaryStack extends Stack {
       { id: 'AwsSolutions-SQS3', reason: 'This queue is itself a dead-letter queue, of the schedules.' },
     ]);
   }
+
+  /**
+   * The push endpoint: a function behind a function URL (the access key is the authentication, as in
+   * the Initial State API), its reserved concurrency the throttle. It may write only the ingest tap's
+   * inbox, read access keys and that tap's buckets in the state table, and create buckets.
+   */
+  private ingest(
+    ingest: NonNullable<DeployPlan['ingest']>,
+    shared: {
+      readonly functionDefaults: Omit<nodejs.NodejsFunctionProps, 'role'>;
+      readonly environment: Record<string, string>;
+      readonly functionRole: (id: string, logGroup: logs.LogGroup, description: string) => iam.Role;
+      readonly readSecrets: (role: iam.Role, names: readonly string[]) => void;
+      readonly bucket: s3.Bucket;
+      readonly table: dynamodb.Table;
+      readonly key?: kms.Key;
+    },
+  ): nodejs.NodejsFunction {
+    const logGroup = new logs.LogGroup(this, 'IngestLogs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const role = shared.functionRole('Ingest', logGroup, `Ingest endpoint of tap ${ingest.tap}`);
+    const fn = new nodejs.NodejsFunction(this, 'Ingest', {
+      ...shared.functionDefaults,
+      functionName: `${this.stackName}-ingest`,
+      role,
+      logGroup,
+      entry: entry('ingest'),
+      // Shorter than the inbox's settle time (a minute), so no write lands after the tap read past it.
+      timeout: Duration.seconds(INGEST_TIMEOUT_SECONDS),
+      memorySize: 512,
+      reservedConcurrentExecutions: INGEST_CONCURRENCY,
+      description: `Accepts pushed events into tap ${ingest.tap}`,
+      environment: { ...shared.environment, TRIBUTARY_FUNCTION: 'ingest', TRIBUTARY_TAP: ingest.tap },
+    });
+    const url = fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+    for (const statement of [
+      new iam.PolicyStatement({
+        sid: 'WriteOwnInbox',
+        actions: ['s3:PutObject'],
+        resources: [shared.bucket.arnForObjects(`inbox/${ingest.tap}/*`)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'ReadKeysAndBuckets',
+        actions: ['dynamodb:GetItem'],
+        resources: [shared.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': {
+            'dynamodb:LeadingKeys': ['ingest-key#*', `ingest-bucket#${ingest.tap}#*`],
+          },
+        },
+      }),
+      new iam.PolicyStatement({
+        sid: 'CreateBuckets',
+        actions: ['dynamodb:PutItem'],
+        resources: [shared.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`ingest-bucket#${ingest.tap}#*`] },
+        },
+      }),
+    ])
+      role.addToPolicy(statement);
+    shared.readSecrets(role, ingest.secrets);
+    if (shared.key !== undefined)
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'UseStackKey',
+          actions: ['kms:GenerateDataKey'],
+          resources: [shared.key.keyArn],
+        }),
+      );
+    suppressFunctionFindings(
+      fn,
+      role,
+      `inbox/${ingest.tap}/* holds one object per accepted request, named at run time`,
+    );
+    new CfnOutput(this, 'IngestUrl', {
+      value: url.url,
+      description: 'Base URL of the Initial State-compatible ingest endpoint (POST <url>api/events)',
+    });
+    return fn;
+  }
 }
 
 /** cdk-nag findings reviewed for one function and its role, each with the reason it holds. */
@@ -587,7 +744,7 @@ function suppressFunctionFindings(fn: lambda.Function, role: iam.Role, objectWil
         id: 'AwsSolutions-IAM5',
         reason: `Object-level wildcards: ${objectWildcards}. X-Ray's PutTraceSegments and PutTelemetryRecords have no resource-level permissions, so they need "*".`,
         appliesTo: [
-          { regex: '/^Resource::<Stage[0-9A-F]+\\.Arn>\\/(stage|state)\\/([a-z0-9_-]+\\/)?\\*$/' },
+          { regex: '/^Resource::<Stage[0-9A-F]+\\.Arn>\\/(stage|state|inbox)\\/([a-z0-9_-]+\\/)?\\*$/' },
           'Resource::*',
         ],
       },

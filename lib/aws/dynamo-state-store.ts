@@ -232,7 +232,8 @@ export class DynamoStateStore implements StateStore {
       const page = await this.documents.send(
         new ScanCommand({ TableName: this.table, ProjectionExpression: 'tap', ExclusiveStartKey: start }),
       );
-      for (const item of page.Items ?? []) taps.push(String(item.tap));
+      // Ingest keys and buckets share the table under names with a '#', which no tap name has.
+      for (const item of page.Items ?? []) if (!String(item.tap).includes('#')) taps.push(String(item.tap));
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return taps.sort();

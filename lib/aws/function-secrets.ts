@@ -11,7 +11,8 @@ import { isObject } from '../protocol/parser.ts';
 /** The function a runtime serves: one tap's streamer, or the persister of every tap. */
 export type FunctionRole =
   | { readonly kind: 'streamer'; readonly tap: string }
-  | { readonly kind: 'persister' };
+  | { readonly kind: 'persister' }
+  | { readonly kind: 'ingest'; readonly tap: string };
 
 export interface SecretsSplit {
   /** The names this function reads from Secrets Manager. */
@@ -22,14 +23,15 @@ export interface SecretsSplit {
 
 export function secretsFor(text: string, role: FunctionRole): SecretsSplit {
   const document = parseYaml(text) as unknown;
-  const section =
-    role.kind === 'persister'
-      ? isObject(document)
-        ? document.destination
-        : undefined
-      : isObject(document) && isObject(document.taps)
-        ? document.taps[role.tap]
-        : undefined;
+  const section = !isObject(document)
+    ? undefined
+    : role.kind === 'persister'
+      ? document.destination
+      : role.kind === 'ingest'
+        ? document.ingest
+        : isObject(document.taps)
+          ? document.taps[role.tap]
+          : undefined;
   const needed = referencedNames(JSON.stringify(section ?? null), 'secret');
   const placeholders = Object.fromEntries(
     referencedNames(text, 'secret')

@@ -12,6 +12,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Destination } from '../destinations/destination.ts';
 import { openDestination } from '../destinations/open-destination.ts';
+import type { IngestTapStore } from '../ingest/event-inbox.ts';
 import { parsePipeline } from '../pipeline/load-pipeline.ts';
 import type { PipelineConfig } from '../pipeline/pipeline-config.ts';
 import type { ContinuationInvoker } from '../pipeline/streamer-invocation.ts';
@@ -19,9 +20,11 @@ import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
 import type { TokenStore } from '../streamer/token-store.ts';
+import { DynamoAccessKeys, DynamoBuckets } from './dynamo-ingest-registry.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
 import { type FunctionRole, secretsFor } from './function-secrets.ts';
 import { LambdaContinuation } from './lambda-continuation.ts';
+import { S3EventInbox } from './s3-inbox.ts';
 import { S3Stage } from './s3-stage.ts';
 import { SecretsCache, secretTokenStore } from './secrets.ts';
 import { parseChunkMessage, SqsChunkQueue } from './sqs-chunk-queue.ts';
@@ -65,9 +68,9 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): A
     return value;
   };
   const kind = required('TRIBUTARY_FUNCTION');
-  if (kind !== 'streamer' && kind !== 'persister')
+  if (kind !== 'streamer' && kind !== 'persister' && kind !== 'ingest')
     throw new RuntimeSettingsError(
-      `environment variable TRIBUTARY_FUNCTION: received ${JSON.stringify(kind)}. Allowed: streamer, persister.`,
+      `environment variable TRIBUTARY_FUNCTION: received ${JSON.stringify(kind)}. Allowed: streamer, persister, ingest.`,
     );
   const maxAge = env.TRIBUTARY_SECRETS_MAX_AGE_SECONDS;
   return {
@@ -75,7 +78,7 @@ export function settingsFromEnvironment(env: NodeJS.ProcessEnv = process.env): A
     bucket: required('TRIBUTARY_STAGE_BUCKET'),
     queueUrl: required('TRIBUTARY_QUEUE_URL'),
     table: required('TRIBUTARY_STATE_TABLE'),
-    role: kind === 'streamer' ? { kind, tap: required('TRIBUTARY_TAP') } : { kind },
+    role: kind === 'persister' ? { kind } : { kind, tap: required('TRIBUTARY_TAP') },
     ...(env.TRIBUTARY_KMS_KEY_ID ? { kmsKeyId: env.TRIBUTARY_KMS_KEY_ID } : {}),
     ...(env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: env.AWS_LAMBDA_FUNCTION_NAME } : {}),
     ...(maxAge === undefined ? {} : { secretsMaxAgeSeconds: Number(maxAge) }),
@@ -93,6 +96,10 @@ export interface AwsRuntime {
   readonly parseMessage: typeof parseChunkMessage;
   /** The secrets a streamer may rewrite (rotated OAuth tokens), by name. */
   readonly secretStore: (name: string) => TokenStore;
+  /** An ingest tap's inbox (`inbox/<tap>/` in the stage bucket) and buckets (in the state table). */
+  readonly ingestStore: (tap: string) => IngestTapStore;
+  /** Ingest access keys, hashed in the state table. */
+  readonly accessKeys: DynamoAccessKeys;
   destination(): Promise<Destination>;
 }
 
@@ -132,7 +139,7 @@ export function runtimeProvider(settings: AwsSettings): () => Promise<AwsRuntime
     const pipeline = parsePipeline(text, settings.pipelineFile, {
       secrets: { ...split.placeholders, ...values },
     });
-    if (settings.role.kind === 'streamer' && !pipeline.taps.has(settings.role.tap))
+    if (settings.role.kind !== 'persister' && !pipeline.taps.has(settings.role.tap))
       throw new RuntimeSettingsError(
         `TRIBUTARY_TAP names tap ${JSON.stringify(settings.role.tap)}, which is not in ${settings.pipelineFile}; taps: ${[...pipeline.taps.keys()].join(', ')}`,
       );
@@ -145,6 +152,8 @@ export function runtimeProvider(settings: AwsSettings): () => Promise<AwsRuntime
       invoker: ports.invoker,
       parseMessage: parseChunkMessage,
       secretStore: (name) => secretTokenStore(ports.secretsClient, name),
+      ingestStore: ports.ingestStore,
+      accessKeys: ports.accessKeys,
       destination: () => destinationFor(pipeline),
     };
     current = { secretsJson, runtime };
@@ -165,7 +174,13 @@ function createPorts(settings: AwsSettings) {
   const s3 = observe(new S3Client({ forcePathStyle: settings.s3PathStyle === true }));
   const kms = settings.kmsKeyId === undefined ? {} : { kmsKeyId: settings.kmsKeyId };
   const secretsClient = observe(new SecretsManagerClient({}));
+  const dynamo = observe(new DynamoDBClient({}));
   return {
+    ingestStore: (tap: string): IngestTapStore => ({
+      inbox: new S3EventInbox(s3, settings.bucket, tap, settings.kmsKeyId),
+      buckets: new DynamoBuckets(dynamo, settings.table, tap),
+    }),
+    accessKeys: new DynamoAccessKeys(dynamo, settings.table),
     secretsClient,
     secrets: new SecretsCache(secretsClient, settings.secretsMaxAgeSeconds ?? 300),
     stage: new S3Stage(s3, settings.bucket, kms),
@@ -176,7 +191,7 @@ function createPorts(settings: AwsSettings) {
       settings.queueUrl,
       `s3://${settings.bucket}/`,
     ),
-    stateStore: new DynamoStateStore(observe(new DynamoDBClient({})), settings.table, {
+    stateStore: new DynamoStateStore(dynamo, settings.table, {
       s3,
       bucket: settings.bucket,
       ...kms,

@@ -50,7 +50,8 @@ export function acceptEvents(body: unknown, context: EventContext): EventsParse 
     if (typeof item !== 'object' || item === null || Array.isArray(item))
       return { ok: false, problem: `${where}: must be an object with key and value` };
     const event = item as Record<string, unknown>;
-    if (!('key' in event)) return { ok: false, problem: `${where}.key: required (the name of the value's stream)` };
+    if (!('key' in event))
+      return { ok: false, problem: `${where}.key: required (the name of the value's stream)` };
     const keyProblem = eventKeyProblem(event.key);
     if (keyProblem !== undefined) return { ok: false, problem: `${where}.key: ${keyProblem}` };
     if (!('value' in event)) return { ok: false, problem: `${where}.value: required` };

@@ -12,6 +12,7 @@ import { BUILTIN_STEPS } from '../steps/builtin-steps.ts';
 import { secretValues } from '../streamer/redact.ts';
 import { findStreamer, streamerNames } from '../streamers/index.ts';
 import { checkedConfig, PipelineConfigError, parsePipeline } from './load-pipeline.ts';
+import type { PipelineConfig } from './pipeline-config.ts';
 import { referencedNames } from './references.ts';
 import { longestInterval, parseSchedule } from './schedule.ts';
 
@@ -25,10 +26,22 @@ export interface DeployTap {
   readonly secrets: readonly string[];
   /** Secrets the streamer rewrites (a rotating OAuth refresh token): read and written, nothing else. */
   readonly writableSecrets: readonly string[];
+  /** The ingest tap: its streamer reads and clears `inbox/<tap>/` in the stage bucket. */
+  readonly readsInbox: boolean;
+}
+
+/** The push endpoint (`ingest:`): a function behind a URL, staging into one tap's inbox. */
+export interface DeployIngest {
+  readonly tap: string;
+  /** Secrets Manager names of the access keys the pipeline file lists (`ingest.keys`). */
+  readonly secrets: readonly string[];
+  /** Requests per access key per 10 s, per function instance. */
+  readonly requestsPer10s?: number;
 }
 
 export interface DeployPlan {
   readonly taps: readonly DeployTap[];
+  readonly ingest?: DeployIngest;
   /** Secrets Manager names the persister must read (destination credentials). */
   readonly destinationSecrets: readonly string[];
   /** `${env:NAME}` references, whose synth-time values the functions get as environment variables. */
@@ -105,6 +118,7 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
       ...(tap.timezone === undefined ? {} : { timezone: tap.timezone }),
       secrets: referencedNames(JSON.stringify(tap.config), 'secret'),
       writableSecrets: writableSecretsOf(tap.config, streamer.configSchema),
+      readsInbox: pipeline.ingest?.tap === tap.name,
     });
   }
   const destinationSecrets = referencedNames(JSON.stringify(pipeline.destination), 'secret');
@@ -114,7 +128,22 @@ export function planDeployment(text: string, file: string, env: NodeJS.ProcessEn
     ...(pipeline.alerts?.topic_arn === undefined ? {} : { topicArn: pipeline.alerts.topic_arn }),
     noSuccessAfter: pipeline.alerts?.no_success_after ?? 3,
   };
-  return { taps, destinationSecrets, environment, alerts };
+  const ingest = pipeline.ingest === undefined ? undefined : ingestPlan(file, pipeline.ingest);
+  return { taps, ...(ingest === undefined ? {} : { ingest }), destinationSecrets, environment, alerts };
+}
+
+/** Keys listed in the file must be `${secret:…}` references: a plain key would sit in the bundle. */
+function ingestPlan(file: string, ingest: NonNullable<PipelineConfig['ingest']>): DeployIngest {
+  for (const [index, key] of ingest.keys.entries())
+    if (!SECRET_PLACEHOLDER.test(key))
+      throw new PipelineConfigError(
+        `${file}: ingest.keys.${index}: an access key written in the pipeline file. Store it in Secrets Manager and write \${secret:NAME}, or create keys with trib ingest keys create --aws.`,
+      );
+  return {
+    tap: ingest.tap,
+    secrets: referencedNames(JSON.stringify(ingest.keys), 'secret'),
+    ...(ingest.requests_per_10s === undefined ? {} : { requestsPer10s: ingest.requests_per_10s }),
+  };
 }
 
 const SECRET_PLACEHOLDER = /^\$\{secret:[^}]+\}$/;

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChunkLimits } from '../chunks/chunk-writer.ts';
+import type { EventInbox } from '../ingest/event-inbox.ts';
 import type { ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -54,6 +55,8 @@ export interface StreamerInvocationDeps {
   readonly streamers?: (name: string) => Streamer;
   /** Secrets the streamer may rewrite (rotated OAuth tokens); Secrets Manager in AWS. */
   readonly secretStore?: (name: string) => TokenStore;
+  /** An ingest tap's inbox (S3 in AWS), for the `ingest` streamer. */
+  readonly inboxOf?: (tap: string) => EventInbox;
   readonly log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -147,6 +150,9 @@ export async function runStreamerInvocation(
       },
       ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
       ...(deps.secretStore === undefined ? {} : { secretStore: deps.secretStore }),
+      ...(tap.streamer === 'ingest' && deps.inboxOf !== undefined
+        ? { pushedEvents: deps.inboxOf(tap.name) }
+        : {}),
       log: (line) => log(line, { run }),
     });
     const result = await stageRun({

@@ -62,7 +62,7 @@ export function iamCallsOf(
     `arn:${partition}:sqs:${region}:${accountId}:${String(input.QueueUrl).split('/').at(-1)}`;
   const table = () => `arn:${partition}:dynamodb:${region}:${accountId}:table/${String(input.TableName)}`;
   const leadingKey = () => {
-    const key = (input.Key as Record<string, unknown> | undefined)?.tap;
+    const key = ((input.Key ?? input.Item) as Record<string, unknown> | undefined)?.tap;
     const value = typeof key === 'string' ? key : (key as { S?: string } | undefined)?.S;
     return value === undefined ? undefined : { 'dynamodb:LeadingKeys': [value] };
   };
@@ -136,13 +136,21 @@ export function iamCallsOf(
 /** Whether a recorded call is one the model lists: same role, action and condition keys, resource of the same shape. */
 export function matchesModel(recorded: AwsCall, modelled: AwsCall): boolean {
   if (recorded.roleId !== modelled.roleId || recorded.action !== modelled.action) return false;
-  if (JSON.stringify(recorded.context ?? {}) !== JSON.stringify(modelled.context ?? {})) return false;
+  if (contextShape(recorded.context) !== contextShape(modelled.context)) return false;
   return shapeOf(recorded.resource) === shapeOf(modelled.resource);
+}
+
+/** Condition keys with ingest key and bucket hashes folded (any hash stands for all). */
+function contextShape(context: AwsCall['context']): string {
+  return JSON.stringify(context ?? {})
+    .replace(/ingest-key#[0-9a-f]{64}/g, 'ingest-key#HASH')
+    .replace(/(ingest-bucket#[^#"]+#)[0-9a-f]{32}/g, '$1HASH');
 }
 
 /** A resource with run ids, chunk numbers and spill object names folded, so one sample stands for all. */
 function shapeOf(resource: string): string {
   return resource
     .replace(/\/stage\/([^/]+)\/[^/]+\/\d{6,}\.jsonl\.gz$/, '/stage/$1/RUN/SEQ.jsonl.gz')
-    .replace(/\/state\/([^/]+)\/(staged|committed)\/[^/]+\.json$/, '/state/$1/$2/OBJECT.json');
+    .replace(/\/state\/([^/]+)\/(staged|committed)\/[^/]+\.json$/, '/state/$1/$2/OBJECT.json')
+    .replace(/\/inbox\/([^/]+)\/\d{15}-[0-9a-f-]+\.jsonl$/, '/inbox/$1/ENTRY.jsonl');
 }

@@ -4,7 +4,7 @@
  * touch is allowed, and no grant goes unused. The emulator test (permissions.test.ts) checks that this
  * model holds every call the real handlers make.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -39,6 +39,7 @@ taps:
     streamer: pagerduty
     schedule: cron(0/15 * * * ? *)
     config: { api_token: "\${secret:pd/token}", start_date: "2025-01-01T00:00:00Z" }
+ingest: { tap: events, keys: ["\${secret:ingest/device-key}"] }
 `,
   );
   return file;
@@ -51,6 +52,7 @@ function modelFor(plan: DeployPlan, template: Template) {
     tapSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.secrets])),
     tapWritableSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.writableSecrets])),
     destinationSecrets: plan.destinationSecrets,
+    ingestSecrets: plan.ingest?.secrets ?? [],
   });
   return { resolved, model };
 }
@@ -58,7 +60,11 @@ function modelFor(plan: DeployPlan, template: Template) {
 describe('IAM, evaluated against every call the stack makes', () => {
   it.each([
     ['the example pipeline', example, 'managed' as const],
-    ['three taps, PostgreSQL with a secret password, and a KMS key', threeTaps(), 'kms' as const],
+    [
+      'three taps, an ingest endpoint, PostgreSQL with a secret password, and a KMS key',
+      threeTaps(),
+      'kms' as const,
+    ],
   ])(
     '%s: every call allowed, every cross-tap call refused, no grant unused',
     async (_name, file, encryption) => {
@@ -66,6 +72,12 @@ describe('IAM, evaluated against every call the stack makes', () => {
       const { resolved, model } = modelFor(plan, template.toJSON() as Template);
       expect(model.allowed.length).toBeGreaterThan(30);
       expect(model.refused.length).toBeGreaterThan(5);
+      // The file with an ingest: section has the ingest function's calls, and an ingest tap reading its inbox.
+      const hasIngest = readFileSync(file, 'utf8').includes('ingest:');
+      expect(model.allowed.some((call) => call.caller === 'ingest')).toBe(hasIngest);
+      expect(
+        model.allowed.some((call) => call.caller === 'streamer events' && call.action === 's3:ListBucket'),
+      ).toBe(hasIngest);
       const report = await evaluatePermissions(resolved, model);
       expect(describeProblems(report)).toEqual([]);
     },

@@ -184,6 +184,7 @@ describe('every AWS call the handlers make is allowed by the role the stack give
       tapSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.secrets])),
       tapWritableSecrets: Object.fromEntries(plan.taps.map((tap) => [tap.name, tap.writableSecrets])),
       destinationSecrets: plan.destinationSecrets,
+      ingestSecrets: plan.ingest?.secrets ?? [],
     });
     const made: AwsCall[] = recorded.flatMap(({ who, calls }) =>
       calls.flatMap((call) => iamCallsOf(call, resolved.account, who)),
