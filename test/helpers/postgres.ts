@@ -11,6 +11,16 @@ export function isolatedPostgres(label: string) {
     base,
     url,
     prefix,
+    /** One query on the test server (as the base URL's user), for assertions. */
+    async query(sql: string): Promise<Record<string, unknown>[]> {
+      const client = new pg.Client({ connectionString: base });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows as Record<string, unknown>[];
+      } finally {
+        await client.end();
+      }
+    },
     async dropSchemas(): Promise<void> {
       const client = new pg.Client({ connectionString: base });
       await client.connect();

@@ -9,13 +9,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { createPersisterHandler } from '../../functions/persister/handler.ts';
 import { createStreamerHandler } from '../../functions/streamer/handler.ts';
 import { describeProblems, evaluateCall } from '../../infra/permissions/evaluate-permissions.ts';
 import { type AwsCall, expectedCalls } from '../../infra/permissions/expected-calls.ts';
 import { ResolvedTemplate, type Template } from '../../infra/permissions/resolved-template.ts';
+import { DynamoAccessKeys } from '../../lib/aws/dynamo-ingest-registry.ts';
 import { type AwsSettings, runtimeProvider } from '../../lib/aws/runtime.ts';
 import type { StreamerEvent } from '../../lib/pipeline/streamer-invocation.ts';
 import { DriftApi } from '../fakes/drift-api.ts';
@@ -45,7 +48,9 @@ beforeAll(async () => {
   secrets.secrets.set('tributary/postgres-url', postgres.url);
   secrets.secrets.set('tributary/drift-client-secret', drift.clientSecret);
   secrets.secrets.set('tributary/drift-refresh-token', drift.refreshToken);
+  secrets.secrets.set('tributary/ingest-key', INGEST_KEY);
 });
+const INGEST_KEY = 'device-key-from-secrets-manager-0001';
 afterAll(async () => {
   await Promise.all([github.stop(), pagerduty.stop(), secrets.stop(), lambda.stop(), drift.stop()]);
   await postgres.dropSchemas();
@@ -82,6 +87,12 @@ taps:
       base_url: ${drift.baseUrl}
     streams: [conversations, users, accounts]
     chunk: { max_records: 5 }
+  events:
+    streamer: ingest
+    schedule: rate(5 minutes)
+    config: { settle_seconds: 0 }
+    chunk: { max_records: 5 }
+ingest: { tap: events, keys: ["\${secret:tributary/ingest-key}"] }
 `;
 
 describe('every AWS call the handlers make is allowed by the role the stack gives that function', () => {
@@ -99,15 +110,18 @@ describe('every AWS call the handlers make is allowed by the role the stack give
     const functions = resolved.functions();
     const recorded: { who: { roleId: string; caller: string }; calls: RecordedSdkCall[] }[] = [];
     const runtimeFor = (role: AwsSettings['role']) => {
-      const fn = functions.find((f) =>
-        role.kind === 'persister'
-          ? f.environment.TRIBUTARY_FUNCTION === 'persister'
-          : f.environment.TRIBUTARY_TAP === role.tap,
+      const fn = functions.find(
+        (f) =>
+          f.environment.TRIBUTARY_FUNCTION === role.kind &&
+          (role.kind === 'persister' || f.environment.TRIBUTARY_TAP === role.tap),
       );
       if (fn === undefined) throw new Error(`no function for ${JSON.stringify(role)}`);
       const calls: RecordedSdkCall[] = [];
       recorded.push({
-        who: { roleId: fn.roleId, caller: role.kind === 'persister' ? 'persister' : `streamer ${role.tap}` },
+        who: {
+          roleId: fn.roleId,
+          caller: role.kind === 'streamer' ? `streamer ${role.tap}` : role.kind,
+        },
         calls,
       });
       return runtimeProvider({
@@ -126,6 +140,32 @@ describe('every AWS call the handlers make is allowed by the role the stack give
       ]),
     );
     const persister = createPersisterHandler(runtimeFor({ kind: 'persister' }));
+    const ingestRuntime = runtimeFor({ kind: 'ingest', tap: 'events' });
+    const ingest = createIngestHandler(ingestRuntime);
+    // A key made as `trib ingest keys create --aws` makes it: hashed in the state table.
+    const stored = await new DynamoAccessKeys(new DynamoDBClient({}), resources.table).create(
+      'events',
+      'permission test',
+    );
+    const push = async (key: string, bucketKey: string, body: unknown) => {
+      const event = (path: string, payload: unknown) => ({
+        rawPath: path,
+        rawQueryString: '',
+        headers: { 'x-is-accesskey': key, 'x-is-bucketkey': bucketKey, 'content-type': 'application/json' },
+        body: JSON.stringify(payload),
+        requestContext: { http: { method: 'POST' } },
+      });
+      const created = await ingest(
+        event('/api/buckets', { bucketKey, bucketName: bucketKey }),
+        lambdaContext(() => 10_000),
+      );
+      expect([201, 204]).toContain(created.statusCode);
+      const sent = await ingest(
+        event('/api/events', body),
+        lambdaContext(() => 10_000),
+      );
+      expect(sent.statusCode, sent.body).toBe(204);
+    };
 
     /** The Scheduler's event, then Lambda's async queue delivering each continuation. */
     const runTap = async (tap: string, budgetMs = 150) => {
@@ -176,6 +216,16 @@ describe('every AWS call the handlers make is allowed by the role the stack give
       await runTap('pagerduty');
       // Rotates its refresh token (PutSecretValue on its own secret); a 1 ms budget makes it hand off.
       await runTap('drift', 1);
+      await push(INGEST_KEY, 'line_1', [
+        { key: 'count', value: round, epoch: 1_764_000_000 + round },
+        { key: 'label', value: `round ${round}` },
+      ]);
+      await push(
+        stored.plain,
+        `line_${round + 1}`,
+        Array.from({ length: 7 }, (_, index) => ({ key: 'n', value: index })),
+      );
+      await runTap('events', 1); // hands off between inbox entries
       await drain();
     }
 
@@ -198,6 +248,12 @@ describe('every AWS call the handlers make is allowed by the role the stack give
       'persister secretsmanager:GetSecretValue',
       'streamer pagerduty secretsmanager:GetSecretValue',
       'streamer drift secretsmanager:PutSecretValue',
+      'ingest s3:PutObject',
+      'ingest dynamodb:PutItem',
+      'ingest dynamodb:GetItem',
+      'ingest secretsmanager:GetSecretValue',
+      'streamer events s3:ListBucket',
+      'streamer events s3:DeleteObject',
     ])
       expect(kinds, `the run made no ${expected} call: the scenario must exercise it`).toContain(expected);
 
@@ -230,6 +286,11 @@ describe('every AWS call the handlers make is allowed by the role the stack give
       drift.refreshToken,
     );
     expect(drift.refreshes).toBe(1);
+    // Every pushed event is a row, once, though the second run re-listed the inbox.
+    const rows = await postgres.query(
+      `SELECT count(*)::int AS n, count(DISTINCT event_id)::int AS ids FROM "${postgres.prefix}_events".events`,
+    );
+    expect(rows).toEqual([{ n: 18, ids: 18 }]);
     // Secrets are read once per container (max age 5 minutes), not once per invocation.
     expect(secrets.requests.filter((name) => name === 'tributary/github-token')).toHaveLength(1);
     expect(secrets.requests.filter((name) => name === 'tributary/postgres-url')).toHaveLength(1);
