@@ -6,7 +6,9 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { queueSettings, VISIBILITY_PER_TIMEOUT } from '../../infra/constructs/queue-settings.ts';
 import { ResolvedTemplate, type Template } from '../../infra/permissions/resolved-template.ts';
+import { INGEST_TIMEOUT_SECONDS } from '../../infra/stacks/tributary-stack.ts';
 import { RUN_SUCCEEDED_METRIC } from '../../lib/aws/run-metric.ts';
+import { S3_INBOX_SETTLE_MS } from '../../lib/aws/s3-inbox.ts';
 import { planDeployment } from '../../lib/pipeline/deploy-plan.ts';
 import { PipelineConfigError } from '../../lib/pipeline/load-pipeline.ts';
 import { temporaryFolder } from '../helpers/chunks.ts';
@@ -319,6 +321,50 @@ describe('TributaryStack', () => {
     ])
       template.hasOutput(output, {});
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('an ingest: section adds the ingest function behind a function URL, throttled, alarmed, on the dashboard, its URL an output', () => {
+    const file = join(temporaryFolder(), 'pipeline.yaml');
+    writeFileSync(
+      file,
+      `destination: { type: postgres, url: "\${secret:wh/url}" }
+ingest: { tap: devices, keys: ["\${secret:ingest/key}"] }
+`,
+    );
+    const withIngest = synthStack(file);
+    const ingestTemplate = withIngest.template;
+    ingestTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      FunctionName: 'Test-ingest',
+      Timeout: INGEST_TIMEOUT_SECONDS,
+      ReservedConcurrentExecutions: 10,
+      Environment: {
+        Variables: Match.objectLike({ TRIBUTARY_FUNCTION: 'ingest', TRIBUTARY_TAP: 'devices' }),
+      },
+    });
+    // No IAM or Cognito in front: the access key in each request is the authentication, as in the API it imitates.
+    ingestTemplate.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    ingestTemplate.hasOutput('IngestUrl', {});
+    // The ingest tap is a tap like any other: its own streamer, loaded every 5 minutes.
+    ingestTemplate.hasResourceProperties('AWS::Lambda::Function', { FunctionName: 'Test-tap-devices' });
+    ingestTemplate.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(5 minutes)',
+    });
+    const alarms = Object.keys(ingestTemplate.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms.some((id) => id.startsWith('IngestFailing'))).toBe(true);
+    expect(alarms.some((id) => id.startsWith('IngestThrottled'))).toBe(true);
+    const dashboard = JSON.stringify(ingestTemplate.findResources('AWS::CloudWatch::Dashboard'));
+    expect(dashboard).toContain('Ingest requests');
+    // A write that took its name before the tap read past it lands within the timeout, inside the settle time.
+    expect(INGEST_TIMEOUT_SECONDS * 1000 * 3).toBeLessThan(S3_INBOX_SETTLE_MS);
+    expect(
+      Annotations.fromStack(withIngest.stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ).toEqual([]);
+    expect(() =>
+      planDeployment(
+        'destination: { type: postgres, url: "${secret:u}" }\ningest: { keys: ["written-in-the-file-0123"] }\n',
+        'p.yaml',
+      ),
+    ).toThrow(/ingest\.keys\.0: an access key written in the pipeline file/);
   });
 
   it("passes cdk-nag's AWS Solutions checks; suppressions are per resource, never stack-wide", () => {
