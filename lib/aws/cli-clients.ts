@@ -5,6 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoAccessKeys } from './dynamo-ingest-registry.ts';
 import { DynamoStateStore } from './dynamo-state-store.ts';
 import { S3Stage } from './s3-stage.ts';
 import { SqsChunkQueue } from './sqs-chunk-queue.ts';
@@ -32,4 +33,8 @@ export function awsStateStore(table: string, bucket: string): DynamoStateStore {
 
 export function awsQueue(queueUrl: string, bucket: string): SqsChunkQueue {
   return new SqsChunkQueue(new SQSClient({ useQueueUrlAsEndpoint: false }), queueUrl, `s3://${bucket}/`);
+}
+
+export function awsAccessKeys(table: string): DynamoAccessKeys {
+  return new DynamoAccessKeys(new DynamoDBClient({}), table);
 }

@@ -14,24 +14,27 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
-  type AccessKeyStore,
   hashAccessKey,
   type IngestKey,
   keyIdOf,
+  type ManagedAccessKeys,
   newAccessKey,
+  type RevokeResult,
 } from '../ingest/access-keys.ts';
 import type { BucketRegistry } from '../ingest/event-inbox.ts';
 
 export const KEY_ITEM_PREFIX = 'ingest-key#';
 export const BUCKET_ITEM_PREFIX = 'ingest-bucket#';
 
-export class DynamoAccessKeys implements AccessKeyStore {
+export class DynamoAccessKeys implements ManagedAccessKeys {
   private readonly documents: DynamoDBDocumentClient;
+  readonly description: string;
 
   constructor(
     client: DynamoDBClient,
     private readonly table: string,
   ) {
+    this.description = `DynamoDB table ${table}`;
     this.documents = DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     });
@@ -86,20 +89,21 @@ export class DynamoAccessKeys implements AccessKeyStore {
     return keys.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  async revoke(id: string): Promise<'revoked' | 'already-revoked' | 'not-found'> {
+  async revoke(id: string): Promise<RevokeResult> {
     const key = (await this.list()).find((candidate) => candidate.id === id);
-    if (key === undefined) return 'not-found';
-    if (key.revokedAt !== undefined) return 'already-revoked';
+    if (key === undefined) return { status: 'not-found' };
+    if (key.revokedAt !== undefined) return { status: 'already-revoked', key };
+    const revokedAt = new Date().toISOString();
     await this.documents.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { tap: `${KEY_ITEM_PREFIX}${key.hash}` },
         UpdateExpression: 'SET #key.revokedAt = :at',
         ExpressionAttributeNames: { '#key': 'key' },
-        ExpressionAttributeValues: { ':at': new Date().toISOString() },
+        ExpressionAttributeValues: { ':at': revokedAt },
       }),
     );
-    return 'revoked';
+    return { status: 'revoked', key: { ...key, revokedAt } };
   }
 }
 

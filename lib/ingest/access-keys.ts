@@ -20,6 +20,20 @@ export interface AccessKeyStore {
   findByHash(hash: string): Promise<IngestKey | undefined>;
 }
 
+export type RevokeResult =
+  | { readonly status: 'revoked'; readonly key: IngestKey }
+  | { readonly status: 'already-revoked'; readonly key: IngestKey }
+  | { readonly status: 'not-found' };
+
+/** A store `trib ingest keys` manages: a local file, or the deployed stack's state table. */
+export interface ManagedAccessKeys extends AccessKeyStore {
+  readonly description: string;
+  /** Creates a key for `tap`; the plain key is returned once and never stored. */
+  create(tap: string, label?: string): Promise<{ readonly plain: string; readonly key: IngestKey }>;
+  list(): Promise<IngestKey[]>;
+  revoke(id: string): Promise<RevokeResult>;
+}
+
 export type KeyCheck =
   | { readonly status: 'allowed'; readonly key: IngestKey }
   | { readonly status: 'revoked'; readonly key: IngestKey }

@@ -7,19 +7,25 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { writeFileAtomic } from '../state/write-file-atomic.ts';
-import { type AccessKeyStore, hashAccessKey, type IngestKey, keyIdOf, newAccessKey } from './access-keys.ts';
+import {
+  hashAccessKey,
+  type IngestKey,
+  keyIdOf,
+  type ManagedAccessKeys,
+  newAccessKey,
+  type RevokeResult,
+} from './access-keys.ts';
 
 interface KeyFile {
   readonly keys: IngestKey[];
 }
 
-export type RevokeResult =
-  | { readonly status: 'revoked'; readonly key: IngestKey }
-  | { readonly status: 'already-revoked'; readonly key: IngestKey }
-  | { readonly status: 'not-found' };
+export class FileAccessKeys implements ManagedAccessKeys {
+  readonly description: string;
 
-export class FileAccessKeys implements AccessKeyStore {
-  constructor(readonly path: string) {}
+  constructor(readonly path: string) {
+    this.description = path;
+  }
 
   async findByHash(hash: string): Promise<IngestKey | undefined> {
     return (await this.read()).keys.find((key) => key.hash === hash);

@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { awsAccessKeys } from '../../aws/cli-clients.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
-import { type AccessKeyStore, PipelineAccessKeys } from '../../ingest/access-keys.ts';
+import { type AccessKeyStore, type ManagedAccessKeys, PipelineAccessKeys } from '../../ingest/access-keys.ts';
 import { FileAccessKeys } from '../../ingest/file-access-keys.ts';
 import { folderIngestStore } from '../../ingest/folder-inbox.ts';
 import { createIngestEndpoint } from '../../ingest/ingest-endpoint.ts';
@@ -126,22 +127,36 @@ function serveCommand(): Command {
     });
 }
 
+interface KeyStoreOptions {
+  readonly aws?: boolean;
+  readonly table?: string;
+}
+
+/** The keys a command manages: the local file, or with --aws the deployed stack's state table. */
+function managedKeys(pipeline: PipelineConfig, options: KeyStoreOptions): ManagedAccessKeys {
+  if (options.aws !== true) return new FileAccessKeys(keyFileOf(pipeline));
+  if (options.table === undefined) throw new Error('--aws needs --table (the stack output StateTableName)');
+  return awsAccessKeys(options.table);
+}
+
 function keysCommand(): Command {
   const pipelineArgument = (command: Command) =>
-    command.argument('<pipeline>', 'pipeline YAML file with an ingest: section');
+    command
+      .argument('<pipeline>', 'pipeline YAML file with an ingest: section')
+      .option('--aws', "the deployed stack's keys, in its state table")
+      .option('--table <name>', 'with --aws: the state table (stack output StateTableName)');
   return new Command('keys')
-    .description('Manage ingest access keys (stored hashed in <state>/ingest-keys.json)')
+    .description(
+      'Manage ingest access keys, stored hashed: in <state>/ingest-keys.json, or with --aws in the state table',
+    )
     .addCommand(
       pipelineArgument(new Command('create'))
         .description('Create an access key for the ingest tap; it is shown once')
         .option('--label <text>', 'what the key is for (shown by list)')
-        .action(async (file: string, options: { label?: string }) => {
+        .action(async (file: string, options: { label?: string } & KeyStoreOptions) => {
           const pipeline = await loadPipeline(file);
           const ingest = ingestOf(pipeline);
-          const { plain, key } = await new FileAccessKeys(keyFileOf(pipeline)).create(
-            ingest.tap,
-            options.label,
-          );
+          const { plain, key } = await managedKeys(pipeline, options).create(ingest.tap, options.label);
           process.stdout.write(`${plain}\n`);
           process.stderr.write(
             `key ${key.id} created for tap ${ingest.tap}. It is shown only now: keep it in your client's secret store.\nSend it as the X-IS-AccessKey header (ISStreamer: access_key=...).\n`,
@@ -151,9 +166,9 @@ function keysCommand(): Command {
     .addCommand(
       pipelineArgument(new Command('list'))
         .description('List access keys (ids, never the keys)')
-        .action(async (file: string) => {
+        .action(async (file: string, options: KeyStoreOptions) => {
           const pipeline = await loadPipeline(file);
-          const keys = await new FileAccessKeys(keyFileOf(pipeline)).list();
+          const keys = await managedKeys(pipeline, options).list();
           const fromFile = pipeline.ingest?.keys.length ?? 0;
           if (keys.length === 0 && fromFile === 0) {
             process.stdout.write(`no keys yet; create one: trib ingest keys create ${file}\n`);
@@ -171,9 +186,9 @@ function keysCommand(): Command {
       pipelineArgument(new Command('revoke'))
         .description('Revoke an access key by its id; its requests are refused with 403 from now on')
         .argument('<id>', 'the key id, as list shows it')
-        .action(async (file: string, id: string) => {
+        .action(async (file: string, id: string, options: KeyStoreOptions) => {
           const pipeline = await loadPipeline(file);
-          const result = await new FileAccessKeys(keyFileOf(pipeline)).revoke(id);
+          const result = await managedKeys(pipeline, options).revoke(id);
           if (result.status === 'not-found')
             throw new Error(`no key with id ${JSON.stringify(id)}; see: trib ingest keys list ${file}`);
           process.stdout.write(
