@@ -31,10 +31,20 @@
  * });
  */
 export { openDestination } from './destinations/open-destination.ts';
+export { createIngestEndpoint, type IngestEndpoint } from './ingest/ingest-endpoint.ts';
+export { startIngestServer } from './ingest/ingest-http-server.ts';
 export { loadPipeline, parsePipeline } from './pipeline/load-pipeline.ts';
 export type { PipelineConfig, TapConfig } from './pipeline/pipeline-config.ts';
 export type { TapReport } from './pipeline/run-report.ts';
 export { runTap, type TapRunContext } from './pipeline/run-tap.ts';
+export {
+  type CloseResult,
+  EventStreamer,
+  EventStreamerClosedError,
+  type EventStreamerOptions,
+  EventValueError,
+  type PushTotals,
+} from './push/event-streamer.ts';
 export { FolderStage } from './stage/folder-stage.ts';
 export { FileStateStore } from './state/file-state-store.ts';
 export {

@@ -1,8 +1,9 @@
 /**
  * One set of process listeners for every live client: on `beforeExit` each flushes what it still
  * queues; on SIGINT/SIGTERM each closes within its deadline (sending, then spooling the rest), and the
- * signal is raised again so the process ends as it would have — unless the program listens for that
- * signal itself, in which case ending is its call.
+ * signal is raised again, with our listeners gone, so the process ends as it would have. Raising it
+ * again is what makes exit hooks such as signal-exit (which act only when they are the last listener)
+ * run; a program's own listener for that signal hears it a second time.
  */
 interface ExitAware {
   readonly pendingInMemory: number;
@@ -21,7 +22,7 @@ function onSignal(signal: NodeJS.Signals): void {
   const closing = [...clients].map((client) => client.close().catch(() => {}));
   void Promise.all(closing).then(() => {
     uninstall();
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    process.kill(process.pid, signal);
   });
 }
 
