@@ -11,7 +11,7 @@
  * events.logObject({ door: 'closed', alarm: false }, { keyPrefix: 'lab' });
  * const { sent, spooled, dropped } = await events.close();
  */
-import { v7 as uuidv7 } from 'uuid';
+import { uuidv7 } from './event-id.ts';
 import {
   bucketKeyProblem,
   bucketNameProblem,
