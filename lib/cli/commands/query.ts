@@ -10,6 +10,7 @@ import { writeOut } from '../write-out.ts';
 function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'bigint') return value.toString();
+  if (value instanceof Date) return value.toISOString(); // a timestamp, not a JSON string
   if (typeof value === 'object') return stringifyExact(value);
   return String(value);
 }

@@ -37,6 +37,8 @@ export interface DuckDbOptions {
   readonly undeclaredProperties?: UndeclaredProperties;
 }
 
+/** The catalog the warehouse file is attached as; no tap schema can be named so. */
+const CATALOG = '_warehouse';
 const LEDGER = 'main._tributary_chunks';
 /** The table and column names given to each tap's streams, so a collision suffix never changes. */
 const NAMES = 'main._tributary_names';
@@ -69,8 +71,18 @@ export class DuckDbDestination implements Destination {
     if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
     if (options.threads !== undefined) settings.threads = String(options.threads);
     let instance: DuckDBInstance;
+    let writer: DuckDBConnection;
+    let reader: DuckDBConnection;
     try {
-      instance = await DuckDBInstance.create(absolute, settings);
+      // The file is attached under a name no tap's schema can have (tap names start with a letter):
+      // opened directly, its catalog would be named after the file, and `events.events` in a file
+      // events.duckdb would be ambiguous between the catalog and the tap's schema.
+      instance = await DuckDBInstance.create(':memory:', settings);
+      writer = await instance.connect();
+      await writer.run(`ATTACH ${quoteLiteral(absolute)} AS ${CATALOG}`);
+      await writer.run(`USE ${CATALOG}`);
+      reader = await instance.connect();
+      await reader.run(`USE ${CATALOG}`);
     } catch (error) {
       const reason = (error as Error).message;
       const hint = /lock/i.test(reason)
@@ -78,8 +90,6 @@ export class DuckDbDestination implements Destination {
         : '';
       throw new Error(`cannot open DuckDB file ${absolute}: ${reason}.${hint}`, { cause: error });
     }
-    const writer = await instance.connect();
-    const reader = await instance.connect();
     await writer.run(
       `CREATE TABLE IF NOT EXISTS ${LEDGER} (tap VARCHAR NOT NULL, run VARCHAR NOT NULL, seq INTEGER NOT NULL, bookmark JSON, records BIGINT NOT NULL, counts JSON NOT NULL, loaded_at TIMESTAMP WITH TIME ZONE NOT NULL, PRIMARY KEY (tap, run, seq))`,
     );
