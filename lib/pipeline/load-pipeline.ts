@@ -31,6 +31,9 @@ import { ALLOWED_HINTS, pipelineSchema } from './pipeline-schema.ts';
 import { REFERENCE } from './references.ts';
 import { checkTimezone, parseSchedule } from './schedule.ts';
 
+/** Catalogs every DuckDB session has: a tap schema of the same name would be ambiguous. */
+const DUCKDB_CATALOGS = ['memory', 'system', 'temp'];
+
 export class PipelineConfigError extends Error {
   override readonly name = 'PipelineConfigError';
 }
@@ -111,6 +114,10 @@ export function parsePipeline(text: string, file: string, options: LoadPipelineO
   const schemas = new Map<string, string>();
   for (const name of Object.keys(rawTaps)) {
     const schema = sanitizeIdentifier(name);
+    if (DUCKDB_CATALOGS.includes(schema))
+      throw new PipelineConfigError(
+        `${file}: taps.${name}: DuckDB keeps a catalog of its own named "${schema}", and the tap's schema would be ambiguous with it.\n  Allowed: any other name, e.g. ${name}_data.`,
+      );
     const other = schemas.get(schema);
     if (other !== undefined)
       throw new PipelineConfigError(

@@ -118,4 +118,29 @@ describe('the first hour', () => {
     expect(published).toHaveProperty('required', ['destination']);
     expect(Object.keys(published.properties)).toEqual(expect.arrayContaining(['taps', 'ingest']));
   });
+
+  it('a DuckDB file named after a tap works: its tables are not ambiguous with the file name', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'c.json'), '{"customers": 4, "orders": 0}');
+    const piped = await shell(
+      '"$TRIB" tap sample --config c.json | "$TRIB" persist --to duckdb:shop.duckdb --tap shop',
+      folder,
+    );
+    expect(piped.code, piped.stderr).toBe(0);
+    const counted = await trib(
+      ['query', 'shop.duckdb', 'SELECT count(*) AS n FROM shop.customers', '--format', 'jsonl'],
+      folder,
+    );
+    expect(counted.stdout).toBe('{"n":4}\n');
+  });
+
+  it("refuses a tap named like one of DuckDB's own catalogs", async () => {
+    const folder = temporaryFolder();
+    writeFileSync(
+      join(folder, 'pipeline.yaml'),
+      'destination: { type: duckdb, path: w.duckdb }\ntaps:\n  system: { streamer: sample }\n',
+    );
+    const result = await trib(['run', 'pipeline.yaml'], folder);
+    expect(result.stderr).toMatch(/taps\.system: DuckDB keeps a catalog of its own named "system"/);
+  });
 });
