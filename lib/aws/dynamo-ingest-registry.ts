@@ -14,11 +14,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import {
-  hashAccessKey,
   type IngestKey,
-  keyIdOf,
   type ManagedAccessKeys,
-  newAccessKey,
+  mintAccessKey,
   type RevokeResult,
 } from '../ingest/access-keys.ts';
 import type { BucketRegistry } from '../ingest/event-inbox.ts';
@@ -52,19 +50,11 @@ export class DynamoAccessKeys implements ManagedAccessKeys {
   }
 
   async create(tap: string, label?: string): Promise<{ readonly plain: string; readonly key: IngestKey }> {
-    const plain = newAccessKey();
-    const hash = hashAccessKey(plain);
-    const key: IngestKey = {
-      id: keyIdOf(hash),
-      hash,
-      tap,
-      createdAt: new Date().toISOString(),
-      ...(label === undefined ? {} : { label }),
-    };
+    const { plain, key } = mintAccessKey(tap, label);
     await this.documents.send(
       new PutCommand({
         TableName: this.table,
-        Item: { tap: `${KEY_ITEM_PREFIX}${hash}`, key },
+        Item: { tap: `${KEY_ITEM_PREFIX}${key.hash}`, key },
         ConditionExpression: 'attribute_not_exists(tap)',
       }),
     );

@@ -52,6 +52,25 @@ export function newAccessKey(): string {
   return `trib_${randomBytes(32).toString('base64url')}`;
 }
 
+/** A new key and its stored form: the plain key is for the user, once; only the hash is kept. */
+export function mintAccessKey(
+  tap: string,
+  label?: string,
+): { readonly plain: string; readonly key: IngestKey } {
+  const plain = newAccessKey();
+  const hash = hashAccessKey(plain);
+  return {
+    plain,
+    key: {
+      id: keyIdOf(hash),
+      hash,
+      tap,
+      createdAt: new Date().toISOString(),
+      ...(label === undefined ? {} : { label }),
+    },
+  };
+}
+
 export async function checkAccessKey(
   stores: readonly AccessKeyStore[],
   presented: string,

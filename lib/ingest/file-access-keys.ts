@@ -7,14 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { writeFileAtomic } from '../state/write-file-atomic.ts';
-import {
-  hashAccessKey,
-  type IngestKey,
-  keyIdOf,
-  type ManagedAccessKeys,
-  newAccessKey,
-  type RevokeResult,
-} from './access-keys.ts';
+import { type IngestKey, type ManagedAccessKeys, mintAccessKey, type RevokeResult } from './access-keys.ts';
 
 interface KeyFile {
   readonly keys: IngestKey[];
@@ -37,15 +30,7 @@ export class FileAccessKeys implements ManagedAccessKeys {
 
   /** Creates a key for `tap`; the plain key is returned once and never stored. */
   async create(tap: string, label?: string): Promise<{ readonly plain: string; readonly key: IngestKey }> {
-    const plain = newAccessKey();
-    const hash = hashAccessKey(plain);
-    const key: IngestKey = {
-      id: keyIdOf(hash),
-      hash,
-      tap,
-      createdAt: new Date().toISOString(),
-      ...(label === undefined ? {} : { label }),
-    };
+    const { plain, key } = mintAccessKey(tap, label);
     await this.update((file) => ({ keys: [...file.keys, key] }));
     return { plain, key };
   }

@@ -425,29 +425,33 @@ export class EventStreamer {
     const batch = this.queue.splice(0, this.maxBatch);
     try {
       this.spool.writeSync(batch);
-      this.totals.spooled += batch.length;
-      this.spoolMayHoldBatches = true;
+      this.spooled(batch);
     } catch (error) {
-      this.totals.dropped += batch.length;
-      this.write(
-        'warn',
-        `dropped ${batch.length} event(s): the spool ${this.spool.folder} could not be written (${(error as Error).message})`,
-      );
+      this.dropped(batch, error);
     }
+  }
+
+  private spooled(batch: readonly PushedEvent[]): void {
+    this.totals.spooled += batch.length;
+    this.spoolMayHoldBatches = true;
+  }
+
+  /** Counted and said at warn: the only way an event is lost is a spool that cannot be written. */
+  private dropped(batch: readonly PushedEvent[], error: unknown): void {
+    this.totals.dropped += batch.length;
+    this.write(
+      'warn',
+      `dropped ${batch.length} event(s): the spool ${this.spool.folder} could not be written (${(error as Error).message})`,
+    );
   }
 
   private async spoolBatch(batch: readonly PushedEvent[]): Promise<void> {
     if (batch.length === 0) return;
     try {
       await this.spool.write(batch);
-      this.totals.spooled += batch.length;
-      this.spoolMayHoldBatches = true;
+      this.spooled(batch);
     } catch (error) {
-      this.totals.dropped += batch.length;
-      this.write(
-        'warn',
-        `dropped ${batch.length} event(s): the spool ${this.spool.folder} could not be written (${(error as Error).message})`,
-      );
+      this.dropped(batch, error);
     }
   }
 

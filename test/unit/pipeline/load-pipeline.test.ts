@@ -52,7 +52,7 @@ taps:
     ],
     [
       valid.replace('streamer: sample', 'streamer: nope'),
-      'pipeline.yaml: taps.sample-one.streamer: received "nope".\n  Allowed: chargebee, drift, github, pagerduty, sample, or { command: <a Singer tap> }.',
+      'pipeline.yaml: taps.sample-one.streamer: received "nope".\n  Allowed: chargebee, drift, github, ingest, pagerduty, sample, or { command: <a Singer tap> }.',
       { SEED: '1' },
     ],
     [
