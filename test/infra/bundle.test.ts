@@ -12,7 +12,7 @@ import { ESBUILD_OPTIONS } from '../../infra/constructs/bundling.ts';
 const MAX_BUNDLE_BYTES = 2 * 1024 * 1024;
 
 describe('Lambda bundles', () => {
-  it.each(['streamer', 'persister'])(
+  it.each(['streamer', 'persister', 'ingest'])(
     '%s: one file of at most 2 MB, no source map, DuckDB left out',
     async (name) => {
       const folder = mkdtempSync(join(tmpdir(), `tributary-bundle-${name}-`));
