@@ -53,7 +53,7 @@ export async function loadPipeline(file: string, options: LoadPipelineOptions = 
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       throw new PipelineConfigError(
-        `${file}: no such pipeline file here (${process.cwd()}). Give the pipeline file, e.g. examples/pipeline.yaml, or --pipeline FILE where the command takes it.`,
+        `${file}: no such pipeline file here (${process.cwd()}). Give the pipeline file, e.g. examples/pipeline.yaml, or --pipeline FILE where the command takes it; trib init writes a new one.`,
         { cause: error },
       );
     throw new PipelineConfigError(`${file}: cannot read the pipeline file: ${(error as Error).message}`, {

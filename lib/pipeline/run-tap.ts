@@ -6,6 +6,7 @@
  * 4. record the run and free the lease, both fenced.
  * A failure anywhere keeps every bookmark where the loaded data puts it.
  */
+
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ChunkLimits } from '../chunks/chunk-writer.ts';
@@ -22,6 +23,7 @@ import type { StateStore } from '../state/state-store.ts';
 import { prepareSteps } from '../steps/run-steps.ts';
 import { StreamsFailedError } from '../streamer/define-streamer.ts';
 import type { Streamer } from '../streamer/streamer.ts';
+import { afterFailure } from './after-failure.ts';
 import { chunkLimitsOf, type TapConfig } from './pipeline-config.ts';
 import {
   abandonRun,
@@ -299,10 +301,9 @@ async function streamAndLoad(
   }
   if (streamError !== undefined) {
     const reason = (streamError as Error).message;
-    throw new Error(
-      `streamer ${tap.streamer} failed: ${reason}. Chunks staged before the failure are kept; the next run resumes after them.`,
-      { cause: streamError },
-    );
+    throw new Error(`streamer ${tap.streamer} failed: ${reason}. ${afterFailure(report.chunksStaged)}`, {
+      cause: streamError,
+    });
   }
   if (loadError !== undefined) {
     throw new Error(

@@ -5,6 +5,7 @@
  * chunks again. The lease, fence, resume and outbox rules are run-protocol.ts's; this file adapts
  * them to Lambda's clock and self-invocation.
  */
+
 import { randomBytes } from 'node:crypto';
 import type { ChunkLimits } from '../chunks/chunk-writer.ts';
 import type { EventInbox } from '../ingest/event-inbox.ts';
@@ -14,6 +15,7 @@ import type { StateStore } from '../state/state-store.ts';
 import { prepareSteps } from '../steps/run-steps.ts';
 import type { Streamer } from '../streamer/streamer.ts';
 import type { TokenStore } from '../streamer/token-store.ts';
+import { afterFailure } from './after-failure.ts';
 import { chunkLimitsOf, type PipelineConfig } from './pipeline-config.ts';
 import {
   abandonRun,
@@ -179,7 +181,7 @@ export async function runStreamerInvocation(
     await finishRun(held, lastRunOf(held, started, clock, 'succeeded', records, chunks), ports);
     return { status: 'finished', tap: tap.name, run, records, chunks, resent };
   } catch (error) {
-    const message = `tap ${tap.name}, run ${run}: ${(error as Error).message}. Chunks staged before the failure are kept; the next run resumes after them.`;
+    const message = `tap ${tap.name}, run ${run}: ${(error as Error).message}. ${afterFailure(chunks)}`;
     await abandonRun(held, lastRunOf(held, started, clock, 'failed', records, chunks, message), ports);
     throw new TapRunError(message, { cause: error });
   }

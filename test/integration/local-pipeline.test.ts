@@ -143,6 +143,9 @@ describe('local pipeline', () => {
     expect(failed.error).toMatch(
       /streamer sample failed: streamer sample: invalid config\n {2}config: change_rate: received 2; must be <= 1/,
     );
+    // Only what is true is said: this run staged nothing, so it promises no chunks.
+    expect(failed.error).toMatch(/Nothing was staged, and the bookmark is where it was\.$/);
+    expect(failed.error).not.toMatch(/Chunks staged/);
     expect((await pipeline.stateStore.read('sample')).committed).toEqual(committed);
   });
 

@@ -288,7 +288,7 @@ describe('serverless runtime against local AWS emulators', () => {
     stage.failNextPuts(1, 2);
     const failing = env.withOverrides({ stage });
     await expect(failing(schedule(), plenty)).rejects.toThrow(
-      /tap sample, run .*: .*injected fault: the stage refused .* Chunks staged before the failure are kept/,
+      /tap sample, run .*: .*injected fault: the stage refused .* The 2 chunks staged before the failure are kept/,
     );
     const afterFailure = await env.runtime.stateStore.read('sample');
     expect(afterFailure.lease).toBeUndefined();
