@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { addFastFormats } from '../persister/record-validator.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 import { describe, isObject } from '../protocol/parser.ts';
@@ -18,7 +18,8 @@ export function validateConfig(streamer: Streamer, config: unknown, source = 'co
   const copy = structuredClone(config);
   const validate = ajv.compile(streamer.configSchema);
   if (validate(copy)) return copy;
-  const problems = (validate.errors ?? []).map((error) => {
+  const problems = foldAlternatives(validate.errors ?? []).map((error) => {
+    if ('alternatives' in error) return `${source}: ${alternativesProblem(error, copy)}`;
     const path = error.instancePath.slice(1).replaceAll('/', '.');
     const key =
       error.keyword === 'required'
@@ -43,6 +44,51 @@ export function validateConfig(streamer: Streamer, config: unknown, source = 'co
     return `${source}: ${key || '(root)'}: received ${received}; ${error.keyword === 'additionalProperties' ? `unknown key, expected ${allowed}` : `must ${String(allowed).replace(/^must /, '')}`}${hint}`;
   });
   throw new StreamerConfigError(`streamer ${streamer.name}: invalid config\n  ${problems.join('\n  ')}`);
+}
+
+interface Alternatives {
+  readonly alternatives: readonly ErrorObject[];
+  readonly instancePath: string;
+}
+
+/**
+ * Ajv reports an anyOf/oneOf as every branch's error plus "must match a schema in anyOf"; a person
+ * needs one line that names the choices instead (repositories or repository).
+ */
+function foldAlternatives(errors: readonly ErrorObject[]): (ErrorObject | Alternatives)[] {
+  const choices = errors.filter((error) => error.keyword === 'anyOf' || error.keyword === 'oneOf');
+  const branchOf = (error: ErrorObject) =>
+    choices.find((choice) => error !== choice && error.schemaPath.startsWith(`${choice.schemaPath}/`));
+  return errors.flatMap((error): (ErrorObject | Alternatives)[] => {
+    if (branchOf(error) !== undefined) return [];
+    if (!choices.includes(error)) return [error];
+    const alternatives = errors.filter((other) => branchOf(other) === error);
+    return alternatives.length === 0 ? [error] : [{ alternatives, instancePath: error.instancePath }];
+  });
+}
+
+function alternativesProblem(choice: Alternatives, config: JsonObject): string {
+  const where = choice.instancePath.slice(1).replaceAll('/', '.');
+  const missing = choice.alternatives.every((error) => error.keyword === 'required')
+    ? choice.alternatives.map((error) => String(error.params.missingProperty))
+    : undefined;
+  if (missing !== undefined) {
+    const prefix = where === '' ? '' : `${where}.`;
+    const misspelt = Object.keys(config).find((given) => {
+      const near = didYouMean(given, missing);
+      return near !== undefined && near !== given;
+    });
+    const hint =
+      misspelt === undefined
+        ? ''
+        : ` (the config has ${misspelt}: did you mean ${didYouMean(misspelt, missing)}?)`;
+    return `${missing.map((key) => `${prefix}${key}`).join(' / ')}: received none of them; give one of ${missing.join(' or ')}${hint}`;
+  }
+  const forms = choice.alternatives.map((error) => {
+    const at = error.instancePath.slice(1).replaceAll('/', '.');
+    return `${at === '' ? '' : `${at} `}${error.message ?? 'a different value'}`;
+  });
+  return `${where || '(root)'}: received ${describe(valueAt(config, choice.instancePath))}; must match one of: ${forms.join('; or ')}`;
 }
 
 function valueAt(value: unknown, pointer: string): unknown {

@@ -122,6 +122,19 @@ taps:
     expect(() => parse(github('{ acess_token: x, repositories: [a/b] }'))).toThrow(
       /pipeline\.yaml: taps\.gh\.config: access_token: received nothing; must have required property 'access_token' \(the config has acess_token: did you mean access_token\?\)/,
     );
+    // One of two keys is required (anyOf): one line names the choice, not Ajv's "(root): must match a schema in anyOf".
+    let refused = '';
+    try {
+      parse(github('{ access_token: x }'));
+    } catch (error) {
+      refused = (error as Error).message;
+    }
+    expect(refused).toBe(
+      'pipeline.yaml: taps.gh.config: repositories / repository: received none of them; give one of repositories or repository',
+    );
+    expect(() => parse(github('{ access_token: x, repositorie: [a/b] }'))).toThrow(
+      /give one of repositories or repository \(the config has repositorie: did you mean repositories\?\)/,
+    );
     const warned = parse(github('{ access_token: x, repositories: [a/b], lookbak: 1h }'));
     expect(warned.warnings).toEqual([
       expect.stringMatching(
