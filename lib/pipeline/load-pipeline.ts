@@ -370,6 +370,9 @@ function explain(file: string, document: unknown, error: ErrorObject | undefined
     // a key of a map (a tap name) broke its pattern
     received = error.propertyName;
     allowed = ALLOWED_HINTS[parts.at(-1) ?? ''] ?? allowed;
+  } else if (error.keyword === 'type' && parts.length === 1 && parts[0] === 'taps') {
+    // A list of taps is the natural first guess; the file keys them by name.
+    allowed = 'a map of tap name to its settings, not a list, e.g.\n  taps:\n    demo: { streamer: sample }';
   } else if (error.keyword === 'pattern' || error.keyword === 'enum') {
     // An item of a list is hinted by the list's name (alerts.emails.0 → emails).
     const named = /^\d+$/.test(parts.at(-1) ?? '') ? parts.at(-2) : parts.at(-1);

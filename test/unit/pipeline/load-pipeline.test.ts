@@ -122,6 +122,9 @@ taps:
     expect(() => parse(github('{ acess_token: x, repositories: [a/b] }'))).toThrow(
       /pipeline\.yaml: taps\.gh\.config: access_token: received nothing; must have required property 'access_token' \(the config has acess_token: did you mean access_token\?\)/,
     );
+    expect(() =>
+      parse('destination: { type: duckdb, path: w.duckdb }\ntaps:\n  - name: gh\n    streamer: sample\n'),
+    ).toThrow(/taps: received \[.*\]\.\n {2}Allowed: a map of tap name to its settings, not a list/);
     // One of two keys is required (anyOf): one line names the choice, not Ajv's "(root): must match a schema in anyOf".
     let refused = '';
     try {
