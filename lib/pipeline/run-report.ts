@@ -10,6 +10,8 @@ export interface StreamReport extends StreamLoadCounts {
   /** API requests and retries the streamer made for this stream. */
   requests: number;
   retries: number;
+  /** What the source said this stream would read in this run, when it said (for an ETA). */
+  expectedRecords?: number;
   /** Why the stream failed, when it did (its bookmark stays where it was; the others go on). */
   failure?: string;
 }

@@ -253,6 +253,10 @@ async function streamAndLoad(
     ...(inbox === undefined ? {} : { pushedEvents: inbox }),
     ...(tap.streams === undefined ? {} : { selectedStreams: tap.streams }),
     ...(context.log === undefined ? {} : { log: context.log }),
+    onTotal: (stream, records) => {
+      streamReport(report, stream).expectedRecords = records;
+      context.onProgress?.(report);
+    },
     onMetrics: (stream, metrics) => {
       const target = streamReport(report, stream);
       target.requests += metrics.requests ?? 0;

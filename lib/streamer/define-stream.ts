@@ -46,6 +46,11 @@ export interface StreamContext<Config, Partition> {
   readonly partition: Partition;
   readonly http: HttpClient;
   readonly log: (line: string) => void;
+  /**
+   * How many records this stream reads in this run, where the source says (a first sync of a known
+   * size, an API's total count): progress shows an ETA from it. Say nothing when it is not known.
+   */
+  readonly expectRecords: (records: number) => void;
 }
 
 export interface RequestContext<Config, Partition> extends StreamContext<Config, Partition> {

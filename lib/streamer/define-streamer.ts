@@ -246,7 +246,13 @@ async function* runStreamer<Config extends object>(
   ): AsyncGenerator<Message, void, undefined> {
     const partitionKey = partitionKeyOf(partition);
     const bookmarks = bookmarksOf(stream.name);
-    const context = { config, partition, http, log };
+    const context = {
+      config,
+      partition,
+      http,
+      log,
+      expectRecords: (records: number) => options.onTotal?.(stream.name, records),
+    };
     const keep = fieldFilter(stream);
     const shape = (record: JsonObject): JsonObject =>
       keep === undefined

@@ -34,6 +34,8 @@ export interface StreamerRunOptions {
    * resync of one stream); INCREMENTAL is honoured only where the stream has a replication key.
    */
   readonly replicationMethods?: Readonly<Record<string, 'FULL_TABLE' | 'INCREMENTAL'>>;
+  /** The records a stream will read in this run, when its source says (for progress and an ETA). */
+  readonly onTotal?: (stream: string, records: number) => void;
   /** Called once per stream at the end with its counts (records, requests, retries, waits, bytes). */
   readonly onMetrics?: (stream: string, metrics: Readonly<Record<string, number>>) => void;
   /**

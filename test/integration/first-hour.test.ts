@@ -83,6 +83,30 @@ describe('the first hour', () => {
     expect(second.stdout).toMatch(/customers +\d+ +20 +/); // the bookmark is in the state, not the stage
   });
 
+  it('trib run says how fast each tap went and ends with one line across taps; on a terminal it shows an ETA for a first sync', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(
+      join(folder, 'pipeline.yaml'),
+      'destination: { type: duckdb, path: w.duckdb }\ntaps:\n  shop:\n    streamer: sample\n    config: { customers: 30000, orders: 0 }\n  other:\n    streamer: sample\n    config: { customers: 10, orders: 5 }\n',
+    );
+    const run = await trib(['run', 'pipeline.yaml'], folder);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(
+      /^shop: succeeded, 30,000 records read in \d+\.\ds \([\d,]+ records\/s\), 1 chunk loaded$/m,
+    );
+    expect(run.stdout).toMatch(
+      /^2 taps: 2 succeeded · 30,015 records read · 30,015 inserted, 0 updated, 0 deleted · 2 chunks loaded · \d+\.\ds \([\d,]+ records\/s\)$/m,
+    );
+    // A pseudo-terminal (util-linux script), as a person at a shell sees it.
+    const fresh = temporaryFolder();
+    writeFileSync(join(fresh, 'pipeline.yaml'), readFileSync(join(folder, 'pipeline.yaml')));
+    const tty = await shell('script -qec "\\"$TRIB\\" run pipeline.yaml --tap shop" /dev/null', fresh);
+    expect(tty.code, tty.stderr).toBe(0);
+    expect(tty.stdout).toMatch(
+      /shop \| [\d,]+ records read of 30,000 \| [\d,-]+ records\/s \| \d+ chunks staged \| \d+ loaded \| \d+s \| ETA \d+s/,
+    );
+  });
+
   it('a stage that cannot hold chunks is named before the source is read', async () => {
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'not-a-folder'), 'x');

@@ -5,6 +5,7 @@ import { openDestination } from '../../destinations/open-destination.ts';
 import { quoteLiteral } from '../../destinations/sql-text.ts';
 import { dryRunTap } from '../../pipeline/dry-run.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
+import { formatRunSummary } from '../../pipeline/progress-figures.ts';
 import { formatRunReport, type TapReport } from '../../pipeline/run-report.ts';
 import { runTap } from '../../pipeline/run-tap.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
@@ -85,7 +86,7 @@ export function runCommand(): Command {
         progress.stop();
         await destination.close();
       }
-      process.stdout.write(`\n${formatRunReport(reports)}\n`);
+      process.stdout.write(`\n${formatRunReport(reports)}\n\n${formatRunSummary(reports)}\n`);
       if (pipeline.destination.type === 'duckdb') {
         process.stdout.write(`\nWarehouse: ${pipeline.destination.path}\n`);
         if (lookAt !== undefined)

@@ -81,6 +81,8 @@ function tickStream(name: 'customers' | 'orders') {
       const fromTick = resuming ? (previous.from_tick ?? previous.tick - 1) : (previous?.tick ?? -1);
       let latest = previous?.updated_at;
       let emitted = 0;
+      // A first sync reads every record there is: that many, known up front.
+      if (!resuming && fromTick < 0) context.expectRecords(countAt(population, tick));
       for (let id = resuming ? (previous.after_id ?? 0) + 1 : 1; id <= countAt(population, tick); id += 1) {
         const changed = lastChangeTick(config.seed, population, config.change_rate, id, tick);
         if (changed <= fromTick) continue;

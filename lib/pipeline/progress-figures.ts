@@ -1,0 +1,66 @@
+/**
+ * How fast and how far a tap's run is, for progress lines and the summary: records read, records per
+ * second, and an ETA where every stream read so far said how many it would read.
+ */
+import type { TapReport } from './run-report.ts';
+
+export interface ProgressFigures {
+  readonly records: number;
+  readonly recordsPerSecond: number | undefined;
+  /** Seconds left, when the source gave totals for the streams being read and the rate is known. */
+  readonly etaSeconds: number | undefined;
+  /** Records the totals add up to, when they are known. */
+  readonly expected: number | undefined;
+}
+
+export function progressFigures(report: TapReport, elapsedMs: number): ProgressFigures {
+  const streams = [...report.streams.values()];
+  const records = streams.reduce((sum, stream) => sum + stream.recordsRead, 0);
+  // Under a second the rate is noise; a run that read nothing has none.
+  const recordsPerSecond = elapsedMs >= 1000 && records > 0 ? records / (elapsedMs / 1000) : undefined;
+  const known = streams.length > 0 && streams.every((stream) => stream.expectedRecords !== undefined);
+  const expected = known
+    ? streams.reduce((sum, stream) => sum + Math.max(stream.expectedRecords ?? 0, stream.recordsRead), 0)
+    : undefined;
+  const etaSeconds =
+    expected !== undefined && recordsPerSecond !== undefined
+      ? (expected - records) / recordsPerSecond
+      : undefined;
+  return { records, recordsPerSecond, etaSeconds, expected };
+}
+
+export function formatRate(recordsPerSecond: number | undefined): string {
+  return recordsPerSecond === undefined
+    ? ''
+    : `${Math.round(recordsPerSecond).toLocaleString('en-US')} records/s`;
+}
+
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${Math.ceil(seconds)}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(Math.ceil(seconds % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
+}
+
+/** One line across every tap of a run: what a person reads first, and what a log search finds. */
+export function formatRunSummary(reports: readonly TapReport[]): string {
+  const count = (status: TapReport['status']) => reports.filter((report) => report.status === status).length;
+  const streams = reports.flatMap((report) => [...report.streams.values()]);
+  const sum = (pick: (stream: (typeof streams)[number]) => number) =>
+    streams.reduce((total, stream) => total + pick(stream), 0);
+  const records = sum((stream) => stream.recordsRead);
+  const ms = reports.reduce((total, report) => total + report.durationMs, 0);
+  const statuses = (['succeeded', 'failed', 'interrupted', 'skipped'] as const)
+    .filter((status) => count(status) > 0 || status === 'succeeded')
+    .map((status) => `${count(status)} ${status}`)
+    .join(', ');
+  const rate = ms >= 1000 && records > 0 ? ` (${formatRate(records / (ms / 1000))})` : '';
+  const n = (value: number) => value.toLocaleString('en-US');
+  const chunks = reports.reduce((total, report) => total + report.chunksLoaded + report.chunksCaughtUp, 0);
+  return (
+    `${reports.length} tap${reports.length === 1 ? '' : 's'}: ${statuses} · ${n(records)} records read · ` +
+    `${n(sum((s) => s.inserted))} inserted, ${n(sum((s) => s.updated))} updated, ${n(sum((s) => s.deleted))} deleted · ` +
+    `${n(chunks)} chunk${chunks === 1 ? '' : 's'} loaded · ` +
+    `${(ms / 1000).toFixed(1)}s${rate}`
+  );
+}

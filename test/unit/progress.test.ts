@@ -1,0 +1,102 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createProgress } from '../../lib/cli/progress.ts';
+import { formatRunSummary, progressFigures } from '../../lib/pipeline/progress-figures.ts';
+import { streamReport, type TapReport } from '../../lib/pipeline/run-report.ts';
+
+function report(
+  tap: string,
+  streams: Record<string, { read: number; expected?: number; inserted?: number }>,
+) {
+  const made: TapReport = {
+    tap,
+    run: 'r1',
+    status: 'succeeded',
+    chunksCaughtUp: 0,
+    chunksStaged: 2,
+    chunksLoaded: 2,
+    streams: new Map(),
+    durationMs: 4_000,
+    bookmarkBefore: undefined,
+    bookmarkAfter: undefined,
+  };
+  for (const [name, figures] of Object.entries(streams)) {
+    const stream = streamReport(made, name);
+    stream.recordsRead = figures.read;
+    stream.inserted = figures.inserted ?? 0;
+    if (figures.expected !== undefined) stream.expectedRecords = figures.expected;
+  }
+  return made;
+}
+
+function terminal(): { stream: NodeJS.WriteStream; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(piece, _encoding, done) {
+      text += piece.toString();
+      done();
+    },
+  }) as unknown as NodeJS.WriteStream;
+  Object.assign(stream, {
+    isTTY: true,
+    columns: 200,
+    rows: 40,
+    cursorTo: () => true,
+    moveCursor: () => true,
+    clearLine: () => true,
+    clearScreenDown: () => true,
+  });
+  return { stream, text: () => text };
+}
+
+describe('progress', () => {
+  it('records/s from the elapsed time; an ETA only when every stream being read gave a total', () => {
+    const half = progressFigures(
+      report('t', { a: { read: 500, expected: 1_000 }, b: { read: 500, expected: 1_000 } }),
+      2_000,
+    );
+    expect(half).toEqual({ records: 1_000, recordsPerSecond: 500, etaSeconds: 2, expected: 2_000 });
+    const partly = progressFigures(
+      report('t', { a: { read: 500, expected: 1_000 }, b: { read: 10 } }),
+      2_000,
+    );
+    expect(partly.etaSeconds).toBeUndefined();
+    expect(partly.recordsPerSecond).toBe(255);
+    // A source that under-counted does not make the ETA negative.
+    expect(progressFigures(report('t', { a: { read: 1_500, expected: 1_000 } }), 1_000).etaSeconds).toBe(0);
+    expect(progressFigures(report('t', { a: { read: 3 } }), 200).recordsPerSecond).toBeUndefined();
+  });
+
+  it('on a terminal the live line shows records of the total, the rate and the ETA', () => {
+    let now = 0;
+    const { stream, text } = terminal();
+    const progress = createProgress(stream, () => now);
+    progress.update(report('shop', { orders: { read: 0, expected: 10_000 } }));
+    now = 2_000;
+    progress.update(report('shop', { orders: { read: 4_000, expected: 10_000 } }));
+    progress.stop();
+    expect(text()).toMatch(
+      /shop \| 4,000 records read of 10,000 \| 2,000 records\/s \| 2 chunks staged \| 2 loaded \| 2s \| ETA 3s/,
+    );
+  });
+
+  it('off a terminal, one line per finished tap with its rate', () => {
+    let written = '';
+    const stream = new Writable({
+      write(piece, _encoding, done) {
+        written += piece.toString();
+        done();
+      },
+    }) as unknown as NodeJS.WriteStream;
+    createProgress(stream).done(report('shop', { orders: { read: 10_000 } }));
+    expect(written).toBe('shop: succeeded, 10,000 records read in 4.0s (2,500 records/s), 2 chunks loaded\n');
+  });
+
+  it('the run ends with one line across every tap', () => {
+    const failed = report('b', { x: { read: 1_000, inserted: 1_000 } });
+    failed.status = 'failed';
+    expect(formatRunSummary([report('a', { x: { read: 3_000, inserted: 2_500 } }), failed])).toBe(
+      '2 taps: 1 succeeded, 1 failed · 4,000 records read · 3,500 inserted, 0 updated, 0 deleted · 4 chunks loaded · 8.0s (500 records/s)',
+    );
+  });
+});
