@@ -79,3 +79,20 @@ describe('a value PostgreSQL refuses', () => {
     }
   });
 });
+
+describe('a long-lived PostgreSQL destination (a warm persister Lambda)', () => {
+  it('adds no listener per transaction: 30 loads on one pooled connection warn nothing', async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    const destination = await PostgresDestination.open(server.url, { maxConnections: 1 });
+    try {
+      for (let load = 0; load < 30; load += 1) await (await destination.begin('warm')).rollback();
+      await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    } finally {
+      process.off('warning', onWarning);
+      await destination.close();
+    }
+    expect(warnings.filter((warning) => warning.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+});

@@ -86,6 +86,9 @@ export class PostgresDestination implements Destination {
     });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on('error', () => {});
+    // Errors of a broken connection arrive on the client too; the statement under way reports them.
+    // Once per connection: a listener per transaction on a pooled client piles up in a warm Lambda.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const prefix =
       location.schemaPrefix === undefined ? undefined : sanitizeIdentifier(location.schemaPrefix);
     const ledgerSchema = prefix ?? 'public';
@@ -142,8 +145,6 @@ export class PostgresDestination implements Destination {
     } catch (error) {
       throw connectionError(this.description, error);
     }
-    // Errors of a broken connection arrive here too; the statement under way reports them.
-    client.on('error', () => {});
     try {
       await client.query('BEGIN');
       await client.query("SET LOCAL TimeZone = 'UTC'");
