@@ -2,8 +2,10 @@
  * `trib`: run pipelines locally, and speak the Singer tap and target interfaces in Unix pipes.
  * Messages go to stdout; logs, progress and errors go to stderr.
  */
+import tab from '@bomb.sh/tab/commander';
 import { Command } from 'commander';
 import packageJson from '../../package.json' with { type: 'json' };
+import { allStreamers } from '../streamers/index.ts';
 import { authCommand } from './commands/auth.ts';
 import { chunksCommand } from './commands/chunks.ts';
 import { ingestCommand } from './commands/ingest.ts';
@@ -52,7 +54,22 @@ const program = new Command('trib')
   .addCommand(initCommand())
   .addCommand(schemaCommand())
   .addCommand(ingestCommand())
-  .addCommand(pushCommand());
+  .addCommand(pushCommand())
+  .addCommand(
+    new Command('version').description('print the version').action(() => {
+      process.stdout.write(`${packageVersion}\n`);
+    }),
+  );
+
+// `trib completion bash|zsh|fish|powershell` prints the script to source; the shell then calls
+// `trib complete -- …` for suggestions, answered from the commands and options defined above.
+const completion = tab(program, { completionCommandName: 'completion' });
+const completeStreamer = (complete: (value: string, description: string) => void) => {
+  for (const streamer of allStreamers()) complete(streamer.name, streamer.description);
+};
+completion.commands.get('streamers')?.argument('name', completeStreamer);
+const streamerOption = completion.commands.get('init')?.options.get('streamer');
+if (streamerOption !== undefined) streamerOption.handler = completeStreamer;
 
 try {
   await program.parseAsync(process.argv);

@@ -107,6 +107,42 @@ describe('the first hour', () => {
     );
   });
 
+  it('trib completion bash|zsh|fish prints a script that registers trib; suggestions come from the commands, options and streamers', async () => {
+    const folder = temporaryFolder();
+    const bash = await shell(
+      '"$TRIB" completion bash > trib.bash && bash -n trib.bash && bash -c \'source trib.bash && complete -p trib\'',
+      folder,
+    );
+    expect(bash.code, bash.stderr).toBe(0);
+    expect(bash.stdout).toMatch(/^complete -F __trib_complete trib$/m);
+    expect((await trib(['completion', 'zsh'], folder)).stdout).toMatch(/^#compdef trib$/m);
+    expect((await trib(['completion', 'fish'], folder)).stdout).toMatch(/complete -c trib/);
+    const suggestions = async (...words: string[]) =>
+      (await trib(['complete', '--', ...words], folder)).stdout
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith(':'))
+        .map((line) => line.split('\t')[0]);
+    expect(await suggestions('')).toEqual(
+      expect.arrayContaining(['run', 'status', 'query', 'ingest', 'completion']),
+    );
+    expect(await suggestions('ingest', 'keys', '')).toEqual(
+      expect.arrayContaining(['create', 'list', 'revoke']),
+    );
+    expect(await suggestions('run', '--')).toEqual(expect.arrayContaining(['--tap', '--dry-run']));
+    expect(await suggestions('streamers', '')).toEqual([
+      'chargebee',
+      'drift',
+      'github',
+      'ingest',
+      'pagerduty',
+      'sample',
+    ]);
+    expect(await suggestions('init', '--streamer', '')).toContain('github');
+    expect((await trib(['version'], folder)).stdout.trim()).toBe(
+      (await trib(['--version'], folder)).stdout.trim(),
+    );
+  });
+
   it('a stage that cannot hold chunks is named before the source is read', async () => {
     const folder = temporaryFolder();
     writeFileSync(join(folder, 'not-a-folder'), 'x');
