@@ -18,6 +18,7 @@ import { formatRunReport } from '../../pipeline/run-report.ts';
 import { runTap } from '../../pipeline/run-tap.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
+import { onStopRequest } from '../stop-requests.ts';
 import { positiveInteger } from './persist.ts';
 
 export function ingestCommand(): Command {
@@ -84,13 +85,11 @@ function serveCommand(): Command {
         `  push with X-IS-AccessKey; events go to tap ${ingest.tap}, loaded every ${options.loadEvery} s\n`,
       );
       let stopping = false;
-      const stop = () => {
+      const stopWatching = onStopRequest((why) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write('trib ingest serve: stopping; loading what was accepted first\n');
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+        process.stderr.write(`trib ingest serve: stopping (${why}); loading what was accepted first\n`);
+      });
       const load = async () => {
         if ((await store.inbox.list()).length === 0) return;
         // Opened per load: DuckDB allows one process to write, and `trib query` may want to read.
@@ -119,6 +118,7 @@ function serveCommand(): Command {
           );
         }
       } finally {
+        stopWatching();
         await server.close();
         // The settle time passes before the last load, so what was accepted last is loaded too.
         await new Promise((resolve) => setTimeout(resolve, store.inbox.settleMs + 100));
