@@ -304,7 +304,8 @@ async function streamAndLoad(
     );
   }
   if (streamError !== undefined) {
-    const reason = (streamError as Error).message;
+    // "streamer X failed: streamer X: …" says the name twice.
+    const reason = (streamError as Error).message.replace(new RegExp(`^streamer ${tap.streamer}: `), '');
     throw new Error(`streamer ${tap.streamer} failed: ${reason}. ${afterFailure(report.chunksStaged)}`, {
       cause: streamError,
     });

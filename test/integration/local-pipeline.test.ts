@@ -141,7 +141,7 @@ describe('local pipeline', () => {
     const failed = await pipeline.run(sampleTap({ change_rate: 2 }));
     expect(failed.status).toBe('failed');
     expect(failed.error).toMatch(
-      /streamer sample failed: streamer sample: invalid config\n {2}config: change_rate: received 2; must be <= 1/,
+      /streamer sample failed: invalid config\n {2}config: change_rate: received 2; must be <= 1/,
     );
     // Only what is true is said: this run staged nothing, so it promises no chunks.
     expect(failed.error).toMatch(/Nothing was staged, and the bookmark is where it was\.$/);
