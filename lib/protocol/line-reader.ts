@@ -2,6 +2,9 @@
  * Splits a byte stream into text lines without holding more than one line (plus one read buffer) in
  * memory. `Buffer.indexOf` is about four times faster than `readline` on chunk-sized input.
  * Accepts LF and CRLF endings, a UTF-8 byte order mark, and a last line without a newline.
+ *
+ * Linear in the length of a line: a line that spans many reads (a 64 MB record arrives as thousands
+ * of 16 KiB gunzip pieces) is kept as a list of pieces, each searched once, and joined once.
  */
 
 const NEWLINE = 0x0a;
@@ -25,37 +28,67 @@ export class LineTooLongError extends Error {
 }
 
 export async function* readLines(source: AsyncIterable<Buffer | string>): AsyncGenerator<TextLine> {
-  let pending: Buffer | undefined;
-  let number = 0;
-  let first = true;
+  const lines = new LineSplitter();
+  // The first bytes, until there are enough to tell whether they are a byte order mark.
+  let head: Buffer | undefined = Buffer.alloc(0);
   for await (const piece of source) {
-    let buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    if (pending !== undefined) {
-      buffer = Buffer.concat([pending, buffer]);
-      pending = undefined;
+    const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
+    if (head === undefined) {
+      yield* lines.push(buffer);
+      continue;
     }
-    if (first && buffer.length >= UTF8_BOM.length) {
-      if (buffer.subarray(0, UTF8_BOM.length).equals(UTF8_BOM)) buffer = buffer.subarray(UTF8_BOM.length);
-      first = false;
-    }
+    head = Buffer.concat([head, buffer]);
+    if (head.length < UTF8_BOM.length) continue;
+    yield* lines.push(withoutBom(head));
+    head = undefined;
+  }
+  if (head !== undefined) yield* lines.push(withoutBom(head));
+  yield* lines.end();
+}
+
+class LineSplitter {
+  // The start of a line that has no end yet, as the pieces it arrived in.
+  private readonly partial: Buffer[] = [];
+  private partialBytes = 0;
+  private number = 0;
+
+  *push(buffer: Buffer): Generator<TextLine> {
     let start = 0;
     for (let end = buffer.indexOf(NEWLINE, start); end !== -1; end = buffer.indexOf(NEWLINE, start)) {
-      number += 1;
-      yield { number, text: decode(buffer, start, end) };
+      this.number += 1;
+      if (this.partial.length === 0) {
+        yield { number: this.number, text: decode(buffer, start, end) };
+      } else {
+        // Only the first newline of a piece can end a partial line, so start is 0 here.
+        this.partial.push(buffer.subarray(0, end));
+        const line = Buffer.concat(this.partial, this.partialBytes + end);
+        this.partial.length = 0;
+        this.partialBytes = 0;
+        yield { number: this.number, text: decode(line, 0, line.length) };
+      }
       start = end + 1;
     }
     if (start < buffer.length) {
-      if (buffer.length - start > MAX_LINE_BYTES) throw new LineTooLongError(number + 1);
-      // Copy so the (possibly large) read buffer is not kept alive by a small remainder.
-      pending = Buffer.from(buffer.subarray(start));
+      this.partialBytes += buffer.length - start;
+      if (this.partialBytes > MAX_LINE_BYTES) throw new LineTooLongError(this.number + 1);
+      // A small remainder is copied, so it does not keep the (possibly large) read buffer alive.
+      this.partial.push(start === 0 ? buffer : Buffer.from(buffer.subarray(start)));
     }
   }
-  if (pending !== undefined && pending.length > 0) {
-    if (first && pending.subarray(0, UTF8_BOM.length).equals(UTF8_BOM))
-      pending = pending.subarray(UTF8_BOM.length);
-    number += 1;
-    yield { number, text: decode(pending, 0, pending.length) };
+
+  /** The last line, when the input does not end with a newline. */
+  *end(): Generator<TextLine> {
+    if (this.partialBytes === 0) return;
+    this.number += 1;
+    const line = Buffer.concat(this.partial, this.partialBytes);
+    this.partial.length = 0;
+    this.partialBytes = 0;
+    yield { number: this.number, text: decode(line, 0, line.length) };
   }
+}
+
+function withoutBom(buffer: Buffer): Buffer {
+  return buffer.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? buffer.subarray(UTF8_BOM.length) : buffer;
 }
 
 function decode(buffer: Buffer, start: number, end: number): string {
