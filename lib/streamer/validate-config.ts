@@ -44,7 +44,8 @@ export function validateConfig(streamer: Streamer, config: unknown, source = 'co
     return `${source}: ${key || '(root)'}: received ${received}; ${error.keyword === 'additionalProperties' ? `unknown key, expected ${allowed}` : `must ${String(allowed).replace(/^must /, '')}`}${hint}`;
   });
   // Ten say what is wrong; thousands (a generated file) would bury it.
-  const shown = problems.length > 10 ? [...problems.slice(0, 10), `… and ${problems.length - 10} more`] : problems;
+  const shown =
+    problems.length > 10 ? [...problems.slice(0, 10), `… and ${problems.length - 10} more`] : problems;
   throw new StreamerConfigError(`streamer ${streamer.name}: invalid config\n  ${shown.join('\n  ')}`);
 }
 

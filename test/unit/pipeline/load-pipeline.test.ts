@@ -180,6 +180,17 @@ describe('a large pipeline file', () => {
     return best;
   };
 
+  it('a config with thousands of mistakes shows ten of them and a count', () => {
+    const keys = Array.from({ length: 5_000 }, (_, key) => `        key_${key}: ${key}`).join('\n');
+    expect(() =>
+      parsePipeline(
+        `destination: { type: duckdb, path: w.duckdb }\ntaps:\n  s:\n    streamer: sample\n    config:\n${keys}\n`,
+        'pipeline.yaml',
+        { env: {} },
+      ),
+    ).toThrow(/key_9: received 9; unknown key[^\n]*\n {2}… and 4990 more$/);
+  });
+
   it('loads in time linear in its size: four times the keys, not sixteen times the time', () => {
     fastest(withKeys(2_000)); // warm up the parser
     const ratio = fastest(withKeys(32_000)) / fastest(withKeys(8_000));
