@@ -166,7 +166,9 @@ describe('trib CLI', () => {
     );
   });
 
-  it('a chunk that cannot load: fix the cause, then redrive (or replay the chunk) loads it and every chunk after it, once', async () => {
+  it('a chunk that cannot load: fix the cause, then redrive (or replay the chunk) loads it and every chunk after it, once', {
+    timeout: 240_000,
+  }, async () => {
     for (const how of ['redrive', 'replay'] as const) {
       const { folder, failed, stateStore, fix, chunk } = await stagedButNotLoaded();
       expect(failed.code).toBe(1);
@@ -202,7 +204,9 @@ describe('trib CLI', () => {
     }
   });
 
-  it('a damaged or lost staged chunk is named with the fix; trib rewind drops what waits and the next run reads it again, once (#13.3)', async () => {
+  it('a damaged or lost staged chunk is named with the fix; trib rewind drops what waits and the next run reads it again, once (#13.3)', {
+    timeout: 240_000,
+  }, async () => {
     for (const damage of ['truncate', 'garble', 'delete'] as const) {
       const { folder, failed, fix, chunk } = await stagedButNotLoaded();
       expect(failed.code).toBe(1); // staged, not loaded
