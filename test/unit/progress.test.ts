@@ -29,7 +29,8 @@ function report(
   return made;
 }
 
-function terminal(): { stream: NodeJS.WriteStream; text: () => string } {
+/** A stream that keeps what is written; a terminal (isTTY, with cursor control) or a file. */
+function capture(isTTY: boolean): { stream: NodeJS.WriteStream; text: () => string } {
   let text = '';
   const stream = new Writable({
     write(piece, _encoding, done) {
@@ -37,6 +38,7 @@ function terminal(): { stream: NodeJS.WriteStream; text: () => string } {
       done();
     },
   }) as unknown as NodeJS.WriteStream;
+  if (!isTTY) return { stream, text: () => text };
   Object.assign(stream, {
     isTTY: true,
     columns: 200,
@@ -69,7 +71,7 @@ describe('progress', () => {
 
   it('on a terminal the live line shows records of the total, the rate and the ETA', () => {
     let now = 0;
-    const { stream, text } = terminal();
+    const { stream, text } = capture(true);
     const progress = createProgress(stream, () => now);
     progress.update(report('shop', { orders: { read: 0, expected: 10_000 } }));
     now = 2_000;
@@ -81,15 +83,9 @@ describe('progress', () => {
   });
 
   it('off a terminal, one line per finished tap with its rate', () => {
-    let written = '';
-    const stream = new Writable({
-      write(piece, _encoding, done) {
-        written += piece.toString();
-        done();
-      },
-    }) as unknown as NodeJS.WriteStream;
+    const { stream, text } = capture(false);
     createProgress(stream).done(report('shop', { orders: { read: 10_000 } }));
-    expect(written).toBe('shop: succeeded, 10,000 records read in 4.0s (2,500 records/s), 2 chunks loaded\n');
+    expect(text()).toBe('shop: succeeded, 10,000 records read in 4.0s (2,500 records/s), 2 chunks loaded\n');
   });
 
   it('the run ends with one line across every tap', () => {
