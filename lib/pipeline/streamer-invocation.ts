@@ -181,7 +181,8 @@ export async function runStreamerInvocation(
     await finishRun(held, lastRunOf(held, started, clock, 'succeeded', records, chunks), ports);
     return { status: 'finished', tap: tap.name, run, records, chunks, resent };
   } catch (error) {
-    const message = `tap ${tap.name}, run ${run}: ${(error as Error).message}. ${afterFailure(chunks)}`;
+    // The run's chunks, those of earlier invocations of it included: they are kept too.
+    const message = `tap ${tap.name}, run ${run}: ${(error as Error).message}. ${afterFailure(held.resume.nextSeq + chunks)}`;
     await abandonRun(held, lastRunOf(held, started, clock, 'failed', records, chunks, message), ports);
     throw new TapRunError(message, { cause: error });
   }
