@@ -10,7 +10,9 @@ export function onStopRequest(stop: (why: string) => void, pollMs = 500): () => 
   process.once('SIGINT', bySignal);
   process.once('SIGTERM', bySignal);
   const watch = setInterval(() => {
-    if (process.ppid !== parent) stop('the process that started trib is gone');
+    if (process.ppid === parent) return;
+    clearInterval(watch); // said once, as a signal is
+    stop('the process that started trib is gone');
   }, pollMs);
   watch.unref();
   return () => {

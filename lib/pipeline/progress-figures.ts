@@ -16,8 +16,7 @@ export interface ProgressFigures {
 export function progressFigures(report: TapReport, elapsedMs: number): ProgressFigures {
   const streams = [...report.streams.values()];
   const records = streams.reduce((sum, stream) => sum + stream.recordsRead, 0);
-  // Under a second the rate is noise; a run that read nothing has none.
-  const recordsPerSecond = elapsedMs >= 1000 && records > 0 ? records / (elapsedMs / 1000) : undefined;
+  const recordsPerSecond = rateOf(records, elapsedMs);
   const known = streams.length > 0 && streams.every((stream) => stream.expectedRecords !== undefined);
   const expected = known
     ? streams.reduce((sum, stream) => sum + Math.max(stream.expectedRecords ?? 0, stream.recordsRead), 0)
@@ -29,6 +28,11 @@ export function progressFigures(report: TapReport, elapsedMs: number): ProgressF
   return { records, recordsPerSecond, etaSeconds, expected };
 }
 
+/** Records per second; none under a second (the rate is noise) or when nothing was read. */
+function rateOf(records: number, elapsedMs: number): number | undefined {
+  return elapsedMs >= 1000 && records > 0 ? records / (elapsedMs / 1000) : undefined;
+}
+
 export function formatRate(recordsPerSecond: number | undefined): string {
   return recordsPerSecond === undefined
     ? ''
@@ -36,9 +40,11 @@ export function formatRate(recordsPerSecond: number | undefined): string {
 }
 
 export function formatSeconds(seconds: number): string {
-  if (seconds < 60) return `${Math.ceil(seconds)}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m${String(Math.ceil(seconds % 60)).padStart(2, '0')}s`;
+  // Rounded up once, then split, so 119.5 s is 2m00s and never 1m60s.
+  const whole = Math.ceil(seconds);
+  if (whole < 60) return `${whole}s`;
+  const minutes = Math.floor(whole / 60);
+  if (minutes < 60) return `${minutes}m${String(whole % 60).padStart(2, '0')}s`;
   return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, '0')}m`;
 }
 
@@ -54,13 +60,13 @@ export function formatRunSummary(reports: readonly TapReport[]): string {
     .filter((status) => count(status) > 0 || status === 'succeeded')
     .map((status) => `${count(status)} ${status}`)
     .join(', ');
-  const rate = ms >= 1000 && records > 0 ? ` (${formatRate(records / (ms / 1000))})` : '';
+  const rate = formatRate(rateOf(records, ms));
   const n = (value: number) => value.toLocaleString('en-US');
   const chunks = reports.reduce((total, report) => total + report.chunksLoaded + report.chunksCaughtUp, 0);
   return (
     `${reports.length} tap${reports.length === 1 ? '' : 's'}: ${statuses} · ${n(records)} records read · ` +
     `${n(sum((s) => s.inserted))} inserted, ${n(sum((s) => s.updated))} updated, ${n(sum((s) => s.deleted))} deleted · ` +
     `${n(chunks)} chunk${chunks === 1 ? '' : 's'} loaded · ` +
-    `${(ms / 1000).toFixed(1)}s${rate}`
+    `${(ms / 1000).toFixed(1)}s${rate === '' ? '' : ` (${rate})`}`
   );
 }

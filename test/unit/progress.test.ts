@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createProgress } from '../../lib/cli/progress.ts';
-import { formatRunSummary, progressFigures } from '../../lib/pipeline/progress-figures.ts';
+import { formatRunSummary, formatSeconds, progressFigures } from '../../lib/pipeline/progress-figures.ts';
 import { streamReport, type TapReport } from '../../lib/pipeline/run-report.ts';
 
 function report(
@@ -86,6 +86,18 @@ describe('progress', () => {
     const { stream, text } = capture(false);
     createProgress(stream).done(report('shop', { orders: { read: 10_000 } }));
     expect(text()).toBe('shop: succeeded, 10,000 records read in 4.0s (2,500 records/s), 2 chunks loaded\n');
+  });
+
+  it('an ETA reads as seconds, minutes or hours, rounded up once', () => {
+    expect([0.2, 59, 59.5, 119.5, 125, 3_599.5, 7_260].map(formatSeconds)).toEqual([
+      '1s',
+      '59s',
+      '1m00s',
+      '2m00s',
+      '2m05s',
+      '1h00m',
+      '2h01m',
+    ]);
   });
 
   it('the run ends with one line across every tap', () => {
