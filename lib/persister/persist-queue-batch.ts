@@ -37,47 +37,102 @@ export async function persistBatch(
   const failures: { itemIdentifier: string }[] = [];
   const outcomes: ChunkOutcome[] = [];
   const blockedTaps = new Set<string>();
+  const parsed: { readonly record: QueueRecord; readonly message: ChunkMessage }[] = [];
   for (const record of records) {
-    let message: ChunkMessage;
     try {
-      message = deps.parse(record.body);
+      parsed.push({ record, message: deps.parse(record.body) });
     } catch (error) {
       deps.log?.(`message ${record.messageId}: ${(error as Error).message}`);
       failures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  for (const group of runsOfOneTap(parsed)) {
+    const tap = group[0]?.message.tap as string;
+    if (blockedTaps.has(tap)) {
+      for (const { record } of group) failures.push({ itemIdentifier: record.messageId });
       continue;
     }
-    if (blockedTaps.has(message.tap)) {
-      failures.push({ itemIdentifier: record.messageId });
+    // Waiting chunks of one tap load in one transaction (one commit is most of a small chunk's cost).
+    // Should that fail, they load one at a time, so those before the failing chunk still load.
+    const together = group.length > 1 ? await loadTogether(group, deps) : undefined;
+    if (together !== undefined) {
+      for (const [index, outcome] of together.entries())
+        await recordLoaded(deps, group[index]?.message as ChunkMessage, outcome, outcomes);
       continue;
     }
-    try {
-      const [outcome] = await loadChunks(message.tap, [stagedChunk(deps.stage, message)], {
-        destination: deps.destination,
-        stateStore: deps.stateStore,
-        checks,
-      });
-      if (outcome !== undefined) {
-        outcomes.push(outcome);
-        await markLoaded(deps, message.key);
-        deps.log?.(`chunk ${message.key}: ${outcome.status}, ${outcome.records} records`, {
+    for (const { record, message } of group) {
+      if (blockedTaps.has(tap)) {
+        failures.push({ itemIdentifier: record.messageId });
+        continue;
+      }
+      try {
+        const [outcome] = await loadChunks(tap, [stagedChunk(deps.stage, message)], {
+          destination: deps.destination,
+          stateStore: deps.stateStore,
+          checks,
+        });
+        if (outcome !== undefined) await recordLoaded(deps, message, outcome, outcomes);
+      } catch (error) {
+        deps.log?.(`chunk ${message.key} failed: ${(error as Error).message}`, {
           tap: message.tap,
           run: message.run,
           seq: message.seq,
-          status: outcome.status,
-          records: outcome.records,
         });
+        blockedTaps.add(tap);
+        failures.push({ itemIdentifier: record.messageId });
       }
-    } catch (error) {
-      deps.log?.(`chunk ${message.key} failed: ${(error as Error).message}`, {
-        tap: message.tap,
-        run: message.run,
-        seq: message.seq,
-      });
-      blockedTaps.add(message.tap);
-      failures.push({ itemIdentifier: record.messageId });
     }
   }
   return { batchItemFailures: failures, outcomes };
+}
+
+type ParsedRecord = { readonly record: QueueRecord; readonly message: ChunkMessage };
+
+/** The batch cut where the tap changes: each run keeps the queue's order. */
+function runsOfOneTap(parsed: readonly ParsedRecord[]): ParsedRecord[][] {
+  const runs: ParsedRecord[][] = [];
+  for (const item of parsed) {
+    const last = runs.at(-1);
+    if (last !== undefined && last[0]?.message.tap === item.message.tap) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}
+
+/** The outcomes of loading the group in one transaction, or undefined when that transaction failed. */
+async function loadTogether(
+  group: readonly ParsedRecord[],
+  deps: PersistBatchDeps,
+): Promise<ChunkOutcome[] | undefined> {
+  try {
+    return await loadChunks(
+      group[0]?.message.tap as string,
+      group.map(({ message }) => stagedChunk(deps.stage, message)),
+      { destination: deps.destination, stateStore: deps.stateStore, checks },
+    );
+  } catch (error) {
+    deps.log?.(
+      `${group.length} chunks of tap ${group[0]?.message.tap} failed to load together (${(error as Error).message}); loading them one at a time`,
+    );
+    return undefined;
+  }
+}
+
+async function recordLoaded(
+  deps: PersistBatchDeps,
+  message: ChunkMessage,
+  outcome: ChunkOutcome,
+  outcomes: ChunkOutcome[],
+): Promise<void> {
+  outcomes.push(outcome);
+  await markLoaded(deps, message.key);
+  deps.log?.(`chunk ${message.key}: ${outcome.status}, ${outcome.records} records`, {
+    tap: message.tap,
+    run: message.run,
+    seq: message.seq,
+    status: outcome.status,
+    records: outcome.records,
+  });
 }
 
 /** Tags a loaded chunk so the stage may expire it; a chunk left untagged is only kept longer. */

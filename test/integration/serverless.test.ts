@@ -347,6 +347,49 @@ describe('serverless runtime against local AWS emulators', () => {
     expect(result.batchItemFailures).toHaveLength(3); // seq 1 waits for seq 0 (gap), seq 2 behind it, and the bad message
   });
 
+  it('waiting chunks of one tap load in one transaction; after a failing chunk, those before it still load', async () => {
+    const env = await setUp(3_000);
+    await env.streamer(schedule(), plenty);
+    const keys = await env.runtime.stage.list('stage/sample/');
+    expect(keys.length).toBeGreaterThan(4);
+    const message = async (key: string) =>
+      JSON.stringify({ ...(await env.runtime.stage.metadata(key)), key });
+    const destination = await env.runtime.destination();
+    let transactions = 0;
+    const counting = createPersisterHandler(async () => ({
+      ...env.runtime,
+      destination: async () =>
+        Object.assign(Object.create(destination), {
+          begin: (tap: string) => {
+            transactions += 1;
+            return destination.begin(tap);
+          },
+        }),
+    }));
+    const together = await counting(
+      sqsEvent([
+        { receipt: 'a', body: await message(keys[0] ?? '') },
+        { receipt: 'b', body: await message(keys[1] ?? '') },
+      ]),
+      plenty,
+    );
+    expect(together.batchItemFailures).toEqual([]);
+    expect(transactions).toBe(1);
+    // seq 2 and 3 load; seq 5 waits for the missing seq 4: the group fails, then loads one by one
+    transactions = 0;
+    const event = sqsEvent([
+      { receipt: 'c', body: await message(keys[2] ?? '') },
+      { receipt: 'd', body: await message(keys[3] ?? '') },
+      { receipt: 'e', body: await message(keys[5] ?? '') },
+    ]);
+    const gap = await counting(event, plenty);
+    expect(gap.batchItemFailures).toEqual([{ itemIdentifier: event.Records[2]?.messageId }]);
+    expect(transactions).toBe(4);
+    const ledger = await destination.ledger('sample');
+    expect(ledger.map((entry) => entry.seq)).toEqual([0, 1, 2, 3]);
+    expect((await env.runtime.stateStore.read('sample')).committed).toMatchObject({ seq: 3 });
+  });
+
   it('trib status --aws and trib replay s3://… work on the deployed pipeline', async () => {
     const env = await setUp(1_000);
     await env.streamer(schedule(), plenty);
