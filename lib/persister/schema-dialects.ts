@@ -26,12 +26,32 @@ export function asDraft7(schema: unknown): unknown {
 /** Whether `value` is a whole multiple of `step`, in decimal arithmetic on their shortest texts. */
 export function isMultipleOf(value: number, step: number): boolean {
   if (!Number.isFinite(value) || !Number.isFinite(step) || step <= 0) return true;
+  const places = decimalPlacesOfPowerOfTen(step);
+  if (places !== undefined) {
+    // The common case (money as multipleOf 0.01): the value's shortest text has at most that many
+    // decimals. Same answer as the decimal arithmetic below, without BigInts; texts with an exponent
+    // take the long way.
+    const text = String(value);
+    if (!text.includes('e')) {
+      const point = text.indexOf('.');
+      return (point < 0 ? 0 : text.length - point - 1) <= places;
+    }
+  }
   const a = decimalOf(value);
   const b = decimalOf(step);
   const scale = Math.max(a.scale, b.scale);
   const scaledA = a.digits * 10n ** BigInt(scale - a.scale);
   const scaledB = b.digits * 10n ** BigInt(scale - b.scale);
   return scaledB === 0n || scaledA % scaledB === 0n;
+}
+
+const POWERS_OF_TEN = new Map<number, number>(
+  Array.from({ length: 16 }, (_, places) => [Number(`1e-${places}`), places] as const),
+);
+
+/** `places` when `step` is exactly 10^-places (1, 0.1, 0.01, …), else undefined. */
+function decimalPlacesOfPowerOfTen(step: number): number | undefined {
+  return POWERS_OF_TEN.get(step);
 }
 
 /** A number's shortest decimal text as digits × 10^-scale. */

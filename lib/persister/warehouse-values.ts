@@ -97,11 +97,16 @@ function timestampValue(text: string, isKey: boolean): ValueCheck {
   const match = DATE_TIME.exec(text);
   // A shape ajv's date-time format refused already never gets here; anything else is left to the database.
   if (match === null) return { ok: true, value: text };
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 5, 6, 7].map((group) => Number(match[group]));
-  const calendar = calendarProblem(year as number, month as number, day as number);
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  const hour = Number(match[5]);
+  const minute = Number(match[6]);
+  const second = Number(match[7]);
+  const calendar = calendarProblem(year, month, day);
   if (calendar !== undefined)
     return { ok: false, problem: `${JSON.stringify(text)} is not a date-time: ${calendar}` };
-  if ((hour as number) > 23 || (minute as number) > 59 || (second as number) > 60)
+  if (hour > 23 || minute > 59 || second > 60)
     return {
       ok: false,
       problem: `${JSON.stringify(text)} is not a date-time: the time of day is out of range`,
@@ -117,13 +122,13 @@ function timestampValue(text: string, isKey: boolean): ValueCheck {
     match[4] === 'T' &&
     match[9] !== undefined &&
     match[9] !== 'z' &&
-    (second as number) < 60 &&
+    second < 60 &&
     fraction.length <= 7 &&
     (!isKey || match[9] === 'Z');
   if (canonical) return { ok: true, value: text };
   const instant = new Date(0);
-  instant.setUTCFullYear(year as number, (month as number) - 1, day as number);
-  instant.setUTCHours(hour as number, minute as number, second as number, 0); // :60 rolls forward
+  instant.setUTCFullYear(year, month - 1, day);
+  instant.setUTCHours(hour, minute, second, 0); // :60 rolls forward
   if (offsetSign !== undefined) {
     const offsetMs = (offsetHours * 60 + offsetMinutes) * 60_000;
     instant.setTime(instant.getTime() + (offsetSign === '+' ? -offsetMs : offsetMs));
@@ -142,10 +147,12 @@ function dateValue(text: string): ValueCheck {
     : { ok: false, problem: `${JSON.stringify(text)} is not a date: ${problem}` };
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function calendarProblem(year: number, month: number, day: number): string | undefined {
   if (year < 1) return 'there is no year 0 (PostgreSQL refuses it; the year before 0001 is 1 BC)';
   if (month < 1 || month > 12) return `there is no month ${month}`;
-  const days = new Date(Date.UTC(2000, month, 0)).getUTCDate() - (month === 2 && !isLeapYear(year) ? 1 : 0);
+  const days = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
   if (day < 1 || day > days) return `${monthName(month)} ${year} has ${days} days`;
   return undefined;
 }

@@ -160,7 +160,9 @@ async function run(connection: DuckDBConnection, sql: string, values?: DuckDBVal
   const started = traceSql ? performance.now() : 0;
   const result = values === undefined ? await connection.run(sql) : await connection.run(sql, values);
   if (traceSql)
-    process.stderr.write(`[sql ${(performance.now() - started).toFixed(0)} ms] ${sql.slice(0, 160)}\n`);
+    process.stderr.write(
+      `[sql ${(performance.now() - started).toFixed(0)} ms, rss ${(process.memoryUsage.rss() / 1e6).toFixed(0)} MB] ${sql.slice(0, 160)}\n`,
+    );
   return result;
 }
 

@@ -31,4 +31,29 @@ describe('JSON Schema as taps write it', () => {
     expect(isMultipleOf(1e21, 0.5)).toBe(true);
     expect(isMultipleOf(7, 2)).toBe(false);
   });
+
+  it('decides powers-of-ten steps by the decimals of the shortest text, as the decimal arithmetic does', () => {
+    // The oracle: the value's shortest text as digits × 10^-scale, a multiple of 10^-places when the
+    // scale is at most that (exponent forms included).
+    const scaleOf = (value: number) => {
+      const [mantissa = '0', exponent = '0'] = value.toExponential().split('e');
+      const fraction = mantissa.split('.')[1] ?? '';
+      return Math.max(0, fraction.length - Number(exponent));
+    };
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer({ min: 0, max: 15 }),
+        (value, places) => {
+          expect(isMultipleOf(value, Number(`1e-${places}`))).toBe(scaleOf(value) <= places);
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+    expect(isMultipleOf(12.34, 0.01)).toBe(true);
+    expect(isMultipleOf(12.345, 0.01)).toBe(false);
+    expect(isMultipleOf(1e-7, 1e-7)).toBe(true);
+    expect(isMultipleOf(1.5e-7, 1e-7)).toBe(false);
+    expect(isMultipleOf(3, 1)).toBe(true);
+  });
 });
