@@ -37,7 +37,9 @@ export const pipelineSchema = {
               },
               memory_limit: {
                 type: 'string',
-                description: "DuckDB's memory_limit setting; DuckDB's own default when absent.",
+                description:
+                  "DuckDB's memory_limit: the buffer pool a load and a query may use (more spills to disk or fails).",
+                default: '256MB',
                 examples: ['1GB'],
               },
               undeclared_properties: {

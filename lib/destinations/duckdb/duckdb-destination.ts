@@ -30,12 +30,24 @@ import { duckDbReadType, duckDbType } from './duckdb-types.ts';
 import { NdjsonBatch } from './ndjson-batch.ts';
 
 export interface DuckDbOptions {
-  /** DuckDB's memory limit, e.g. `512MB`. @default DuckDB's own (80% of RAM) */
+  /** DuckDB's memory limit, e.g. `512MB`. @default 256MB */
   readonly memoryLimit?: string;
   /** Worker threads. @default DuckDB's own (all cores) */
   readonly threads?: number;
   readonly undeclaredProperties?: UndeclaredProperties;
 }
+
+/**
+ * What holds a load's memory. DuckDB's allocator keeps what a query freed for the next one, and a
+ * load is many short queries over batches: without a low flush threshold the process grows to about
+ * four times the buffer pool. The buffer pool itself is capped, so a large table's blocks are read
+ * again from the file rather than kept.
+ */
+const MEMORY_SETTINGS: Record<string, string> = {
+  memory_limit: '256MB',
+  allocator_flush_threshold: '8MB',
+  allocator_bulk_deallocation_flush_threshold: '8MB',
+};
 
 /** The catalog the warehouse file is attached as; no tap schema can be named so. */
 const CATALOG = '_warehouse';
@@ -67,7 +79,10 @@ export class DuckDbDestination implements Destination {
   static async open(path: string, options: DuckDbOptions = {}): Promise<DuckDbDestination> {
     const absolute = resolve(path);
     // Without the ICU extension (not bundled, and never downloaded here) DuckDB keeps TIMESTAMPTZ in UTC.
-    const settings: Record<string, string> = { autoinstall_known_extensions: 'false' };
+    const settings: Record<string, string> = {
+      autoinstall_known_extensions: 'false',
+      ...MEMORY_SETTINGS,
+    };
     if (options.memoryLimit !== undefined) settings.memory_limit = options.memoryLimit;
     if (options.threads !== undefined) settings.threads = String(options.threads);
     let instance: DuckDBInstance;
