@@ -169,6 +169,8 @@ export class ChunkWriter {
   }
 }
 
+const GZIP_WRITE_CHARS = 64 * 1024;
+
 class OpenChunk {
   records = 0;
   bytes = 0;
@@ -176,6 +178,8 @@ class OpenChunk {
   readonly recordsByStream = new Map<string, number>();
   private readonly gzip: Gzip;
   private readonly output: Buffer[] = [];
+  /** Lines not yet handed to gzip: one zlib call per line costs more than formatting the line. */
+  private pending = '';
 
   constructor(level: number) {
     this.gzip = createGzip({ level });
@@ -190,14 +194,19 @@ class OpenChunk {
     } else if (message.type === 'STATE') {
       this.hasState = true;
     }
-    this.gzip.write(line);
+    this.pending += line;
+    if (this.pending.length >= GZIP_WRITE_CHARS) {
+      this.gzip.write(this.pending);
+      this.pending = '';
+    }
   }
 
   close(): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       this.gzip.once('error', reject);
       this.gzip.once('end', () => resolve(Buffer.concat(this.output)));
-      this.gzip.end();
+      this.gzip.end(this.pending);
+      this.pending = '';
     });
   }
 }

@@ -44,18 +44,14 @@ function serialise(message: Message, format: MessageFormat): string {
       });
     }
     case 'RECORD': {
-      const head = {
-        type: 'RECORD',
-        stream: message.stream,
-        ...(message.version === undefined ? {} : { version: message.version }),
-      };
+      const version = message.version === undefined ? '' : `,"version":${JSON.stringify(message.version)}`;
       const record =
         message.exact === undefined ? JSON.stringify(message.record) : stringifyExact(message.exact);
       const tail =
         message.timeExtracted === undefined
           ? ''
           : `,"time_extracted":${JSON.stringify(message.timeExtracted)}`;
-      return `${JSON.stringify(head).slice(0, -1)},"record":${record}${tail}}`;
+      return `{"type":"RECORD","stream":${JSON.stringify(message.stream)}${version},"record":${record}${tail}}`;
     }
     case 'STATE':
       return stringifyExact({ type: format === 'stitch' ? 'BOOKMARK' : 'STATE', value: message.value });
