@@ -31,6 +31,10 @@ export function isMultipleOf(value: number, step: number): boolean {
     // The common case (money as multipleOf 0.01): the value's shortest text has at most that many
     // decimals. Same answer as the decimal arithmetic below, without BigInts; texts with an exponent
     // take the long way.
+    // Below 2^50 of the scaled value (so two roundings stay under a quarter), rounding to a whole multiple and back gives the value itself
+    // exactly when its shortest text has at most that many decimals (property-tested against the text).
+    const scale = 10 ** places;
+    if (Math.abs(value) * scale < 2 ** 50) return Math.round(value * scale) / scale === value;
     const text = String(value);
     if (!text.includes('e')) {
       const point = text.indexOf('.');

@@ -18,6 +18,7 @@
 import type { LogicalType } from '../columns/column-types.ts';
 import { isExactNumber } from '../protocol/exact-json.ts';
 import type { JsonObject } from '../protocol/messages.ts';
+import { isMultipleOf } from './schema-dialects.ts';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -63,7 +64,17 @@ function integerValue(value: unknown): ValueCheck {
   };
 }
 
+/** 10^-scale as the literal `1e-scale` reads (`10 ** -4` is not `1e-4` in floating point). */
+const STEP_OF_SCALE = Array.from({ length: DECIMAL_DIGITS + 1 }, (_, scale) => Number(`1e-${scale}`));
+
 function decimalValue(value: unknown, scale: number): ValueCheck {
+  // The common case, decided without text: a double within the column's digits and places.
+  if (
+    typeof value === 'number' &&
+    Math.abs(value) < 10 ** (DECIMAL_DIGITS - scale) &&
+    isMultipleOf(value, STEP_OF_SCALE[scale] ?? Number(`1e-${scale}`))
+  )
+    return { ok: true, value };
   const text = isExactNumber(value)
     ? value.toString()
     : typeof value === 'number'
@@ -93,7 +104,51 @@ const DATE_TIME =
   /^(\d{4})-(\d{2})-(\d{2})([Tt ])(\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|([+-])(\d{2}):?(\d{2}))?$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
+/** `d` at `index` as a digit 0–9, or -1. */
+function digitAt(text: string, index: number): number {
+  const code = text.charCodeAt(index) - 48;
+  return code >= 0 && code <= 9 ? code : -1;
+}
+
+function twoDigits(text: string, index: number): number {
+  const tens = digitAt(text, index);
+  const ones = digitAt(text, index + 1);
+  return tens < 0 || ones < 0 ? -1 : tens * 10 + ones;
+}
+
+/**
+ * Whether the text is already canonical UTC, `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z`, on the calendar and
+ * before a leap second: what nearly every tap sends, decided without the regular expression.
+ */
+function isCanonicalUtc(text: string): boolean {
+  const length = text.length;
+  if (length < 20 || length > 27 || text.charCodeAt(length - 1) !== 90 /* Z */) return false;
+  if (text[4] !== '-' || text[7] !== '-' || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':')
+    return false;
+  const century = twoDigits(text, 0);
+  const yearInCentury = twoDigits(text, 2);
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  const hour = twoDigits(text, 11);
+  const minute = twoDigits(text, 14);
+  const second = twoDigits(text, 17);
+  if (century < 0 || yearInCentury < 0 || month < 1 || month > 12 || day < 1) return false;
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  const year = century * 100 + yearInCentury;
+  if (year < 1 || day > (month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number)))
+    return false;
+  if (length === 20) return true;
+  if (text[19] !== '.' || length === 21) return false;
+  for (let index = 20; index < length - 1; index += 1) if (digitAt(text, index) < 0) return false;
+  return true;
+}
+
 function timestampValue(text: string, isKey: boolean): ValueCheck {
+  return isCanonicalUtc(text) ? { ok: true, value: text } : timestampValueByPattern(text, isKey);
+}
+
+/** The general rule for any spelling; exported so a test can hold the fast path to it. */
+export function timestampValueByPattern(text: string, isKey: boolean): ValueCheck {
   const match = DATE_TIME.exec(text);
   // A shape ajv's date-time format refused already never gets here; anything else is left to the database.
   if (match === null) return { ok: true, value: text };

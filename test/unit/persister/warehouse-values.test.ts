@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { warehouseValue } from '../../../lib/persister/warehouse-values.ts';
+import { timestampValueByPattern, warehouseValue } from '../../../lib/persister/warehouse-values.ts';
 import { parseExact } from '../../../lib/protocol/exact-json.ts';
 
 const timestamp = { kind: 'timestamp' } as const;
@@ -9,6 +10,61 @@ describe('values a warehouse column takes', () => {
   it('leaves canonical date-times as they are, so the fast load path keeps the original line', () => {
     for (const text of ['2024-03-01T10:00:00Z', '2024-03-01T10:00:00.123456Z', '2024-03-01T12:00:00+02:00'])
       expect(warehouseValue(text, timestamp, false)).toEqual(ok(text));
+  });
+
+  it('decides every date-time spelling as the general rule does (the canonical fast path included)', () => {
+    const pad = (value: number, width: number) => String(value).padStart(width, '0');
+    const spelling = fc
+      .record({
+        year: fc.integer({ min: 0, max: 9999 }),
+        month: fc.integer({ min: 0, max: 13 }),
+        day: fc.integer({ min: 0, max: 32 }),
+        hour: fc.integer({ min: 0, max: 24 }),
+        minute: fc.integer({ min: 0, max: 60 }),
+        second: fc.integer({ min: 0, max: 61 }),
+        fraction: fc.stringMatching(/^(\.\d{0,9})?$/),
+        separator: fc.constantFrom('T', 't', ' ', 'x'),
+        zone: fc.constantFrom('Z', 'z', '', '+01:00', '-0530', '+24:00', 'Zx'),
+      })
+      .map(
+        (t) =>
+          `${pad(t.year, 4)}-${pad(t.month, 2)}-${pad(t.day, 2)}${t.separator}${pad(t.hour, 2)}:${pad(t.minute, 2)}:${pad(t.second, 2)}${t.fraction}${t.zone}`,
+      );
+    fc.assert(
+      fc.property(spelling, fc.boolean(), (text, isKey) => {
+        expect(warehouseValue(text, { kind: 'timestamp' }, isKey)).toEqual(
+          timestampValueByPattern(text, isKey),
+        );
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('takes a double into DECIMAL(38, scale) exactly when its shortest text fits the digits and places', () => {
+    const fits = (value: number, scale: number) => {
+      const [mantissa = '0', exponentText = '0'] = Math.abs(value).toExponential().split('e');
+      const exponent = Number(exponentText);
+      const digits = mantissa.replace('.', '').replace(/0+$/, '') || '0';
+      const integerDigits = value === 0 ? 0 : Math.max(0, exponent + 1);
+      const fractionDigits = Math.max(0, digits.length - 1 - exponent);
+      return integerDigits <= 38 - scale && fractionDigits <= scale;
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc
+            .tuple(fc.integer({ min: -(2 ** 53), max: 2 ** 53 }), fc.integer({ min: 0, max: 12 }))
+            .map(([digits, places]) => digits / 10 ** places),
+          fc.constantFrom(1e36, 9.99e35, 1e37, -1e36, 1e-7, 0.1 + 0.2),
+        ),
+        fc.integer({ min: 0, max: 12 }),
+        (value, scale) => {
+          expect(warehouseValue(value, { kind: 'decimal', scale }, false).ok).toBe(fits(value, scale));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
   });
 
   it('writes other spellings canonically: case, leap seconds, more than microseconds, key offsets in UTC', () => {
