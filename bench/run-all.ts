@@ -8,7 +8,8 @@
  *
  * Sections: parse (parse + validate vs bare JSON.parse), emit (chunk writer vs bare stringify + gzip),
  * duckdb and postgres (single load, 5,000-record transactions, upsert of changed records, each vs the
- * database's own bulk path), large (one 64 MB record vs 64 MB of small ones), run (`trib run` of
+ * database's own bulk path), large (one 64 MB record vs 64 MB of small ones), yaml (a pipeline file
+ * of 50,000 keys), run (`trib run` of
  * the sample tap), aws (requests and handler durations
  * per chunk on the emulators, priced: the README's cost table). PostgreSQL is the server at PGURL,
  * or an embedded one. Peak memory is the VmHWM of the trib process (DuckDB's memory included).
@@ -29,10 +30,11 @@ import {
   chunkWriterEmission,
   parseAndValidate,
   persisterPath,
+  pipelineWithManyKeys,
 } from './in-process.ts';
 import { type Measured, measure } from './measure.ts';
 
-const SECTIONS = ['parse', 'emit', 'duckdb', 'postgres', 'large', 'run', 'aws'] as const;
+const SECTIONS = ['parse', 'emit', 'duckdb', 'postgres', 'large', 'yaml', 'run', 'aws'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -540,6 +542,16 @@ try {
     if (files !== undefined) for (const file of Object.values(files)) rmSync(file, { force: true });
   }
   if (sections.has('large')) await largeSection();
+  if (sections.has('yaml')) {
+    const yaml = pipelineWithManyKeys();
+    report({
+      dataset: 'yaml',
+      what: 'pipeline file of 50,000 keys, loaded and checked (aim: under 1 s)',
+      seconds: yaml.ours.seconds,
+      records: 50_000,
+      baseline: { what: 'yaml parse alone', seconds: yaml.bare.seconds },
+    });
+  }
   if (sections.has('run')) await runSection();
   if (sections.has('aws')) awsSection();
   writeFileSync(args.out, results());

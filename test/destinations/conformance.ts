@@ -59,6 +59,25 @@ export function destinationConformance(harness: DestinationHarness): void {
       );
     });
 
+    it('loads a 64 MB record beside small ones, under the default memory limit', async () => {
+      const blob = 'x'.repeat(64 * 1024 * 1024);
+      const [outcome] = await load(
+        'bigline',
+        chunkOf('bigline', 'r1', 0, [
+          schema('people', idName, ['id']),
+          record('people', { id: 1, name: blob }),
+          record('people', { id: 2, name: 'Grace' }),
+          state({ p: 2 }),
+        ]),
+      );
+      expect(outcome).toMatchObject({ status: 'loaded', records: 2 });
+      const rows = await text('bigline', 'people', ['id', 'name']);
+      expect(rows.map(([id, name]) => [id, name?.length])).toEqual([
+        ['1', blob.length],
+        ['2', 5],
+      ]);
+    });
+
     it('keeps the bookmark exact in the ledger: a 19-digit since_id and a 64-bit LSN as written (#14.3)', async () => {
       const bookmark = '{"since_id":1234567890123456789,"lsn":18446744073709551615}';
       const text = `${JSON.stringify(schema('people', idName, ['id']))}\n{"type":"STATE","value":${bookmark}}\n`;

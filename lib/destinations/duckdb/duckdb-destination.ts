@@ -3,7 +3,7 @@
  * `main._tributary_chunks` ledger. Rows reach DuckDB through NDJSON batches read by `read_ndjson`.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
 import type { ChunkPosition } from '../../chunks/chunk-position.ts';
@@ -27,7 +27,7 @@ import {
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
 import { StatementQueue } from '../statement-queue.ts';
 import { duckDbReadType, duckDbType } from './duckdb-types.ts';
-import { NdjsonBatch } from './ndjson-batch.ts';
+import { DEFAULT_MAX_OBJECT_BYTES, NdjsonBatch } from './ndjson-batch.ts';
 
 export interface DuckDbOptions {
   /** DuckDB's memory limit, e.g. `512MB`. @default 256MB */
@@ -43,11 +43,23 @@ export interface DuckDbOptions {
  * four times the buffer pool. The buffer pool itself is capped, so a large table's blocks are read
  * again from the file rather than kept.
  */
+const DEFAULT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
 const MEMORY_SETTINGS: Record<string, string> = {
-  memory_limit: '256MB',
+  memory_limit: `${DEFAULT_MEMORY_LIMIT_BYTES / 1024 / 1024}MB`,
   allocator_flush_threshold: '8MB',
   allocator_bulk_deallocation_flush_threshold: '8MB',
 };
+
+/**
+ * DuckDB's JSON reader holds a few lines' worth of buffer per thread, so a batch with a long line
+ * (a 64 MB record) needs more than the default limit: a merge raises our default for as long as it
+ * runs. A limit the user set is theirs and stays; a line that needs more fails with DuckDB's advice.
+ */
+interface MemoryPolicy {
+  readonly raisable: boolean;
+  readonly threads: number;
+}
+const LINE_BUFFERS_PER_THREAD = 3;
 
 /** The catalog the warehouse file is attached as; no tap schema can be named so. */
 const CATALOG = '_warehouse';
@@ -66,6 +78,8 @@ export class DuckDbDestination implements Destination {
   private lock: Promise<void> = Promise.resolve();
 
   private constructor(
+    /** The memory limit a merge may raise for a large line: only ours, never one the user set. */
+    private readonly memory: MemoryPolicy,
     readonly path: string,
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
@@ -111,7 +125,18 @@ export class DuckDbDestination implements Destination {
     await writer.run(
       `CREATE TABLE IF NOT EXISTS ${NAMES} (tap VARCHAR NOT NULL, stream VARCHAR NOT NULL, kind VARCHAR NOT NULL, property VARCHAR NOT NULL, name VARCHAR NOT NULL, PRIMARY KEY (tap, stream, kind, property))`,
     );
-    return new DuckDbDestination(absolute, instance, writer, reader, options.undeclaredProperties ?? 'keep');
+    const memory: MemoryPolicy = {
+      raisable: options.memoryLimit === undefined,
+      threads: options.threads ?? availableParallelism(),
+    };
+    return new DuckDbDestination(
+      memory,
+      absolute,
+      instance,
+      writer,
+      reader,
+      options.undeclaredProperties ?? 'keep',
+    );
   }
 
   async begin(tap: string): Promise<LoadTransaction> {
@@ -126,7 +151,7 @@ export class DuckDbDestination implements Destination {
     try {
       const folder = await mkdtemp(join(tmpdir(), 'tributary-duckdb-'));
       await this.writer.run('BEGIN TRANSACTION');
-      return new DuckDbLoad(this.writer, tap, folder, release);
+      return new DuckDbLoad(this.writer, tap, folder, release, this.memory);
     } catch (error) {
       release();
       throw error;
@@ -200,6 +225,7 @@ class DuckDbLoad implements LoadTransaction {
     private readonly tap: string,
     private readonly folder: string,
     private readonly release: () => void,
+    private readonly memory: MemoryPolicy,
   ) {
     this.schema = sanitizeIdentifier(tap);
   }
@@ -382,16 +408,33 @@ class DuckDbLoad implements LoadTransaction {
     return this.serial(async () => {
       try {
         await closed;
-        if (batch.rows > 0) await this.merge(target, batch, chunk);
+        if (batch.rows > 0) await this.withMemoryFor(batch, () => this.merge(target, batch, chunk));
       } catch (error) {
+        const reason = (error as Error).message;
+        const hint = /Out of Memory/i.test(reason)
+          ? ' Give the load more memory: destination.memory_limit in the pipeline file (e.g. 2GB).'
+          : '';
         throw new DestinationLoadError(
-          `stream "${target.definition.stream}": DuckDB refused ${batch.describeError((error as Error).message)}`,
+          `stream "${target.definition.stream}": DuckDB refused ${batch.describeError(reason)}${hint}`,
           { cause: error },
         );
       } finally {
         await batch.remove();
       }
     });
+  }
+
+  private async withMemoryFor(batch: NdjsonBatch, work: () => Promise<void>): Promise<void> {
+    const needed =
+      DEFAULT_MEMORY_LIMIT_BYTES + LINE_BUFFERS_PER_THREAD * this.memory.threads * batch.maxObjectBytes;
+    const raise = this.memory.raisable && batch.maxObjectBytes > DEFAULT_MAX_OBJECT_BYTES;
+    if (!raise) return work();
+    await run(this.connection, `SET memory_limit = '${Math.ceil(needed / 1024 / 1024)}MB'`);
+    try {
+      await work();
+    } finally {
+      await run(this.connection, `SET memory_limit = '${MEMORY_SETTINGS.memory_limit}'`);
+    }
   }
 
   private async merge(target: StreamTarget, batch: NdjsonBatch, chunk: ChunkPosition): Promise<void> {

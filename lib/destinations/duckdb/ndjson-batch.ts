@@ -16,7 +16,7 @@ import { isExactNumber, stringifyExact } from '../../protocol/exact-json.ts';
 import type { RowToLoad } from '../destination.ts';
 
 /** DuckDB's default line limit; raised per batch only when a line needs it (a large limit is slow). */
-const DEFAULT_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
 
 export class NdjsonBatch {
   rows = 0;
