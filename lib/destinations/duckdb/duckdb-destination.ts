@@ -189,6 +189,8 @@ export class DuckDbDestination implements Destination {
 interface StreamTarget {
   readonly definition: StreamDefinition;
   readonly plan: ColumnPlan;
+  /** The planned columns of the stream's key, in key order. */
+  readonly keys: readonly PlannedColumn[];
   batch: NdjsonBatch | undefined;
   counts: StreamLoadCounts;
 }
@@ -283,6 +285,9 @@ class DuckDbLoad implements LoadTransaction {
     this.streams.set(definition.stream, {
       definition,
       plan,
+      keys: plan.keyColumns.map(
+        (key) => plan.columns.find((column) => column.column === key) as PlannedColumn,
+      ),
       batch: undefined,
       counts: known?.counts ?? emptyCounts(),
     });
@@ -291,7 +296,11 @@ class DuckDbLoad implements LoadTransaction {
   async write(stream: string, row: RowToLoad): Promise<void> {
     this.statements.throwIfFailed();
     const target = this.target(stream);
-    target.batch ??= new NdjsonBatch(join(this.folder, `batch-${this.batches++}`), target.plan.columns);
+    target.batch ??= new NdjsonBatch(
+      join(this.folder, `batch-${this.batches++}`),
+      target.plan.columns,
+      target.keys,
+    );
     await target.batch.write(row);
     // A failure of this background merge is kept in `failure` and thrown by the next call.
     if (target.batch.rows >= FLUSH_ROWS) this.flush(target).catch(() => {});
@@ -460,21 +469,35 @@ class DuckDbLoad implements LoadTransaction {
       target.counts.inserted += Number(result.rowsChanged);
       return;
     }
-    await run(this.connection, `CREATE OR REPLACE TEMP TABLE _tributary_batch AS ${source}`);
+    // The rows these keys replace go first, found through the batch's small key file; then the rows
+    // are inserted straight from the batch files, keeping only a key's last row when it repeats.
     const matches = keys.map((key) => `${table}.${key} IS NOT DISTINCT FROM batch_keys.${key}`).join(' AND ');
     const deleted = await run(
       this.connection,
-      `DELETE FROM ${table} USING (SELECT DISTINCT ${keys.join(', ')} FROM _tributary_batch) AS batch_keys WHERE ${matches}`,
+      `DELETE FROM ${table} USING (${keySource(batch)}) AS batch_keys WHERE ${matches}`,
     );
+    const lastOfEachKey = batch.repeatedKey
+      ? ` QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY _tributary_pos DESC) = 1`
+      : '';
     const inserted = await run(
       this.connection,
-      `INSERT INTO ${table} (${insertColumns}) SELECT ${values} FROM _tributary_batch QUALIFY row_number() OVER (PARTITION BY ${keys.join(', ')} ORDER BY _tributary_pos DESC) = 1`,
+      `INSERT INTO ${table} (${insertColumns}) SELECT ${values} FROM (${source})${lastOfEachKey}`,
     );
-    await run(this.connection, 'DROP TABLE _tributary_batch');
     const updated = Number(deleted.rowsChanged);
     target.counts.updated += updated;
     target.counts.inserted += Number(inserted.rowsChanged) - updated;
   }
+}
+
+/** The batch's distinct keys, typed and named as the table's key columns. */
+function keySource(batch: NdjsonBatch): string {
+  const { keys } = batch.files;
+  if (keys === undefined) throw new Error('a keyed batch without its key file');
+  const read = batch.keyColumns.map((column, index) => `k${index}: '${duckDbReadType(column.type)}'`);
+  const selected = batch.keyColumns.map(
+    (column, index) => `CAST(k${index} AS ${duckDbType(column.type)}) AS ${quoteIdentifier(column.column)}`,
+  );
+  return `SELECT DISTINCT ${selected.join(', ')} FROM read_ndjson(${quoteLiteral(keys)}, columns = {${read.join(', ')}}, format = 'newline_delimited')`;
 }
 
 /**

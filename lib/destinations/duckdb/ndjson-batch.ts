@@ -33,24 +33,37 @@ export class NdjsonBatch {
   private readonly fastPositions: number[] = [];
   private readonly exactPositions: number[] = [];
 
+  /**
+   * For a keyed stream, each row's key values (`k0`, `k1`, …) in a small file of their own: the merge
+   * deletes the rows these keys replace by reading it, and inserts straight from the batch files.
+   */
+  private keys: BatchFile | undefined;
+  /** Key texts seen in this batch, to tell whether the merge must keep only a key's last row. */
+  private readonly keysSeen = new Set<string>();
+  /** Whether some key appears twice in this batch. */
+  repeatedKey = false;
+
   constructor(
     private readonly pathPrefix: string,
     readonly columns: readonly PlannedColumn[],
+    readonly keyColumns: readonly PlannedColumn[] = [],
   ) {
     this.fastAllowed =
       new Set(columns.map((column) => column.property.toLowerCase())).size === columns.length;
   }
 
   /** The files written, by kind. */
-  get files(): { readonly fast?: string; readonly exact?: string } {
+  get files(): { readonly fast?: string; readonly exact?: string; readonly keys?: string } {
     return {
       ...(this.fast === undefined ? {} : { fast: this.fast.path }),
       ...(this.exact === undefined ? {} : { exact: this.exact.path }),
+      ...(this.keys === undefined ? {} : { keys: this.keys.path }),
     };
   }
 
   async write(row: RowToLoad): Promise<void> {
     this.rows += 1;
+    if (this.keyColumns.length > 0) await this.writeKey(row);
     if (row.raw !== undefined && this.fastAllowed) {
       this.fast ??= new BatchFile(`${this.pathPrefix}.fast.ndjson`);
       this.fastPositions.push(row.position);
@@ -69,6 +82,23 @@ export class NdjsonBatch {
     this.exact ??= new BatchFile(`${this.pathPrefix}.exact.ndjson`);
     this.exactPositions.push(row.position);
     await this.exact.write(this.measured(`${line}}\n`));
+  }
+
+  private async writeKey(row: RowToLoad): Promise<void> {
+    let line = '{';
+    for (let index = 0; index < this.keyColumns.length; index += 1) {
+      const column = this.keyColumns[index] as PlannedColumn;
+      const value = row.values[column.property];
+      const text = value === undefined || value === null ? 'null' : encode(value, column, row.exact === true);
+      line += `${index === 0 ? '' : ','}"k${index}":${text}`;
+    }
+    line += '}';
+    if (!this.repeatedKey) {
+      if (this.keysSeen.has(line)) this.repeatedKey = true;
+      else this.keysSeen.add(line);
+    }
+    this.keys ??= new BatchFile(`${this.pathPrefix}.keys.ndjson`);
+    await this.keys.write(`${line}\n`);
   }
 
   /**
@@ -102,13 +132,16 @@ export class NdjsonBatch {
   }
 
   async close(): Promise<void> {
+    this.keysSeen.clear();
     await this.fast?.close();
     await this.exact?.close();
+    await this.keys?.close();
   }
 
   async remove(): Promise<void> {
     await this.fast?.remove();
     await this.exact?.remove();
+    await this.keys?.remove();
   }
 }
 
