@@ -2,12 +2,12 @@
  * The stage and state store an operator command works on: the pipeline file's folders locally, or
  * with `--aws` the deployed stack's bucket and table.
  */
-import { awsStage, awsStateStore } from '../aws/cli-clients.ts';
 import { loadPipeline } from '../pipeline/load-pipeline.ts';
 import { FolderStage } from '../stage/folder-stage.ts';
 import type { Stage } from '../stage/stage.ts';
 import { FileStateStore } from '../state/file-state-store.ts';
 import type { StateStore } from '../state/state-store.ts';
+import { loadAwsClients } from './aws-clients.ts';
 
 export interface TapPortOptions {
   readonly pipeline: string;
@@ -25,6 +25,7 @@ export async function tapPorts(
       throw new Error(
         '--aws needs --bucket and --table (the stack outputs StageBucketName and StateTableName)',
       );
+    const { awsStage, awsStateStore } = await loadAwsClients();
     return { stage: awsStage(options.bucket), stateStore: awsStateStore(options.table, options.bucket) };
   }
   const pipeline = await loadPipeline(options.pipeline);

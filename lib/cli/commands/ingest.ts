@@ -5,7 +5,6 @@
  */
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { awsAccessKeys } from '../../aws/cli-clients.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
 import { type AccessKeyStore, type ManagedAccessKeys, PipelineAccessKeys } from '../../ingest/access-keys.ts';
 import { FileAccessKeys } from '../../ingest/file-access-keys.ts';
@@ -18,6 +17,7 @@ import { formatRunReport } from '../../pipeline/run-report.ts';
 import { runTap } from '../../pipeline/run-tap.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
+import { loadAwsClients } from '../aws-clients.ts';
 import { onStopRequest } from '../stop-requests.ts';
 import { positiveInteger } from './persist.ts';
 
@@ -133,10 +133,10 @@ interface KeyStoreOptions {
 }
 
 /** The keys a command manages: the local file, or with --aws the deployed stack's state table. */
-function managedKeys(pipeline: PipelineConfig, options: KeyStoreOptions): ManagedAccessKeys {
+async function managedKeys(pipeline: PipelineConfig, options: KeyStoreOptions): Promise<ManagedAccessKeys> {
   if (options.aws !== true) return new FileAccessKeys(keyFileOf(pipeline));
   if (options.table === undefined) throw new Error('--aws needs --table (the stack output StateTableName)');
-  return awsAccessKeys(options.table);
+  return (await loadAwsClients()).awsAccessKeys(options.table);
 }
 
 function keysCommand(): Command {
@@ -156,7 +156,10 @@ function keysCommand(): Command {
         .action(async (file: string, options: { label?: string } & KeyStoreOptions) => {
           const pipeline = await loadPipeline(file);
           const ingest = ingestOf(pipeline);
-          const { plain, key } = await managedKeys(pipeline, options).create(ingest.tap, options.label);
+          const { plain, key } = await (await managedKeys(pipeline, options)).create(
+            ingest.tap,
+            options.label,
+          );
           process.stdout.write(`${plain}\n`);
           process.stderr.write(
             `key ${key.id} created for tap ${ingest.tap}. It is shown only now: keep it in your client's secret store.\nSend it as the X-IS-AccessKey header (ISStreamer: access_key=...).\n`,
@@ -168,7 +171,7 @@ function keysCommand(): Command {
         .description('List access keys (ids, never the keys)')
         .action(async (file: string, options: KeyStoreOptions) => {
           const pipeline = await loadPipeline(file);
-          const keys = await managedKeys(pipeline, options).list();
+          const keys = await (await managedKeys(pipeline, options)).list();
           const fromFile = pipeline.ingest?.keys.length ?? 0;
           if (keys.length === 0 && fromFile === 0) {
             process.stdout.write(`no keys yet; create one: trib ingest keys create ${file}\n`);
@@ -188,7 +191,7 @@ function keysCommand(): Command {
         .argument('<id>', 'the key id, as list shows it')
         .action(async (file: string, id: string, options: KeyStoreOptions) => {
           const pipeline = await loadPipeline(file);
-          const result = await managedKeys(pipeline, options).revoke(id);
+          const result = await (await managedKeys(pipeline, options)).revoke(id);
           if (result.status === 'not-found')
             throw new Error(`no key with id ${JSON.stringify(id)}; see: trib ingest keys list ${file}`);
           process.stdout.write(

@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { openDestination } from '../../destinations/open-destination.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { textTable } from '../../pipeline/text-table.ts';
-import { readQuarantine, replayQuarantine } from '../../steps/quarantine.ts';
 import { writeOut } from '../write-out.ts';
 
 export function quarantineCommand(): Command {
@@ -20,6 +19,7 @@ export function quarantineCommand(): Command {
         );
       const destination = await openDestination(pipeline.destination);
       try {
+        const { readQuarantine } = await quarantineModule();
         const rows = await readQuarantine(destination, tapName);
         const pending = rows.filter((row) => row.replayed_at === null);
         if (rows.length === 0) {
@@ -74,6 +74,7 @@ export function quarantineCommand(): Command {
           );
         const destination = await openDestination(pipeline.destination);
         try {
+          const { replayQuarantine } = await quarantineModule();
           const outcome = await replayQuarantine({
             tap,
             destination,
@@ -94,4 +95,9 @@ export function quarantineCommand(): Command {
       }),
   );
   return command;
+}
+
+/** Loaded when used: it needs both warehouse drivers (DuckDB alone takes 250 ms to load). */
+function quarantineModule(): Promise<typeof import('../../steps/quarantine.ts')> {
+  return import('../../steps/quarantine.ts');
 }

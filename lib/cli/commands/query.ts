@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { DuckDbDestination } from '../../destinations/duckdb/duckdb-destination.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { textTable } from '../../pipeline/text-table.ts';
 import { stringifyExact } from '../../protocol/exact-json.ts';
@@ -38,6 +37,7 @@ export function queryCommand(): Command {
     .action(async (target: string, sql: string, options: { format: 'table' | 'csv' | 'json' | 'jsonl' }) => {
       const path = await warehousePath(target);
       // Read-only to the user's eye: a query never runs inside a load.
+      const { DuckDbDestination } = await import('../../destinations/duckdb/duckdb-destination.ts');
       const warehouse = await DuckDbDestination.open(path);
       try {
         const rows = await warehouse.query(sql);

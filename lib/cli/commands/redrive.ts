@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { formatPosition } from '../../chunks/chunk-position.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
 import { loadChunks, stagedChunk } from '../../persister/load-chunks.ts';
@@ -11,6 +10,7 @@ import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
 import type { StateStore } from '../../state/state-store.ts';
+import { loadAwsClients } from '../aws-clients.ts';
 
 interface RedriveOptions {
   pipeline: string;
@@ -74,6 +74,7 @@ async function redriveAws(tap: string, options: RedriveOptions): Promise<void> {
     throw new Error(
       'redrive --aws needs --bucket, --table and --queue-url (the stack outputs StageBucketName, StateTableName and ChunkQueueUrl)',
     );
+  const { awsQueue, awsStage, awsStateStore } = await loadAwsClients();
   const stage = awsStage(options.bucket);
   const stateStore = awsStateStore(options.table, options.bucket);
   const queue = awsQueue(options.queueUrl, options.bucket);
@@ -93,6 +94,7 @@ async function dryRun(tap: string, options: RedriveOptions): Promise<void> {
       throw new Error(
         'redrive --aws needs --bucket and --table (the stack outputs StageBucketName and StateTableName)',
       );
+    const { awsStage, awsStateStore } = await loadAwsClients();
     stage = awsStage(options.bucket);
     stateStore = awsStateStore(options.table, options.bucket);
   } else {

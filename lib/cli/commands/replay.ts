@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
-import { parseS3Uri } from '../../aws/s3-stage.ts';
+import { parseS3Uri } from '../../aws/s3-uri.ts';
 import { parseChunkKey } from '../../chunks/chunk-key.ts';
 import { type ChunkPosition, comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
 import { readChunk } from '../../chunks/read-chunk.ts';
@@ -14,6 +13,7 @@ import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
 import type { StateStore, TapState } from '../../state/state-store.ts';
+import { loadAwsClients } from '../aws-clients.ts';
 
 export class OrphanChunkError extends Error {
   override readonly name = 'OrphanChunkError';
@@ -72,6 +72,7 @@ export function replayCommand(): Command {
     .action(async (location: string, options: ReplayOptions) => {
       const ref = parseChunkKey(location);
       if (location.startsWith('s3://')) {
+        const { awsQueue, awsStage, awsStateStore } = await loadAwsClients();
         const { bucket } = parseS3Uri(location);
         const stage = awsStage(bucket);
         const metadata = await stage.metadata(ref.key);

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { sanitizeIdentifier } from '../../columns/identifiers.ts';
-import { DuckDbDestination } from '../../destinations/duckdb/duckdb-destination.ts';
+import type { DuckDbDestination } from '../../destinations/duckdb/duckdb-destination.ts';
 import { openDestination } from '../../destinations/open-destination.ts';
 import { quoteLiteral } from '../../destinations/sql-text.ts';
 import { dryRunTap } from '../../pipeline/dry-run.ts';
@@ -80,7 +80,9 @@ export function runCommand(): Command {
               `tap ${tap.name}: ${pruned} loaded chunk${pruned === 1 ? '' : 's'} older than stage.keep removed from the stage`,
             );
         }
-        if (destination instanceof DuckDbDestination) lookAt = await firstLoadedTable(destination, reports);
+        // A DuckDB warehouse (checked by its description, so DuckDB loads only when it is the destination)
+        if (destination.description.startsWith('duckdb:'))
+          lookAt = await firstLoadedTable(destination as DuckDbDestination, reports);
       } finally {
         interrupt.dispose();
         progress.stop();

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { awsQueue, awsStage, awsStateStore } from '../../aws/cli-clients.ts';
 import { formatPosition } from '../../chunks/chunk-position.ts';
 import { bookmarkLines, plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
@@ -9,6 +8,7 @@ import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
 import type { StateStore } from '../../state/state-store.ts';
+import { loadAwsClients } from '../aws-clients.ts';
 
 interface StatusOptions {
   aws?: boolean;
@@ -35,6 +35,7 @@ export function statusCommand(): Command {
             'status --aws needs --bucket and --table (the stack outputs StageBucketName and StateTableName)',
           );
         }
+        const { awsQueue, awsStage, awsStateStore } = await loadAwsClients();
         stage = awsStage(options.bucket);
         stateStore = awsStateStore(options.table, options.bucket);
         names = await stateStore.taps();
