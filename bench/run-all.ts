@@ -154,6 +154,46 @@ async function emitSection(dataset: Dataset): Promise<void> {
   });
 }
 
+/**
+ * The two ways a load comes in 5,000-record pieces, each beside the single load: `trib persist`
+ * committing every 5,000 records, and the persister's path over staged chunks in SQS batches of 10.
+ */
+async function chunkedLoads(
+  dataset: Dataset,
+  files: Files,
+  label: string,
+  single: Measured,
+  destinationNamed: (name: 'chunked' | 'persister') => string,
+): Promise<void> {
+  const singleLoad = { what: 'trib persist (single load)', seconds: single.seconds };
+  const chunked = await trib(
+    ['persist', '--to', destinationNamed('chunked'), '--tap', 'bench', '--commit-every', '5000'],
+    files.singer,
+  );
+  report({
+    dataset: dataset.name,
+    what: `${label}: trib persist, a transaction per 5,000`,
+    seconds: chunked.seconds,
+    records: count,
+    baseline: singleLoad,
+    aim: 0.9,
+    peakMb: chunked.peakMb,
+  });
+  const lambdaPath = await persisterPath(
+    files.singer,
+    destinationNamed('persister'),
+    join(folder, `${dataset.name}.${label.toLowerCase()}-stage`),
+  );
+  report({
+    dataset: dataset.name,
+    what: `${label}: persister, ${lambdaPath.chunks} chunks of 5,000 in batches of 10`,
+    seconds: lambdaPath.seconds,
+    records: lambdaPath.records,
+    baseline: singleLoad,
+    aim: 0.9,
+  });
+}
+
 /** Seconds DuckDB takes to run `sql` in a fresh instance on `file`. */
 async function duckdbSeconds(file: string, statements: readonly string[]): Promise<number> {
   const instance = await DuckDBInstance.create(file);
@@ -210,41 +250,13 @@ async function duckdbSection(dataset: Dataset, files: Files): Promise<void> {
     peakMb: load.peakMb,
   });
 
-  const chunked = await trib(
-    [
-      'persist',
-      '--to',
-      `duckdb:${join(folder, `${dataset.name}.chunked.duckdb`)}`,
-      '--tap',
-      'bench',
-      '--commit-every',
-      '5000',
-    ],
-    files.singer,
+  await chunkedLoads(
+    dataset,
+    files,
+    'DuckDB',
+    load,
+    (name) => `duckdb:${join(folder, `${dataset.name}.${name}.duckdb`)}`,
   );
-  report({
-    dataset: dataset.name,
-    what: 'DuckDB: trib persist, a transaction per 5,000',
-    seconds: chunked.seconds,
-    records: count,
-    baseline: { what: 'trib persist (single load)', seconds: load.seconds },
-    aim: 0.9,
-    peakMb: chunked.peakMb,
-  });
-
-  const lambdaPath = await persisterPath(
-    files.singer,
-    `duckdb:${join(folder, `${dataset.name}.persister.duckdb`)}`,
-    join(folder, `${dataset.name}.duckdb-stage`),
-  );
-  report({
-    dataset: dataset.name,
-    what: `DuckDB: persister, ${lambdaPath.chunks} chunks of 5,000 in batches of 10`,
-    seconds: lambdaPath.seconds,
-    records: lambdaPath.records,
-    baseline: { what: 'trib persist (single load)', seconds: load.seconds },
-    aim: 0.9,
-  });
 
   const upsert = await trib(['persist', '--to', `duckdb:${single}`, '--tap', 'bench'], files.changedSinger);
   const own = await duckdbSeconds(baselineFile, [
@@ -317,33 +329,7 @@ async function postgresSection(dataset: Dataset, files: Files, url: string): Pro
       peakMb: load.peakMb,
     });
 
-    const chunked = await trib(
-      ['persist', '--to', target(`${schema}_chunked`), '--tap', 'bench', '--commit-every', '5000'],
-      files.singer,
-    );
-    report({
-      dataset: dataset.name,
-      what: 'PostgreSQL: trib persist, a transaction per 5,000',
-      seconds: chunked.seconds,
-      records: count,
-      baseline: { what: 'trib persist (single load)', seconds: load.seconds },
-      aim: 0.9,
-      peakMb: chunked.peakMb,
-    });
-
-    const lambdaPath = await persisterPath(
-      files.singer,
-      target(`${schema}_persister`),
-      join(folder, `${dataset.name}.postgres-stage`),
-    );
-    report({
-      dataset: dataset.name,
-      what: `PostgreSQL: persister, ${lambdaPath.chunks} chunks of 5,000 in batches of 10`,
-      seconds: lambdaPath.seconds,
-      records: lambdaPath.records,
-      baseline: { what: 'trib persist (single load)', seconds: load.seconds },
-      aim: 0.9,
-    });
+    await chunkedLoads(dataset, files, 'PostgreSQL', load, (name) => target(`${schema}_${name}`));
 
     const upsert = await trib(['persist', '--to', target(schema), '--tap', 'bench'], files.changedSinger);
     // The database's own upsert of the same changed rows: COPY into a staging table, then ON CONFLICT.
