@@ -47,14 +47,18 @@ export async function startTestEndpoint(
     storeOf: (tap) => (tap === 'events' ? store : undefined),
     ...(options.requestsPer10s === undefined ? {} : { requestsPer10s: options.requestsPer10s }),
   });
-  const requests: { request: IngestRequest; status: number }[] = [];
+  const requests: { readonly request: IngestRequest; status: number }[] = [];
   const answer: IngestEndpoint = async (request) => {
+    // Recorded on arrival, its status once answered: a test that sees the stored events must also
+    // see the request that stored them.
+    const recorded = { request, status: 0 };
+    requests.push(recorded);
     const fault = await options.intercept?.(request, endpoint);
     const response =
       fault === undefined
         ? await endpoint(request)
         : { status: fault.status, headers: fault.headers ?? {}, body: fault.body ?? '' };
-    requests.push({ request, status: response.status });
+    recorded.status = response.status;
     return response;
   };
   let server: RunningIngestServer = await startIngestServer(
