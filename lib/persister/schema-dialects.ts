@@ -26,21 +26,9 @@ export function asDraft7(schema: unknown): unknown {
 /** Whether `value` is a whole multiple of `step`, in decimal arithmetic on their shortest texts. */
 export function isMultipleOf(value: number, step: number): boolean {
   if (!Number.isFinite(value) || !Number.isFinite(step) || step <= 0) return true;
-  const places = decimalPlacesOfPowerOfTen(step);
-  if (places !== undefined) {
-    // The common case (money as multipleOf 0.01): the value's shortest text has at most that many
-    // decimals. Same answer as the decimal arithmetic below, without BigInts; texts with an exponent
-    // take the long way.
-    // Below 2^50 of the scaled value (so two roundings stay under a quarter), rounding to a whole multiple and back gives the value itself
-    // exactly when its shortest text has at most that many decimals (property-tested against the text).
-    const scale = 10 ** places;
-    if (Math.abs(value) * scale < 2 ** 50) return Math.round(value * scale) / scale === value;
-    const text = String(value);
-    if (!text.includes('e')) {
-      const point = text.indexOf('.');
-      return (point < 0 ? 0 : text.length - point - 1) <= places;
-    }
-  }
+  // The common case, money as multipleOf 0.01: a power of ten is a question of decimal places.
+  const places = POWERS_OF_TEN.get(step);
+  if (places !== undefined) return hasAtMostDecimalPlaces(value, places);
   const a = decimalOf(value);
   const b = decimalOf(step);
   const scale = Math.max(a.scale, b.scale);
@@ -49,13 +37,21 @@ export function isMultipleOf(value: number, step: number): boolean {
   return scaledB === 0n || scaledA % scaledB === 0n;
 }
 
+/** 10^-places (1, 0.1, 0.01, …, as the literal `1e-places` reads) → places. */
 const POWERS_OF_TEN = new Map<number, number>(
   Array.from({ length: 16 }, (_, places) => [Number(`1e-${places}`), places] as const),
 );
 
-/** `places` when `step` is exactly 10^-places (1, 0.1, 0.01, …), else undefined. */
-function decimalPlacesOfPowerOfTen(step: number): number | undefined {
-  return POWERS_OF_TEN.get(step);
+/** Whether the shortest text of a finite double has at most `places` digits after the point. */
+export function hasAtMostDecimalPlaces(value: number, places: number): boolean {
+  // With the scaled value below 2^50, the two roundings stay under a quarter: rounding to a whole
+  // number and back gives the value itself exactly when its shortest text has that few decimals
+  // (property-tested against the text). Without BigInts, this is most of a check's cost saved.
+  if (places <= 15) {
+    const scale = 10 ** places;
+    if (Math.abs(value) * scale < 2 ** 50) return Math.round(value * scale) / scale === value;
+  }
+  return decimalOf(value).scale <= places;
 }
 
 /** A number's shortest decimal text as digits × 10^-scale. */

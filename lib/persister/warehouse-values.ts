@@ -18,7 +18,7 @@
 import type { LogicalType } from '../columns/column-types.ts';
 import { isExactNumber } from '../protocol/exact-json.ts';
 import type { JsonObject } from '../protocol/messages.ts';
-import { isMultipleOf } from './schema-dialects.ts';
+import { hasAtMostDecimalPlaces } from './schema-dialects.ts';
 
 const INT64_MAX = 9223372036854775807n;
 const INT64_MIN = -9223372036854775808n;
@@ -64,15 +64,12 @@ function integerValue(value: unknown): ValueCheck {
   };
 }
 
-/** 10^-scale as the literal `1e-scale` reads (`10 ** -4` is not `1e-4` in floating point). */
-const STEP_OF_SCALE = Array.from({ length: DECIMAL_DIGITS + 1 }, (_, scale) => Number(`1e-${scale}`));
-
 function decimalValue(value: unknown, scale: number): ValueCheck {
   // The common case, decided without text: a double within the column's digits and places.
   if (
     typeof value === 'number' &&
     Math.abs(value) < 10 ** (DECIMAL_DIGITS - scale) &&
-    isMultipleOf(value, STEP_OF_SCALE[scale] ?? Number(`1e-${scale}`))
+    hasAtMostDecimalPlaces(value, scale)
   )
     return { ok: true, value };
   const text = isExactNumber(value)
@@ -135,8 +132,7 @@ function isCanonicalUtc(text: string): boolean {
   if (century < 0 || yearInCentury < 0 || month < 1 || month > 12 || day < 1) return false;
   if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
   const year = century * 100 + yearInCentury;
-  if (year < 1 || day > (month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number)))
-    return false;
+  if (year < 1 || day > daysInMonth(year, month)) return false;
   if (length === 20) return true;
   if (text[19] !== '.' || length === 21) return false;
   for (let index = 20; index < length - 1; index += 1) if (digitAt(text, index) < 0) return false;
@@ -204,10 +200,15 @@ function dateValue(text: string): ValueCheck {
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** Days in `month` (1–12) of `year`. */
+function daysInMonth(year: number, month: number): number {
+  return month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+}
+
 function calendarProblem(year: number, month: number, day: number): string | undefined {
   if (year < 1) return 'there is no year 0 (PostgreSQL refuses it; the year before 0001 is 1 BC)';
   if (month < 1 || month > 12) return `there is no month ${month}`;
-  const days = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] as number);
+  const days = daysInMonth(year, month);
   if (day < 1 || day > days) return `${monthName(month)} ${year} has ${days} days`;
   return undefined;
 }
