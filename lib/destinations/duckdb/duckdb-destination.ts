@@ -25,6 +25,7 @@ import {
   type UndeclaredProperties,
 } from '../destination.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
+import { traceSql, tracingSql } from '../sql-trace.ts';
 import { StatementQueue } from '../statement-queue.ts';
 import { duckDbReadType, duckDbType } from './duckdb-types.ts';
 import { DEFAULT_MAX_OBJECT_BYTES, NdjsonBatch } from './ndjson-batch.ts';
@@ -195,16 +196,10 @@ interface StreamTarget {
   counts: StreamLoadCounts;
 }
 
-/** With TRIB_TRACE_SQL set, every statement and its duration go to stderr (for tuning loads). */
-const traceSql = process.env.TRIB_TRACE_SQL !== undefined;
-
 async function run(connection: DuckDBConnection, sql: string, values?: DuckDBValue[]) {
-  const started = traceSql ? performance.now() : 0;
+  const started = tracingSql ? performance.now() : 0;
   const result = values === undefined ? await connection.run(sql) : await connection.run(sql, values);
-  if (traceSql)
-    process.stderr.write(
-      `[sql ${(performance.now() - started).toFixed(0)} ms, rss ${(process.memoryUsage.rss() / 1e6).toFixed(0)} MB] ${sql.slice(0, 160)}\n`,
-    );
+  if (tracingSql) traceSql(started, sql);
   return result;
 }
 

@@ -27,13 +27,12 @@ import {
 } from '../destination.ts';
 import { redactUrlsIn } from '../redact-url.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
+import { traceSql, tracingSql } from '../sql-trace.ts';
 import { StatementQueue } from '../statement-queue.ts';
 import { copyLine } from './copy-text.ts';
 import { postgresType } from './postgres-types.ts';
 import { parsePostgresUrl } from './postgres-url.ts';
 
-/** With TRIB_TRACE_SQL set, every statement and its duration go to stderr (for tuning loads). */
-const traceSql = process.env.TRIB_TRACE_SQL !== undefined;
 export interface PostgresOptions {
   /** Mark rows of replaced versions with `_tributary_deleted_at` instead of deleting them. @default false */
   readonly softDelete?: boolean;
@@ -544,14 +543,13 @@ class PostgresLoad implements LoadTransaction {
   }
 
   private async sql(text: string, values?: unknown[]): Promise<pg.QueryResult> {
-    const started = traceSql ? performance.now() : 0;
+    const started = tracingSql ? performance.now() : 0;
     try {
       return await this.client.query(text, values);
     } catch (error) {
       throw this.explain(error, text.slice(0, 80));
     } finally {
-      if (traceSql)
-        process.stderr.write(`[sql ${(performance.now() - started).toFixed(0)} ms] ${text.slice(0, 160)}\n`);
+      if (tracingSql) traceSql(started, text);
     }
   }
 
