@@ -4,10 +4,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Destination } from '../../lib/destinations/destination.ts';
 import { loadChunks } from '../../lib/persister/load-chunks.ts';
 import { ChunkGapError, RecordValidationError } from '../../lib/persister/persister-errors.ts';
+import { hasAtMostDecimalPlaces } from '../../lib/persister/schema-dialects.ts';
 import { parseJsonExactly, stringifyExact } from '../../lib/protocol/exact-json.ts';
 import { FaultyDestination, InjectedFault } from '../../lib/testing/faulty-destination.ts';
 import { chunkOf, record, schema, state } from '../helpers/chunks.ts';
@@ -326,6 +328,45 @@ export function destinationConformance(harness: DestinationHarness): void {
       ]);
       const docs = await harness.text(destination, 'exact', 't', ['doc'], 'id');
       expect(docs[0]?.[0]?.replaceAll(' ', '')).toBe('{"n":9223372036854775807}');
+    });
+
+    it('stores every decimal a double carries exactly, whatever its magnitude, in batches of any mix (property)', async () => {
+      // DuckDB reads a batch's decimals straight from the number when all of them survive its double,
+      // and as text otherwise: both paths, and the boundary between them (2^50 scaled), must agree.
+      const scaled = (scale: number) =>
+        fc
+          .tuple(fc.integer({ min: 0, max: 20 }), fc.double({ min: 1, max: 10, noNaN: true }), fc.boolean())
+          .map(([exponent, mantissa, negative]) => {
+            const value = Number((mantissa * 10 ** exponent * (negative ? -1 : 1)).toFixed(scale));
+            return hasAtMostDecimalPlaces(value, scale) && Math.abs(value) < 1e21 ? value : 0;
+          });
+      const batches = fc
+        .integer({ min: 0, max: 6 })
+        .chain((scale) =>
+          fc.tuple(fc.constant(scale), fc.array(scaled(scale), { minLength: 1, maxLength: 40 })),
+        );
+      let table = 0;
+      await fc.assert(
+        fc.asyncProperty(batches, async ([scale, values]) => {
+          table += 1;
+          const stream = `t${table}`;
+          await load(
+            'decimals',
+            chunkOf('decimals', `r${table}`, 0, [
+              schema(
+                stream,
+                { id: { type: 'integer' }, v: { type: 'number', multipleOf: Number(`1e-${scale}`) } },
+                ['id'],
+              ),
+              ...values.map((v, id) => record(stream, { id, v })),
+              state(table),
+            ]),
+          );
+          const stored = (await text('decimals', stream, ['v'])).map(([v]) => v);
+          expect(stored).toEqual(values.map((v) => decimalText(v, scale)));
+        }),
+        { numRuns: 25 },
+      );
     });
 
     it('stores timestamps as instants, with and without offsets', async () => {
@@ -749,4 +790,11 @@ export function destinationConformance(harness: DestinationHarness): void {
       expect([count, distinct]).toEqual(['100000', '100000']);
     });
   });
+}
+
+/** A double's shortest text written to `scale` places, as both warehouses print DECIMAL(38, scale). */
+function decimalText(value: number, scale: number): string {
+  const [whole = '0', fraction = ''] = String(Math.abs(value)).split('.');
+  const sign = value < 0 ? '-' : '';
+  return scale === 0 ? `${sign}${whole}` : `${sign}${whole}.${fraction.padEnd(scale, '0')}`;
 }

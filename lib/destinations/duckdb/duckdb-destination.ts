@@ -506,9 +506,11 @@ function batchSource(batch: NdjsonBatch): string {
   const cast = (expression: string, column: PlannedColumn) =>
     `CAST(${expression} AS ${duckDbType(column.type)}) AS ${quoteIdentifier(column.column)}`;
   if (fast !== undefined) {
-    const fields = batch.columns.map(
-      (column) => `${quoteIdentifier(column.property)} ${duckDbReadType(column.type)}`,
-    );
+    const readType = (column: PlannedColumn) =>
+      column.type.kind === 'decimal' && batch.decimalsReadExactly
+        ? duckDbType(column.type)
+        : duckDbReadType(column.type);
+    const fields = batch.columns.map((column) => `${quoteIdentifier(column.property)} ${readType(column)}`);
     const recordType = fields.length === 0 ? 'JSON' : `STRUCT(${fields.join(', ')})`;
     const columns = `{p: 'BIGINT', m: ${quoteLiteral(`STRUCT(version BIGINT, record ${recordType})`)}}`;
     const selected = batch.columns.map((column) =>

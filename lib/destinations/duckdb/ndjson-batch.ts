@@ -3,7 +3,9 @@
  * `read_ndjson`. Two files, because DuckDB's JSON reader takes every in-range number through a double:
  * - `fast`: the original message line, wrapped as `{"p":<position>,"m":<line>}`: no re-encoding at
  *   all, DuckDB extracts `m.record` as a typed STRUCT. Used when every number in the line is exact as a
- *   double (the parser flags the others), so reading decimals through a double loses nothing.
+ *   double (the parser flags the others). Its decimals are read as DECIMAL straight from the number
+ *   when every one in the batch survives the reader's double (see `decimalsReadExactly`), else as
+ *   their text and cast.
  * - `exact`: values re-encoded by position (`c0`, `c1`, ...), decimals as strings, for rows that hold
  *   numbers a double cannot (integers beyond 2^53, long decimals), or that have no line.
  */
@@ -43,6 +45,17 @@ export class NdjsonBatch {
   /** Whether some key appears twice in this batch. */
   repeatedKey = false;
 
+  /**
+   * Whether DuckDB can read this batch's fast-file decimals as DECIMAL straight from the number, which
+   * costs it a third less than reading their text and casting. The reader takes a number through the
+   * nearest double and rounds that to the column's scale: exact for a value with at most `scale`
+   * places whose scaled magnitude is below 2^50, as nothing there lies near a rounding boundary.
+   * Values reaching here have at most `scale` places (the warehouse checks refuse the others), so
+   * only the magnitude is left to check, row by row.
+   */
+  decimalsReadExactly = true;
+  private readonly decimalColumns: readonly { readonly property: string; readonly limit: number }[];
+
   constructor(
     private readonly pathPrefix: string,
     readonly columns: readonly PlannedColumn[],
@@ -50,6 +63,11 @@ export class NdjsonBatch {
   ) {
     this.fastAllowed =
       new Set(columns.map((column) => column.property.toLowerCase())).size === columns.length;
+    this.decimalColumns = columns.flatMap((column) =>
+      column.type.kind === 'decimal'
+        ? [{ property: column.property, limit: 2 ** 50 / 10 ** column.type.scale }]
+        : [],
+    );
   }
 
   /** The files written, by kind. */
@@ -67,6 +85,7 @@ export class NdjsonBatch {
     if (row.raw !== undefined && this.fastAllowed) {
       this.fast ??= new BatchFile(`${this.pathPrefix}.fast.ndjson`);
       this.fastPositions.push(row.position);
+      if (this.decimalsReadExactly) this.checkDecimals(row);
       await this.fast.write(this.measured(`{"p":${row.position},"m":${row.raw}}\n`));
       return;
     }
@@ -82,6 +101,17 @@ export class NdjsonBatch {
     this.exact ??= new BatchFile(`${this.pathPrefix}.exact.ndjson`);
     this.exactPositions.push(row.position);
     await this.exact.write(this.measured(`${line}}\n`));
+  }
+
+  private checkDecimals(row: RowToLoad): void {
+    for (const { property, limit } of this.decimalColumns) {
+      const value = row.values[property];
+      if (value === undefined || value === null) continue;
+      if (typeof value !== 'number' || !(Math.abs(value) < limit)) {
+        this.decimalsReadExactly = false;
+        return;
+      }
+    }
   }
 
   private async writeKey(row: RowToLoad): Promise<void> {
