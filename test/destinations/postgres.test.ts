@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sanitizeIdentifier } from '../../lib/columns/identifiers.ts';
 import { type Destination, DestinationLoadError } from '../../lib/destinations/destination.ts';
@@ -94,5 +95,110 @@ describe('a long-lived PostgreSQL destination (a warm persister Lambda)', () => 
       await destination.close();
     }
     expect(warnings.filter((warning) => warning.startsWith('MaxListenersExceededWarning'))).toEqual([]);
+  });
+});
+
+describe('COPY straight into the table, and the merge when a key is already there', () => {
+  /** A record: its key, and whether it carries a ~350 KB pad, so a dozen of them fill a COPY buffer. */
+  const recordArbitrary = fc.record({ key: fc.integer({ min: 0, max: 7 }), big: fc.boolean() });
+  const loadArbitrary = fc.record({
+    chunks: fc.array(fc.array(recordArbitrary, { minLength: 1, maxLength: 25 }), {
+      minLength: 1,
+      maxLength: 3,
+    }),
+    reopen: fc.boolean(),
+  });
+  const properties = {
+    id: { type: 'integer' },
+    n: { type: 'integer' },
+    token: { type: 'string' },
+    pad: { type: ['null', 'string'] },
+  };
+  let taps = 0;
+
+  it('keeps the last record of each key and every unkeyed record once, stamped with its chunk, over any loads (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(loadArbitrary, { minLength: 1, maxLength: 5 }), async (loads) => {
+        taps += 1;
+        const tap = `direct${taps}`;
+        const latest = new Map<number, { token: string; run: string; seq: number }>();
+        const appended: { n: number; token: string; run: string; seq: number }[] = [];
+        let destination = await PostgresDestination.open(server.url);
+        try {
+          for (const [loadIndex, load] of loads.entries()) {
+            if (load.reopen) {
+              await destination.close();
+              destination = await PostgresDestination.open(server.url);
+            }
+            const run = `r${loadIndex}`;
+            const expected: { inserted: number; updatedAtLeast: number; updatedAtMost: number }[] = [];
+            const chunks = load.chunks.map((records, seq) => {
+              const known = new Set(latest.keys());
+              const keys = new Set(records.map((r) => r.key));
+              const fresh = [...keys].filter((key) => !known.has(key)).length;
+              expected.push({
+                inserted: fresh,
+                updatedAtLeast: keys.size - fresh,
+                updatedAtMost: records.length - fresh,
+              });
+              const messages: object[] = [schema('keyed', properties, ['id']), schema('log', properties)];
+              for (const [index, { key, big }] of records.entries()) {
+                const values = {
+                  id: key,
+                  n: appended.length,
+                  token: `${run}/${seq}/${index}`,
+                  pad: big ? 'x'.repeat(350_000) : null,
+                };
+                messages.push(record('keyed', values), record('log', values));
+                latest.set(key, { token: values.token, run, seq });
+                appended.push({ n: values.n, token: values.token, run, seq });
+              }
+              return chunkOf(tap, run, seq, [...messages, state(`${run}/${seq}`)]);
+            });
+            const outcomes = await loadChunks(tap, chunks, { destination });
+            for (const [seq, outcome] of outcomes.entries()) {
+              const want = expected[seq];
+              const keyed = outcome.counts.keyed;
+              expect(keyed?.inserted).toBe(want?.inserted);
+              expect(keyed?.updated).toBeGreaterThanOrEqual(want?.updatedAtLeast ?? 0);
+              expect(keyed?.updated).toBeLessThanOrEqual(want?.updatedAtMost ?? 0);
+              expect(outcome.counts.log?.inserted).toBe(load.chunks[seq]?.length);
+            }
+          }
+          const schemaName = quoteIdentifier(destination.schemaOf(tap));
+          const ledger = `${quoteIdentifier(sanitizeIdentifier(server.prefix))}._tributary_chunks`;
+          const rows = async (stream: string, orderBy: string) =>
+            destination.query(
+              `SELECT t.id::int AS id, t.n::int AS n, t.token, t._tributary_run AS run, t._tributary_seq AS seq, t._tributary_loaded_at = c.loaded_at AS stamped FROM ${schemaName}.${stream} t LEFT JOIN ${ledger} c ON c.tap = $1 AND c.run = t._tributary_run AND c.seq = t._tributary_seq ORDER BY ${orderBy}`,
+              [tap],
+            );
+          expect(await rows('keyed', 'id')).toEqual(
+            [...latest.entries()]
+              .sort(([a], [b]) => a - b)
+              .map(([id, last]) => ({
+                id,
+                n: expect.any(Number),
+                token: last.token,
+                run: last.run,
+                seq: last.seq,
+                stamped: true,
+              })),
+          );
+          expect(await rows('log', 'n')).toEqual(
+            appended.map((row) => ({
+              id: expect.any(Number),
+              n: row.n,
+              token: row.token,
+              run: row.run,
+              seq: row.seq,
+              stamped: true,
+            })),
+          );
+        } finally {
+          await destination.close();
+        }
+      }),
+      { numRuns: 12 },
+    );
   });
 });

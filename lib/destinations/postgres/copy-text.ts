@@ -14,9 +14,13 @@ export function escapeCopyText(text: string): string {
   return NEEDS_ESCAPE.test(text) ? text.replace(/[\\\n\r\t]/g, (char) => ESCAPES[char] ?? char) : text;
 }
 
-/** One COPY line: position, version, then each planned column. */
-export function copyLine(row: RowToLoad, columns: readonly PlannedColumn[]): string {
-  let line = `${row.position}\t${row.version ?? '\\N'}`;
+/**
+ * A row's COPY fields from the version on, each after a tab: `\t<version>\t<column>…\n`. The caller
+ * puts what goes first in front: the record's position for the temp table, or the chunk's system
+ * columns for a COPY straight into the target.
+ */
+export function copyFields(row: RowToLoad, columns: readonly PlannedColumn[]): string {
+  let line = `\t${row.version ?? '\\N'}`;
   const values = row.values;
   for (const column of columns) {
     const value = values[column.property];

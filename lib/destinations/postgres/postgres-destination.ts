@@ -1,9 +1,11 @@
 /**
  * The PostgreSQL destination (RDS, Aurora, any server). Each load is one transaction on one pooled
  * connection, holding a transaction-scoped advisory lock on its tap: two taps load side by side, two
- * loads of one tap take turns. Rows are COPYed (text format) into a temp table per stream and merged
- * with `INSERT … ON CONFLICT` for keyed streams (the last record of a key wins), a plain insert for
- * the others; the ledger row goes in the same transaction.
+ * loads of one tap take turns. Rows are COPYed (text format) straight into the stream's table, with
+ * the chunk's system columns on each line. A keyed stream's COPY runs under a savepoint: if a key is
+ * already there (a unique violation), the same rows go through a temp table instead and are merged
+ * with `INSERT … ON CONFLICT` (the last record of a key wins), and that table keeps taking the merge
+ * path until a merge updates nothing. The ledger row goes in the same transaction.
  */
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -29,7 +31,7 @@ import { redactUrlsIn } from '../redact-url.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
 import { traceSql, tracingSql } from '../sql-trace.ts';
 import { StatementQueue } from '../statement-queue.ts';
-import { copyLine } from './copy-text.ts';
+import { copyFields, escapeCopyText } from './copy-text.ts';
 import { postgresType } from './postgres-types.ts';
 import { parsePostgresUrl } from './postgres-url.ts';
 
@@ -48,11 +50,14 @@ const SYSTEM_COLUMNS = [
   '_tributary_version bigint',
   '_tributary_deleted_at timestamp with time zone',
 ];
+const UNIQUE_VIOLATION = '23505';
 const SYSTEM_NAMES = new Set(SYSTEM_COLUMNS.map((column) => column.split(' ')[0]));
 /** A stream's COPY buffer is sent once it holds this many bytes; COPY runs while Node goes on. */
 const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Rows are merged from the temp table into the target once this many are waiting. */
 const MERGE_ROWS = 50_000;
+/** The system columns a COPY straight into the target fills, in the order each line starts with. */
+const DIRECT_COLUMNS = ['_tributary_loaded_at', '_tributary_run', '_tributary_seq', '_tributary_version'];
 
 export class PostgresConnectionError extends Error {
   override readonly name = 'PostgresConnectionError';
@@ -61,6 +66,11 @@ export class PostgresConnectionError extends Error {
 export class PostgresDestination implements Destination {
   readonly description: string;
   readonly undeclaredProperties: UndeclaredProperties;
+  /**
+   * Keyed tables where a direct COPY met a key already there: their rows go through the merge until
+   * a merge updates nothing, so an upsert-heavy stream pays for one refused COPY, not one per buffer.
+   */
+  private readonly mergeFirst = new Set<string>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -146,10 +156,15 @@ export class PostgresDestination implements Destination {
     } catch (error) {
       throw connectionError(this.description, error);
     }
+    let loadedAt: string;
     try {
       await client.query('BEGIN');
       await client.query("SET LOCAL TimeZone = 'UTC'");
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tributary:tap:${tap}`]);
+      // The transaction's start time (now()) stamps every row, as the merge's now() does.
+      const started = await client.query('SELECT pg_advisory_xact_lock(hashtext($1)), now()::text AS now', [
+        `tributary:tap:${tap}`,
+      ]);
+      loadedAt = String(started.rows[0]?.now);
     } catch (error) {
       client.release(true);
       throw connectionError(this.description, error);
@@ -157,6 +172,8 @@ export class PostgresDestination implements Destination {
     return new PostgresLoad(
       client,
       tap,
+      loadedAt,
+      this.mergeFirst,
       this.schemaFor(tap),
       this.ledgerTable,
       this.namesTable,
@@ -198,10 +215,16 @@ export class PostgresDestination implements Destination {
 interface StreamTarget {
   readonly definition: StreamDefinition;
   readonly plan: ColumnPlan;
+  /** The stream's table, qualified and quoted. */
+  readonly table: string;
   /** Every column the table has now (name → type), so an upsert can clear the ones this schema lacks. */
   readonly tableColumns: ReadonlyMap<string, string>;
+  /** The temp table rows go through to be merged, created when a buffer first needs it. */
   readonly temp: string;
+  tempCreated: boolean;
+  /** COPY lines from the version on (`copyFields`), and each one's position in its chunk. */
   buffer: string[];
+  positions: number[];
   bufferBytes: number;
   /** Rows copied into the temp table and not yet merged. */
   staged: number;
@@ -224,6 +247,9 @@ class PostgresLoad implements LoadTransaction {
   constructor(
     private readonly client: pg.PoolClient,
     private readonly tap: string,
+    /** `now()` of this transaction, as COPY text. */
+    private readonly loadedAt: string,
+    private readonly mergeFirst: Set<string>,
     private readonly schema: string,
     private readonly ledgerTable: string,
     private readonly namesTable: string,
@@ -303,13 +329,6 @@ class PostgresLoad implements LoadTransaction {
           `CREATE UNIQUE INDEX IF NOT EXISTS ${quoteIdentifier(index)} ON ${table} (${plan.keyColumns.map(quoteIdentifier).join(', ')})${nullsNotDistinct}`,
         );
       }
-      const temp = `_tributary_batch_${this.temps++}`;
-      const tempColumns = plan.columns.map(
-        (column) => `${quoteIdentifier(column.column)} ${postgresType(column.type)}`,
-      );
-      await this.sql(
-        `CREATE TEMP TABLE ${quoteIdentifier(temp)} (_tributary_pos bigint, _tributary_version bigint${tempColumns.map((c) => `, ${c}`).join('')}) ON COMMIT DROP`,
-      );
       const tableColumns = new Map([
         ...(existing ?? []),
         ...plan.additions.map((column) => [column.column, postgresType(column.type)] as const),
@@ -317,9 +336,12 @@ class PostgresLoad implements LoadTransaction {
       return {
         definition,
         plan,
+        table,
         tableColumns,
-        temp,
+        temp: `_tributary_batch_${this.temps++}`,
+        tempCreated: false,
         buffer: [],
+        positions: [],
         bufferBytes: 0,
         staged: 0,
         queued: 0,
@@ -334,8 +356,9 @@ class PostgresLoad implements LoadTransaction {
   async write(stream: string, row: RowToLoad): Promise<void> {
     this.statements.throwIfFailed();
     const target = this.target(stream);
-    const line = copyLine(row, target.plan.columns);
+    const line = copyFields(row, target.plan.columns);
     target.buffer.push(line);
+    target.positions.push(row.position);
     target.bufferBytes += line.length;
     if (target.keysSeen !== undefined && !target.repeatedKey) {
       const key = target.definition.keyProperties
@@ -356,7 +379,7 @@ class PostgresLoad implements LoadTransaction {
     const target = this.target(stream);
     await this.flush(target);
     await this.serial(async () => {
-      const table = qualified(this.schema, target.plan.table);
+      const table = target.table;
       const result = this.options.softDelete
         ? await this.sql(
             `UPDATE ${table} SET _tributary_deleted_at = now() WHERE _tributary_version IS DISTINCT FROM $1 AND _tributary_deleted_at IS NULL`,
@@ -424,43 +447,118 @@ class PostgresLoad implements LoadTransaction {
 
   private sendBuffer(target: StreamTarget): Promise<void> {
     const lines = target.buffer;
+    const positions = target.positions;
     if (lines.length === 0) return this.serial(async () => {});
     target.buffer = [];
+    target.positions = [];
     target.bufferBytes = 0;
     target.queued += lines.length;
+    const chunk = this.chunk;
+    const repeatsKey = target.repeatedKey;
     this.pendingSends += 1;
     return this.serial(async () => {
       try {
-        await this.copy(target, lines);
-        target.staged += lines.length;
+        const direct = await this.copyDirect(target, lines, positions, chunk, repeatsKey);
+        if (direct === 'needs merge') await this.copyToTemp(target, lines, positions);
       } finally {
         this.pendingSends -= 1;
       }
     });
   }
 
-  private async copy(target: StreamTarget, lines: string[]): Promise<void> {
+  /**
+   * COPYs a buffer straight into the stream's table, where that keeps "the last record of a key
+   * wins": always for an unkeyed stream; for a keyed one only when no earlier row of this load waits
+   * in the temp table (it would be merged over these later ones), no key repeats in the buffer, and
+   * under a savepoint, so a key already in the table sends the buffer to the merge instead.
+   */
+  private async copyDirect(
+    target: StreamTarget,
+    lines: readonly string[],
+    positions: readonly number[],
+    chunk: ChunkPosition,
+    repeatsKey: boolean,
+  ): Promise<'copied' | 'needs merge'> {
+    const keyed = target.plan.keyColumns.length > 0;
+    if (keyed && (target.staged > 0 || repeatsKey || this.mergeFirst.has(target.table))) return 'needs merge';
+    const columns = [...DIRECT_COLUMNS, ...target.plan.columns.map((column) => column.column)];
+    const statement = `COPY ${target.table} (${columns.map(quoteIdentifier).join(', ')}) FROM STDIN`;
+    // Each line starts with a tab, so the prefix joins them: prefix line₁ prefix line₂ …
+    const prefix = `${this.loadedAt}\t${escapeCopyText(chunk.run)}\t${chunk.seq}`;
+    const text = prefix + lines.join(prefix);
+    const doing = `COPY into stream "${target.definition.stream}"`;
+    if (!keyed) {
+      await this.copy(statement, doing, text, positions);
+      target.counts.inserted += lines.length;
+      return 'copied';
+    }
+    await this.sql('SAVEPOINT tributary_copy');
+    try {
+      await this.copy(statement, doing, text, positions);
+    } catch (error) {
+      if ((error as { cause?: { code?: unknown } }).cause?.code !== UNIQUE_VIOLATION) throw error;
+      await this.sql('ROLLBACK TO SAVEPOINT tributary_copy');
+      this.mergeFirst.add(target.table);
+      return 'needs merge';
+    }
+    await this.sql('RELEASE SAVEPOINT tributary_copy');
+    target.counts.inserted += lines.length;
+    return 'copied';
+  }
+
+  private async copyToTemp(
+    target: StreamTarget,
+    lines: readonly string[],
+    positions: readonly number[],
+  ): Promise<void> {
+    const temp = quoteIdentifier(target.temp);
+    if (!target.tempCreated) {
+      const columns = target.plan.columns.map(
+        (column) => `, ${quoteIdentifier(column.column)} ${postgresType(column.type)}`,
+      );
+      await this.sql(
+        `CREATE TEMP TABLE ${temp} (_tributary_pos bigint, _tributary_version bigint${columns.join('')}) ON COMMIT DROP`,
+      );
+      target.tempCreated = true;
+    }
     const columns = [
       '_tributary_pos',
       '_tributary_version',
       ...target.plan.columns.map((column) => column.column),
     ];
-    const doing = `COPY into stream "${target.definition.stream}"`;
+    let text = '';
+    for (let index = 0; index < lines.length; index += 1) text += `${positions[index]}${lines[index]}`;
+    await this.copy(
+      `COPY ${temp} (${columns.map(quoteIdentifier).join(', ')}) FROM STDIN`,
+      `COPY into stream "${target.definition.stream}"`,
+      text,
+      positions,
+    );
+    target.staged += lines.length;
+  }
+
+  private async copy(
+    statement: string,
+    doing: string,
+    text: string,
+    positions: readonly number[],
+  ): Promise<void> {
+    const started = tracingSql ? performance.now() : 0;
     let stream: ReturnType<typeof copyFrom>;
     try {
-      stream = this.client.query(
-        copyFrom(
-          `COPY ${quoteIdentifier(target.temp)} (${columns.map(quoteIdentifier).join(', ')}) FROM STDIN`,
-        ),
-      );
+      stream = this.client.query(copyFrom(statement));
     } catch (error) {
       throw this.explain(error, doing); // a closed connection refuses at once
     }
-    await new Promise<void>((resolve, reject) => {
-      stream.on('error', (error: Error) => reject(this.explain(error, doing, lines)));
-      stream.on('finish', () => resolve());
-      stream.end(lines.join(''));
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('error', (error: Error) => reject(this.explain(error, doing, positions)));
+        stream.on('finish', () => resolve());
+        stream.end(text);
+      });
+    } finally {
+      if (tracingSql) traceSql(started, statement);
+    }
   }
 
   /** Sends what is buffered and merges the temp table into the target table. */
@@ -473,14 +571,17 @@ class PostgresLoad implements LoadTransaction {
     await sent;
     await this.serial(async () => {
       if (target.staged === 0) return;
-      await this.merge(target, deduplicate);
+      const updated = await this.merge(target, deduplicate);
       await this.sql(`TRUNCATE ${quoteIdentifier(target.temp)}`);
       target.staged = 0;
+      // Nothing there to update (and no key repeated): the keys are new again, worth a direct COPY.
+      if (updated === 0 && !deduplicate) this.mergeFirst.delete(target.table);
     });
   }
 
-  private async merge(target: StreamTarget, deduplicate: boolean): Promise<void> {
-    const table = qualified(this.schema, target.plan.table);
+  /** Merges the temp table into a keyed stream's table; resolves to the rows it updated. */
+  private async merge(target: StreamTarget, deduplicate: boolean): Promise<number> {
+    const table = target.table;
     const names = target.plan.columns.map((column: PlannedColumn) => quoteIdentifier(column.column));
     const insertColumns = [
       ...names,
@@ -498,13 +599,6 @@ class PostgresLoad implements LoadTransaction {
     ];
     const temp = quoteIdentifier(target.temp);
     const keys = target.plan.keyColumns.map(quoteIdentifier);
-    if (keys.length === 0) {
-      const result = await this.sql(
-        `INSERT INTO ${table} (${insertColumns.join(', ')}) SELECT ${values.join(', ')} FROM ${temp} ORDER BY _tributary_pos`,
-      );
-      target.counts.inserted += result.rowCount ?? 0;
-      return;
-    }
     // The record replaces the row: columns this schema does not have (an old type's column) are cleared.
     const planned = new Set(target.plan.columns.map((column) => column.column));
     const keySet = new Set(target.plan.keyColumns);
@@ -523,8 +617,10 @@ class PostgresLoad implements LoadTransaction {
     const result = await this.sql(
       `WITH upserted AS (INSERT INTO ${table} (${insertColumns.join(', ')}) SELECT ${deduplicate ? `DISTINCT ON (${keys.join(', ')}) ` : ''}${values.join(', ')} FROM ${temp}${deduplicate ? ` ORDER BY ${keys.join(', ')}, _tributary_pos DESC` : ''} ON CONFLICT (${keys.join(', ')}) DO UPDATE SET ${updates.join(', ')} RETURNING (xmax = 0) AS inserted) SELECT count(*) FILTER (WHERE inserted) AS inserted, count(*) FILTER (WHERE NOT inserted) AS updated FROM upserted`,
     );
+    const updated = Number(result.rows[0]?.updated ?? 0);
     target.counts.inserted += Number(result.rows[0]?.inserted ?? 0);
-    target.counts.updated += Number(result.rows[0]?.updated ?? 0);
+    target.counts.updated += updated;
+    return updated;
   }
 
   private async columnsOf(table: string): Promise<Map<string, string> | undefined> {
@@ -553,7 +649,7 @@ class PostgresLoad implements LoadTransaction {
     }
   }
 
-  private explain(error: unknown, doing: string, lines?: readonly string[]): Error {
+  private explain(error: unknown, doing: string, positions?: readonly number[]): Error {
     const code = (error as { code?: string }).code;
     // Class 08 (connection), 57P (shutdown, terminated) and network errors: the connection is gone.
     if (code === undefined || code.startsWith('08') || code.startsWith('57P')) {
@@ -563,9 +659,9 @@ class PostgresLoad implements LoadTransaction {
         { cause: error },
       );
     }
-    // COPY names the line of its own input; each line starts with the record's position in the chunk.
+    // COPY names the line of its own input; `positions` holds each line's record position in the chunk.
     const line = /COPY [^,]+, line (\d+)/.exec(String((error as { where?: string }).where ?? ''))?.[1];
-    const position = line === undefined ? undefined : lines?.[Number(line) - 1]?.split('\t', 1)[0];
+    const position = line === undefined ? undefined : positions?.[Number(line) - 1];
     const record = position === undefined ? '' : `record ${position} of the chunk: `;
     return new DestinationLoadError(`${doing}: PostgreSQL refused ${record}${(error as Error).message}`, {
       cause: error,
