@@ -73,7 +73,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr, cloc
 }
 
 function doneLine(report: TapReport): string {
-  const figures = progressFigures(report, report.durationMs);
+  const figures = progressFigures(report, report.durationMs, { finished: true });
   const rate = figures.recordsPerSecond === undefined ? '' : ` (${formatRate(figures.recordsPerSecond)})`;
   return `${figures.records.toLocaleString('en-US')} records read in ${(report.durationMs / 1000).toFixed(1)}s${rate}, ${report.chunksLoaded} chunk${report.chunksLoaded === 1 ? '' : 's'} loaded`;
 }

@@ -13,10 +13,18 @@ export interface ProgressFigures {
   readonly expected: number | undefined;
 }
 
-export function progressFigures(report: TapReport, elapsedMs: number): ProgressFigures {
+/**
+ * `finished` says the run is over: its rate is then a measure of the whole run, shown however short
+ * the run was; while it runs, a rate over less than a second is noise and none is given.
+ */
+export function progressFigures(
+  report: TapReport,
+  elapsedMs: number,
+  { finished = false }: { finished?: boolean } = {},
+): ProgressFigures {
   const streams = [...report.streams.values()];
   const records = streams.reduce((sum, stream) => sum + stream.recordsRead, 0);
-  const recordsPerSecond = rateOf(records, elapsedMs);
+  const recordsPerSecond = rateOf(records, elapsedMs, finished ? 1 : LIVE_RATE_AFTER_MS);
   const known = streams.length > 0 && streams.every((stream) => stream.expectedRecords !== undefined);
   const expected = known
     ? streams.reduce((sum, stream) => sum + Math.max(stream.expectedRecords ?? 0, stream.recordsRead), 0)
@@ -28,9 +36,11 @@ export function progressFigures(report: TapReport, elapsedMs: number): ProgressF
   return { records, recordsPerSecond, etaSeconds, expected };
 }
 
-/** Records per second; none under a second (the rate is noise) or when nothing was read. */
-function rateOf(records: number, elapsedMs: number): number | undefined {
-  return elapsedMs >= 1000 && records > 0 ? records / (elapsedMs / 1000) : undefined;
+const LIVE_RATE_AFTER_MS = 1000;
+
+/** Records per second; none before `afterMs` or when nothing was read. */
+function rateOf(records: number, elapsedMs: number, afterMs: number): number | undefined {
+  return elapsedMs >= afterMs && records > 0 ? records / (elapsedMs / 1000) : undefined;
 }
 
 export function formatRate(recordsPerSecond: number | undefined): string {
@@ -60,7 +70,7 @@ export function formatRunSummary(reports: readonly TapReport[]): string {
     .filter((status) => count(status) > 0 || status === 'succeeded')
     .map((status) => `${count(status)} ${status}`)
     .join(', ');
-  const rate = formatRate(rateOf(records, ms));
+  const rate = formatRate(rateOf(records, ms, 1));
   const n = (value: number) => value.toLocaleString('en-US');
   const chunks = reports.reduce((total, report) => total + report.chunksLoaded + report.chunksCaughtUp, 0);
   return (

@@ -67,6 +67,10 @@ describe('progress', () => {
     // A source that under-counted does not make the ETA negative.
     expect(progressFigures(report('t', { a: { read: 1_500, expected: 1_000 } }), 1_000).etaSeconds).toBe(0);
     expect(progressFigures(report('t', { a: { read: 3 } }), 200).recordsPerSecond).toBeUndefined();
+    // A run that is over has a rate however short it was: 30,000 records in 0.9 s is a measure, not noise.
+    expect(
+      progressFigures(report('t', { a: { read: 30_000 } }), 900, { finished: true }).recordsPerSecond,
+    ).toBeCloseTo(33_333.3, 0);
   });
 
   it('on a terminal the live line shows records of the total, the rate and the ETA', () => {
