@@ -175,24 +175,39 @@ export class NdjsonBatch {
   }
 }
 
+/**
+ * One of a batch's files. Lines are gathered into pieces of about 256 KB before they reach the
+ * stream: a write per line costs a Buffer and a slot in the stream's queue each, which was a tenth
+ * of a load's time.
+ */
 class BatchFile {
   private readonly output: WriteStream;
+  private pending = '';
 
   constructor(readonly path: string) {
     this.output = createWriteStream(path, { highWaterMark: 1 << 20 });
   }
 
   async write(line: string): Promise<void> {
-    if (!this.output.write(line)) await once(this.output, 'drain');
+    this.pending += line;
+    if (this.pending.length >= PIECE_CHARS) await this.flushPending();
+  }
+
+  private async flushPending(): Promise<void> {
+    const piece = this.pending;
+    this.pending = '';
+    if (piece !== '' && !this.output.write(piece)) await once(this.output, 'drain');
   }
 
   async close(): Promise<void> {
     if (this.output.closed) return;
+    await this.flushPending();
     this.output.end();
     await once(this.output, 'close');
   }
 
   async remove(): Promise<void> {
+    this.pending = '';
     if (!this.output.closed) {
       this.output.destroy();
       await once(this.output, 'close').catch(() => {});
@@ -200,6 +215,8 @@ class BatchFile {
     await rm(this.path, { force: true });
   }
 }
+
+const PIECE_CHARS = 256 * 1024;
 
 function encode(value: unknown, column: PlannedColumn, exact: boolean): string {
   switch (column.type.kind) {
