@@ -28,9 +28,10 @@ import {
   type UndeclaredProperties,
 } from '../destination.ts';
 import { redactUrlsIn } from '../redact-url.ts';
-import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
+import { qualified, quoteIdentifier } from '../sql-text.ts';
 import { traceSql, tracingSql } from '../sql-trace.ts';
 import { StatementQueue } from '../statement-queue.ts';
+import { CopyBuffer } from './copy-buffer.ts';
 import { copyFields, escapeCopyText } from './copy-text.ts';
 import { postgresType } from './postgres-types.ts';
 import { parsePostgresUrl } from './postgres-url.ts';
@@ -56,8 +57,11 @@ const SYSTEM_NAMES = new Set(SYSTEM_COLUMNS.map((column) => column.split(' ')[0]
 const COPY_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Rows are merged from the temp table into the target once this many are waiting. */
 const MERGE_ROWS = 50_000;
-/** The system columns a COPY straight into the target fills, in the order each line starts with. */
-const DIRECT_COLUMNS = ['_tributary_loaded_at', '_tributary_run', '_tributary_seq', '_tributary_version'];
+/**
+ * The system columns each COPY line starts with, in order, whether it goes straight into the target
+ * or through the temp table: a buffer is written before it is known which way it goes.
+ */
+const LINE_COLUMNS = ['_tributary_loaded_at', '_tributary_run', '_tributary_seq', '_tributary_version'];
 
 export class PostgresConnectionError extends Error {
   override readonly name = 'PostgresConnectionError';
@@ -222,16 +226,14 @@ interface StreamTarget {
   /** The temp table rows go through to be merged, created when a buffer first needs it. */
   readonly temp: string;
   tempCreated: boolean;
-  /** COPY lines from the version on (`copyFields`), and each one's position in its chunk. */
-  buffer: string[];
-  positions: number[];
-  bufferBytes: number;
+  /** COPY lines (the system columns, then `copyFields`) and each one's position in its chunk. */
+  readonly buffer: CopyBuffer;
   /** Rows copied into the temp table and not yet merged. */
   staged: number;
   /** Rows handed to COPY since the last merge was queued. */
   queued: number;
-  /** Keys seen since the last merge (while few enough to track), to skip the dedup sort when none repeat. */
-  keysSeen: Set<string> | undefined;
+  /** Keys seen since the last merge, to skip the dedup sort when none repeat. */
+  keysSeen: Set<unknown> | undefined;
   repeatedKey: boolean;
   counts: StreamLoadCounts;
 }
@@ -240,6 +242,8 @@ class PostgresLoad implements LoadTransaction {
   private readonly streams = new Map<string, StreamTarget>();
   private temps = 0;
   private chunk: ChunkPosition = { run: '', seq: 0 };
+  /** The system columns every line of this chunk starts with (see LINE_COLUMNS); a buffer never spans chunks. */
+  private linePrefix = '';
   private readonly statements = new StatementQueue();
   private finished = false;
   private broken = false;
@@ -296,6 +300,7 @@ class PostgresLoad implements LoadTransaction {
 
   startChunk(position: ChunkPosition): void {
     this.chunk = position;
+    this.linePrefix = `${this.loadedAt}\t${escapeCopyText(position.run)}\t${position.seq}`;
   }
 
   async defineStream(definition: StreamDefinition): Promise<void> {
@@ -340,9 +345,7 @@ class PostgresLoad implements LoadTransaction {
         tableColumns,
         temp: `_tributary_batch_${this.temps++}`,
         tempCreated: false,
-        buffer: [],
-        positions: [],
-        bufferBytes: 0,
+        buffer: new CopyBuffer(COPY_BUFFER_BYTES + 256 * 1024),
         staged: 0,
         queued: 0,
         keysSeen: plan.keyColumns.length > 0 ? new Set<string>() : undefined,
@@ -356,18 +359,13 @@ class PostgresLoad implements LoadTransaction {
   async write(stream: string, row: RowToLoad): Promise<void> {
     this.statements.throwIfFailed();
     const target = this.target(stream);
-    const line = copyFields(row, target.plan.columns);
-    target.buffer.push(line);
-    target.positions.push(row.position);
-    target.bufferBytes += line.length;
+    target.buffer.append(row.position, this.linePrefix, copyFields(row, target.plan.columns));
     if (target.keysSeen !== undefined && !target.repeatedKey) {
-      const key = target.definition.keyProperties
-        .map((property) => JSON.stringify(row.values[property] ?? null))
-        .join(',');
+      const key = keyOf(row, target.definition.keyProperties);
       if (target.keysSeen.has(key)) target.repeatedKey = true;
       else target.keysSeen.add(key);
     }
-    if (target.bufferBytes < COPY_BUFFER_BYTES) return;
+    if (target.buffer.bytes < COPY_BUFFER_BYTES) return;
     // COPY and merges run in the background while Node goes on; a failure is kept in `failure`
     // and thrown by the next call. Node waits only when PostgreSQL falls behind.
     this.sendBuffer(target).catch(() => {});
@@ -446,20 +444,15 @@ class PostgresLoad implements LoadTransaction {
   }
 
   private sendBuffer(target: StreamTarget): Promise<void> {
-    const lines = target.buffer;
-    const positions = target.positions;
-    if (lines.length === 0) return this.serial(async () => {});
-    target.buffer = [];
-    target.positions = [];
-    target.bufferBytes = 0;
-    target.queued += lines.length;
-    const chunk = this.chunk;
+    if (target.buffer.rows === 0) return this.serial(async () => {});
+    const lines = target.buffer.take();
+    target.queued += lines.positions.length;
     const repeatsKey = target.repeatedKey;
     this.pendingSends += 1;
     return this.serial(async () => {
       try {
-        const direct = await this.copyDirect(target, lines, positions, chunk, repeatsKey);
-        if (direct === 'needs merge') await this.copyToTemp(target, lines, positions);
+        const direct = await this.copyDirect(target, lines, repeatsKey);
+        if (direct === 'needs merge') await this.copyToTemp(target, lines);
       } finally {
         this.pendingSends -= 1;
       }
@@ -474,27 +467,22 @@ class PostgresLoad implements LoadTransaction {
    */
   private async copyDirect(
     target: StreamTarget,
-    lines: readonly string[],
-    positions: readonly number[],
-    chunk: ChunkPosition,
+    lines: CopiedLines,
     repeatsKey: boolean,
   ): Promise<'copied' | 'needs merge'> {
     const keyed = target.plan.keyColumns.length > 0;
     if (keyed && (target.staged > 0 || repeatsKey || this.mergeFirst.has(target.table))) return 'needs merge';
-    const columns = [...DIRECT_COLUMNS, ...target.plan.columns.map((column) => column.column)];
-    const statement = `COPY ${target.table} (${columns.map(quoteIdentifier).join(', ')}) FROM STDIN`;
-    // Each line starts with a tab, so the prefix joins them: prefix line₁ prefix line₂ …
-    const prefix = `${this.loadedAt}\t${escapeCopyText(chunk.run)}\t${chunk.seq}`;
-    const text = prefix + lines.join(prefix);
+    const statement = `COPY ${target.table} (${lineColumns(target)}) FROM STDIN`;
     const doing = `COPY into stream "${target.definition.stream}"`;
+    const rows = lines.positions.length;
     if (!keyed) {
-      await this.copy(statement, doing, text, positions);
-      target.counts.inserted += lines.length;
+      await this.copy(statement, doing, lines);
+      target.counts.inserted += rows;
       return 'copied';
     }
     await this.sql('SAVEPOINT tributary_copy');
     try {
-      await this.copy(statement, doing, text, positions);
+      await this.copy(statement, doing, lines);
     } catch (error) {
       if ((error as { cause?: { code?: unknown } }).cause?.code !== UNIQUE_VIOLATION) throw error;
       await this.sql('ROLLBACK TO SAVEPOINT tributary_copy');
@@ -502,47 +490,35 @@ class PostgresLoad implements LoadTransaction {
       return 'needs merge';
     }
     await this.sql('RELEASE SAVEPOINT tributary_copy');
-    target.counts.inserted += lines.length;
+    target.counts.inserted += rows;
     return 'copied';
   }
 
-  private async copyToTemp(
-    target: StreamTarget,
-    lines: readonly string[],
-    positions: readonly number[],
-  ): Promise<void> {
+  /**
+   * COPYs a buffer into the temp table, the same lines as for the target. `_tributary_pos` numbers
+   * the rows in the order COPY reads them, which is the order they were written: the merge keeps the
+   * last row of a key by it.
+   */
+  private async copyToTemp(target: StreamTarget, lines: CopiedLines): Promise<void> {
     const temp = quoteIdentifier(target.temp);
     if (!target.tempCreated) {
       const columns = target.plan.columns.map(
         (column) => `, ${quoteIdentifier(column.column)} ${postgresType(column.type)}`,
       );
       await this.sql(
-        `CREATE TEMP TABLE ${temp} (_tributary_pos bigint, _tributary_version bigint${columns.join('')}) ON COMMIT DROP`,
+        `CREATE TEMP TABLE ${temp} (_tributary_pos bigint GENERATED ALWAYS AS IDENTITY, _tributary_loaded_at timestamp with time zone, _tributary_run text, _tributary_seq integer, _tributary_version bigint${columns.join('')}) ON COMMIT DROP`,
       );
       target.tempCreated = true;
     }
-    const columns = [
-      '_tributary_pos',
-      '_tributary_version',
-      ...target.plan.columns.map((column) => column.column),
-    ];
-    let text = '';
-    for (let index = 0; index < lines.length; index += 1) text += `${positions[index]}${lines[index]}`;
     await this.copy(
-      `COPY ${temp} (${columns.map(quoteIdentifier).join(', ')}) FROM STDIN`,
+      `COPY ${temp} (${lineColumns(target)}) FROM STDIN`,
       `COPY into stream "${target.definition.stream}"`,
-      text,
-      positions,
+      lines,
     );
-    target.staged += lines.length;
+    target.staged += lines.positions.length;
   }
 
-  private async copy(
-    statement: string,
-    doing: string,
-    text: string,
-    positions: readonly number[],
-  ): Promise<void> {
+  private async copy(statement: string, doing: string, lines: CopiedLines): Promise<void> {
     const started = tracingSql ? performance.now() : 0;
     let stream: ReturnType<typeof copyFrom>;
     try {
@@ -552,9 +528,9 @@ class PostgresLoad implements LoadTransaction {
     }
     try {
       await new Promise<void>((resolve, reject) => {
-        stream.on('error', (error: Error) => reject(this.explain(error, doing, positions)));
+        stream.on('error', (error: Error) => reject(this.explain(error, doing, lines.positions)));
         stream.on('finish', () => resolve());
-        stream.end(text);
+        stream.end(lines.data);
       });
     } finally {
       if (tracingSql) traceSql(started, statement);
@@ -592,9 +568,9 @@ class PostgresLoad implements LoadTransaction {
     ];
     const values = [
       ...names,
-      'now()',
-      quoteLiteral(this.chunk.run),
-      String(this.chunk.seq),
+      '_tributary_loaded_at',
+      '_tributary_run',
+      '_tributary_seq',
       '_tributary_version',
     ];
     const temp = quoteIdentifier(target.temp);
@@ -688,4 +664,28 @@ function connectionError(where: string, error: unknown): PostgresConnectionError
 /** A ledger bookmark read as text: jsonb keeps numbers exact, and so must we (the driver parses doubles). */
 function exactBookmark(text: unknown): unknown {
   return typeof text === 'string' ? (parseJsonExactly(text) ?? undefined) : undefined;
+}
+
+/** A buffer handed to COPY. */
+interface CopiedLines {
+  readonly data: Buffer;
+  readonly positions: readonly number[];
+}
+
+function lineColumns(target: StreamTarget): string {
+  return [...LINE_COLUMNS, ...target.plan.columns.map((column) => column.column)]
+    .map(quoteIdentifier)
+    .join(', ');
+}
+
+/**
+ * A record's key as a Set member: a single string or number key as it is (no string is made for
+ * each record), any other key as the JSON of its values.
+ */
+function keyOf(row: RowToLoad, keyProperties: readonly string[]): unknown {
+  if (keyProperties.length === 1) {
+    const value = row.values[keyProperties[0] as string];
+    if (typeof value === 'string' || typeof value === 'number') return value;
+  }
+  return keyProperties.map((property) => JSON.stringify(row.values[property] ?? null)).join(',');
 }
