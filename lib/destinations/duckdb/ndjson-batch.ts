@@ -41,7 +41,7 @@ export class NdjsonBatch {
    */
   private keys: BatchFile | undefined;
   /** Key texts seen in this batch, to tell whether the merge must keep only a key's last row. */
-  private readonly keysSeen = new Set<string>();
+  private readonly keysSeen = new Set<unknown>();
   /** Whether some key appears twice in this batch. */
   repeatedKey = false;
 
@@ -124,8 +124,12 @@ export class NdjsonBatch {
     }
     line += '}';
     if (!this.repeatedKey) {
-      if (this.keysSeen.has(line)) this.repeatedKey = true;
-      else this.keysSeen.add(line);
+      // A single string or number key is its own Set member: no string kept for each record.
+      const only =
+        this.keyColumns.length === 1 ? row.values[(this.keyColumns[0] as PlannedColumn).property] : undefined;
+      const member = typeof only === 'string' || typeof only === 'number' ? only : line;
+      if (this.keysSeen.has(member)) this.repeatedKey = true;
+      else this.keysSeen.add(member);
     }
     this.keys ??= new BatchFile(`${this.pathPrefix}.keys.ndjson`);
     await this.keys.write(`${line}\n`);
