@@ -28,22 +28,33 @@ export class LineTooLongError extends Error {
 }
 
 export async function* readLines(source: AsyncIterable<Buffer | string>): AsyncGenerator<TextLine> {
+  for await (const lines of readLineBatches(source)) yield* lines;
+}
+
+/**
+ * The lines each piece of input completes, a list at a time: a reader that handles them in a plain
+ * loop pays for one promise per piece instead of two per line (a fifth of a parse of small records).
+ */
+export async function* readLineBatches(
+  source: AsyncIterable<Buffer | string>,
+): AsyncGenerator<readonly TextLine[]> {
   const lines = new LineSplitter();
   // The first bytes, until there are enough to tell whether they are a byte order mark.
   let head: Buffer | undefined = Buffer.alloc(0);
   for await (const piece of source) {
     const buffer = typeof piece === 'string' ? Buffer.from(piece) : piece;
-    if (head === undefined) {
-      yield* lines.push(buffer);
-      continue;
+    let completed: TextLine[];
+    if (head === undefined) completed = lines.push(buffer);
+    else {
+      head = Buffer.concat([head, buffer]);
+      if (head.length < UTF8_BOM.length) continue;
+      completed = lines.push(withoutBom(head));
+      head = undefined;
     }
-    head = Buffer.concat([head, buffer]);
-    if (head.length < UTF8_BOM.length) continue;
-    yield* lines.push(withoutBom(head));
-    head = undefined;
+    if (completed.length > 0) yield completed;
   }
-  if (head !== undefined) yield* lines.push(withoutBom(head));
-  yield* lines.end();
+  const rest = [...(head === undefined ? [] : lines.push(withoutBom(head))), ...lines.end()];
+  if (rest.length > 0) yield rest;
 }
 
 class LineSplitter {
@@ -52,19 +63,20 @@ class LineSplitter {
   private partialBytes = 0;
   private number = 0;
 
-  *push(buffer: Buffer): Generator<TextLine> {
+  push(buffer: Buffer): TextLine[] {
+    const completed: TextLine[] = [];
     let start = 0;
     for (let end = buffer.indexOf(NEWLINE, start); end !== -1; end = buffer.indexOf(NEWLINE, start)) {
       this.number += 1;
       if (this.partial.length === 0) {
-        yield { number: this.number, text: decode(buffer, start, end) };
+        completed.push({ number: this.number, text: decode(buffer, start, end) });
       } else {
         // Only the first newline of a piece can end a partial line, so start is 0 here.
         this.partial.push(buffer.subarray(0, end));
         const line = Buffer.concat(this.partial, this.partialBytes + end);
         this.partial.length = 0;
         this.partialBytes = 0;
-        yield { number: this.number, text: decode(line, 0, line.length) };
+        completed.push({ number: this.number, text: decode(line, 0, line.length) });
       }
       start = end + 1;
     }
@@ -74,16 +86,17 @@ class LineSplitter {
       // A small remainder is copied, so it does not keep the (possibly large) read buffer alive.
       this.partial.push(start === 0 ? buffer : Buffer.from(buffer.subarray(start)));
     }
+    return completed;
   }
 
   /** The last line, when the input does not end with a newline. */
-  *end(): Generator<TextLine> {
-    if (this.partialBytes === 0) return;
+  end(): TextLine[] {
+    if (this.partialBytes === 0) return [];
     this.number += 1;
     const line = Buffer.concat(this.partial, this.partialBytes);
     this.partial.length = 0;
     this.partialBytes = 0;
-    yield { number: this.number, text: decode(line, 0, line.length) };
+    return [{ number: this.number, text: decode(line, 0, line.length) }];
   }
 }
 

@@ -4,7 +4,7 @@
  * It reads line by line and never holds the whole input.
  */
 import { mayHoldInexactNumber, parseExact, stringifyExact } from './exact-json.ts';
-import { readLines, type TextLine } from './line-reader.ts';
+import { readLineBatches, type TextLine } from './line-reader.ts';
 import {
   bookmarkSizeProblem,
   type JsonObject,
@@ -32,39 +32,40 @@ export async function* parseMessages(
 ): AsyncGenerator<ParsedMessage> {
   const { source } = options;
   const schemas = new Set<string>();
-  const lines = readLines(input)[Symbol.asyncIterator]();
+  const batches = readLineBatches(input)[Symbol.asyncIterator]();
   let inHeader = false;
   let stitch = false;
   let transit = false;
   let firstContent = true;
   for (;;) {
-    let next: IteratorResult<TextLine>;
+    let next: IteratorResult<readonly TextLine[]>;
     try {
-      next = await lines.next();
+      next = await batches.next();
     } catch (error) {
       throw new ProtocolError('could not read the input', { source, line: 0, cause: error });
     }
     if (next.done) break;
-    const { number, text } = next.value;
-    if (text.trim() === '') continue;
-    if (firstContent) {
-      firstContent = false;
-      if (text.trim() === STITCH_MAGIC) {
-        inHeader = true;
-        stitch = true;
+    for (const { number, text } of next.value) {
+      if (text.trim() === '') continue;
+      if (firstContent) {
+        firstContent = false;
+        if (text.trim() === STITCH_MAGIC) {
+          inHeader = true;
+          stitch = true;
+          continue;
+        }
+      }
+      if (inHeader) {
+        const header = readStitchHeader(text, { source, line: number });
+        inHeader = !header.done;
+        if (header.contentType !== undefined) transit = header.contentType === 'transit';
         continue;
       }
+      // A transit line is read as the JSON it stands for; from there every message is read one way.
+      const json = transit ? transitLineAsJson(text, source, number) : text;
+      const message = toMessage(parseJsonLine(json, source, number), json, source, number, schemas, stitch);
+      yield { line: number, message };
     }
-    if (inHeader) {
-      const header = readStitchHeader(text, { source, line: number });
-      inHeader = !header.done;
-      if (header.contentType !== undefined) transit = header.contentType === 'transit';
-      continue;
-    }
-    // A transit line is read as the JSON it stands for; from there every message is read one way.
-    const json = transit ? transitLineAsJson(text, source, number) : text;
-    const message = toMessage(parseJsonLine(json, source, number), json, source, number, schemas, stitch);
-    yield { line: number, message };
   }
   if (inHeader) {
     throw new ProtocolError(
