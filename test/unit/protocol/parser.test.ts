@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MAX_BOOKMARK_BYTES, ProtocolError, parseMessages } from '../../../lib/protocol/index.ts';
 import { lines, parseAll, plain } from '../../helpers/messages.ts';
@@ -149,5 +150,50 @@ describe('mayHoldInexactNumber', () => {
       expect(mayHoldInexactNumber(`${prefix}:1234567.890123456}`)).toBe(true);
       expect(mayHoldInexactNumber(`${prefix}:123456789012345,"a":1.5`)).toBe(false);
     }
+  });
+
+  it('flags every JSON text holding a number a double cannot, wherever the number stands (property)', async () => {
+    const { mayHoldInexactNumber, parseExact } = await import('../../../lib/protocol/exact-json.ts');
+    // Long numbers in every place JSON allows one: after ':' ',' '[', signed, with whitespace around.
+    const long = fc
+      .tuple(
+        fc.constantFrom('', '-'),
+        fc.stringMatching(/^[1-9][0-9]{15,24}$/),
+        fc.constantFrom('', '.5', '.000000000000000001', 'e3'),
+      )
+      .map(([sign, digits, tail]) => `${sign}${digits}${tail}`);
+    const space = fc.constantFrom('', ' ', '\t', '\n', '\r\n  ');
+    const value: fc.Arbitrary<string> = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: 'small' },
+        long,
+        fc.integer().map(String),
+        fc.constantFrom(
+          '"0716d9708d321ffb6a00818614779e779925365c"',
+          '"x1234567890123456789"',
+          'null',
+          'true',
+        ),
+        fc
+          .array(fc.tuple(space, tie('value') as fc.Arbitrary<string>, space), { maxLength: 4 })
+          .map((items) => `[${items.map(([a, v, b]) => `${a}${v}${b}`).join(',')}]`),
+        fc
+          .array(fc.tuple(fc.constantFrom('a', 'sha', 'n1'), space, tie('value') as fc.Arbitrary<string>), {
+            maxLength: 4,
+          })
+          .map((entries) => `{${entries.map(([k, s, v], i) => `"${k}${i}":${s}${v}`).join(',')}}`),
+      ),
+    })).value;
+    fc.assert(
+      fc.property(value, (text) => {
+        // parseExact says whether some number in the text is not safe as a double.
+        if (parseExact(text) !== undefined) expect(mayHoldInexactNumber(text), text).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
+    // A commit sha's digits are text, not a number: no lossless re-read for it.
+    expect(
+      mayHoldInexactNumber('{"sha":"00818614779e7799253651234567890123","n":"12345678901234567a"}'),
+    ).toBe(false);
   });
 });
