@@ -99,7 +99,7 @@ describe('a long-lived PostgreSQL destination (a warm persister Lambda)', () => 
 });
 
 describe('COPY straight into the table, and the merge when a key is already there', () => {
-  /** A record: its key, and whether it carries a ~350 KB pad, so a dozen of them fill a COPY buffer. */
+  /** A record: its key, and whether it carries a ~350 KB pad, so six of them fill a 2 MB COPY buffer. */
   const recordArbitrary = fc.record({ key: fc.integer({ min: 0, max: 7 }), big: fc.boolean() });
   const loadArbitrary = fc.record({
     chunks: fc.array(fc.array(recordArbitrary, { minLength: 1, maxLength: 25 }), {
