@@ -368,6 +368,7 @@ class PostgresLoad implements LoadTransaction {
   async write(stream: string, row: RowToLoad): Promise<void> {
     this.statements.throwIfFailed();
     const target = this.target(stream);
+    if (this.linePrefix === '') throw new Error('write before startChunk');
     target.buffer.append(row.position, this.linePrefix, copyFields(row, target.plan.columns));
     if (target.keysSeen !== undefined && !target.repeatedKey) {
       const key = keyOf(row, target.definition.keyProperties);
