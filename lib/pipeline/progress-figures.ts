@@ -24,7 +24,7 @@ export function progressFigures(
 ): ProgressFigures {
   const streams = [...report.streams.values()];
   const records = streams.reduce((sum, stream) => sum + stream.recordsRead, 0);
-  const recordsPerSecond = rateOf(records, elapsedMs, finished ? 1 : LIVE_RATE_AFTER_MS);
+  const recordsPerSecond = rateOf(records, elapsedMs, finished ? FINISHED_RATE_AFTER_MS : LIVE_RATE_AFTER_MS);
   const known = streams.length > 0 && streams.every((stream) => stream.expectedRecords !== undefined);
   const expected = known
     ? streams.reduce((sum, stream) => sum + Math.max(stream.expectedRecords ?? 0, stream.recordsRead), 0)
@@ -37,6 +37,8 @@ export function progressFigures(
 }
 
 const LIVE_RATE_AFTER_MS = 1000;
+/** A finished run's rate is its whole run's: any measured duration will do. */
+const FINISHED_RATE_AFTER_MS = 1;
 
 /** Records per second; none before `afterMs` or when nothing was read. */
 function rateOf(records: number, elapsedMs: number, afterMs: number): number | undefined {
@@ -70,7 +72,7 @@ export function formatRunSummary(reports: readonly TapReport[]): string {
     .filter((status) => count(status) > 0 || status === 'succeeded')
     .map((status) => `${count(status)} ${status}`)
     .join(', ');
-  const rate = formatRate(rateOf(records, ms, 1));
+  const rate = formatRate(rateOf(records, ms, FINISHED_RATE_AFTER_MS));
   const n = (value: number) => value.toLocaleString('en-US');
   const chunks = reports.reduce((total, report) => total + report.chunksLoaded + report.chunksCaughtUp, 0);
   return (

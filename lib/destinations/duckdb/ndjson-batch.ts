@@ -16,6 +16,7 @@ import { rm } from 'node:fs/promises';
 import type { PlannedColumn } from '../../columns/column-plan.ts';
 import { isExactNumber, stringifyExact } from '../../protocol/exact-json.ts';
 import type { RowToLoad } from '../destination.ts';
+import { RepeatedKeys } from '../repeated-keys.ts';
 
 /** DuckDB's default line limit; raised per batch only when a line needs it (a large limit is slow). */
 export const DEFAULT_MAX_OBJECT_BYTES = 16 * 1024 * 1024;
@@ -40,10 +41,7 @@ export class NdjsonBatch {
    * deletes the rows these keys replace by reading it, and inserts straight from the batch files.
    */
   private keys: BatchFile | undefined;
-  /** Key texts seen in this batch, to tell whether the merge must keep only a key's last row. */
-  private readonly keysSeen = new Set<unknown>();
-  /** Whether some key appears twice in this batch. */
-  repeatedKey = false;
+  private readonly keysNoted: RepeatedKeys;
 
   /**
    * Whether DuckDB can read this batch's fast-file decimals as DECIMAL straight from the number, which
@@ -61,6 +59,7 @@ export class NdjsonBatch {
     readonly columns: readonly PlannedColumn[],
     readonly keyColumns: readonly PlannedColumn[] = [],
   ) {
+    this.keysNoted = new RepeatedKeys(keyColumns.map((column) => column.property));
     this.fastAllowed =
       new Set(columns.map((column) => column.property.toLowerCase())).size === columns.length;
     this.decimalColumns = columns.flatMap((column) =>
@@ -68,6 +67,11 @@ export class NdjsonBatch {
         ? [{ property: column.property, limit: 2 ** 50 / 10 ** column.type.scale }]
         : [],
     );
+  }
+
+  /** Whether some key appears twice in this batch, so the merge must keep only a key's last row. */
+  get repeatedKey(): boolean {
+    return this.keysNoted.repeated;
   }
 
   /** The files written, by kind. */
@@ -123,14 +127,7 @@ export class NdjsonBatch {
       line += `${index === 0 ? '' : ','}"k${index}":${text}`;
     }
     line += '}';
-    if (!this.repeatedKey) {
-      // A single string or number key is its own Set member: no string kept for each record.
-      const only =
-        this.keyColumns.length === 1 ? row.values[(this.keyColumns[0] as PlannedColumn).property] : undefined;
-      const member = typeof only === 'string' || typeof only === 'number' ? only : line;
-      if (this.keysSeen.has(member)) this.repeatedKey = true;
-      else this.keysSeen.add(member);
-    }
+    this.keysNoted.note(row.values, line);
     this.keys ??= new BatchFile(`${this.pathPrefix}.keys.ndjson`);
     await this.keys.write(`${line}\n`);
   }
@@ -166,7 +163,6 @@ export class NdjsonBatch {
   }
 
   async close(): Promise<void> {
-    this.keysSeen.clear();
     await this.fast?.close();
     await this.exact?.close();
     await this.keys?.close();

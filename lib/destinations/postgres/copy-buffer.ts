@@ -5,14 +5,13 @@
  * and COPY sends them as they are.
  */
 export class CopyBuffer {
-  private storage: Buffer;
+  /** Allocated on the first line, so a stream with nothing waiting holds nothing. */
+  private storage = EMPTY;
   private used = 0;
   /** Each line's record position in its chunk, so an error COPY gives by line names the record. */
   private lines: number[] = [];
 
-  constructor(private readonly capacity: number) {
-    this.storage = Buffer.allocUnsafe(capacity);
-  }
+  constructor(private readonly capacity: number) {}
 
   get bytes(): number {
     return this.used;
@@ -35,16 +34,18 @@ export class CopyBuffer {
   /** What is buffered, handed over whole; the buffer starts again empty, on storage of its own. */
   take(): { readonly data: Buffer; readonly positions: readonly number[] } {
     const taken = { data: this.storage.subarray(0, this.used), positions: this.lines };
-    this.storage = Buffer.allocUnsafe(this.capacity);
+    this.storage = EMPTY;
     this.used = 0;
     this.lines = [];
     return taken;
   }
 
-  /** A line longer than what is left (a large record): room for it, keeping what is there. */
+  /** The first line, or one longer than what is left (a large record): room for it, keeping what is there. */
   private grow(atLeast: number): void {
-    const larger = Buffer.allocUnsafe(Math.max(this.storage.length * 2, this.used + atLeast));
+    const larger = Buffer.allocUnsafe(Math.max(this.capacity, this.storage.length * 2, this.used + atLeast));
     this.storage.copy(larger, 0, 0, this.used);
     this.storage = larger;
   }
 }
+
+const EMPTY = Buffer.alloc(0);

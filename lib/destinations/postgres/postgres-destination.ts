@@ -28,6 +28,7 @@ import {
   type UndeclaredProperties,
 } from '../destination.ts';
 import { redactUrlsIn } from '../redact-url.ts';
+import { RepeatedKeys } from '../repeated-keys.ts';
 import { qualified, quoteIdentifier } from '../sql-text.ts';
 import { traceSql, tracingSql } from '../sql-trace.ts';
 import { StatementQueue } from '../statement-queue.ts';
@@ -241,9 +242,8 @@ interface StreamTarget {
   staged: number;
   /** Rows handed to COPY since the last merge was queued. */
   queued: number;
-  /** Keys seen since the last merge, to skip the dedup sort when none repeat. */
-  keysSeen: Set<unknown> | undefined;
-  repeatedKey: boolean;
+  /** Whether a key repeats since the last merge (keyed streams), to skip the dedup sort when none does. */
+  readonly keys: RepeatedKeys | undefined;
   counts: StreamLoadCounts;
 }
 
@@ -357,8 +357,7 @@ class PostgresLoad implements LoadTransaction {
         buffer: new CopyBuffer(COPY_BUFFER_BYTES + 256 * 1024),
         staged: 0,
         queued: 0,
-        keysSeen: plan.keyColumns.length > 0 ? new Set<string>() : undefined,
-        repeatedKey: false,
+        keys: plan.keyColumns.length > 0 ? new RepeatedKeys(definition.keyProperties) : undefined,
         counts: known?.counts ?? emptyCounts(),
       } satisfies StreamTarget;
     });
@@ -370,11 +369,7 @@ class PostgresLoad implements LoadTransaction {
     const target = this.target(stream);
     if (this.linePrefix === '') throw new Error('write before startChunk');
     target.buffer.append(row.position, this.linePrefix, copyFields(row, target.plan.columns));
-    if (target.keysSeen !== undefined && !target.repeatedKey) {
-      const key = keyOf(row, target.definition.keyProperties);
-      if (target.keysSeen.has(key)) target.repeatedKey = true;
-      else target.keysSeen.add(key);
-    }
+    target.keys?.note(row.values, () => keyText(row, target.definition.keyProperties));
     if (target.buffer.bytes < COPY_BUFFER_BYTES) return;
     // COPY and merges run in the background while Node goes on; a failure is kept in `failure`
     // and thrown by the next call. Node waits only when PostgreSQL falls behind.
@@ -462,7 +457,7 @@ class PostgresLoad implements LoadTransaction {
     if (target.buffer.rows === 0) return this.serial(async () => {});
     const lines = target.buffer.take();
     target.queued += lines.positions.length;
-    const repeatsKey = target.repeatedKey;
+    const repeatsKey = target.keys?.repeated === true;
     const sent = this.serial(async () => {
       const direct = await this.copyDirect(target, lines, repeatsKey);
       if (direct === 'needs merge') await this.copyToTemp(target, lines);
@@ -554,9 +549,8 @@ class PostgresLoad implements LoadTransaction {
   private async flush(target: StreamTarget): Promise<void> {
     const sent = this.sendBuffer(target);
     target.queued = 0;
-    const deduplicate = target.repeatedKey;
-    target.keysSeen?.clear();
-    target.repeatedKey = false;
+    const deduplicate = target.keys?.repeated === true;
+    target.keys?.clear();
     await sent;
     await this.serial(async () => {
       if (target.staged === 0) return;
@@ -691,15 +685,7 @@ function lineColumns(target: StreamTarget): string {
     .join(', ');
 }
 
-/**
- * A record's key as a Set member: a single string or number key as it is (no string is made for
- * each record), any other key as the JSON of its values.
- */
-function keyOf(row: RowToLoad, keyProperties: readonly string[]): unknown {
-  if (keyProperties.length === 1) {
-    const value = row.values[keyProperties[0] as string];
-    if (typeof value === 'string' || typeof value === 'number') return value;
-  }
+function keyText(row: RowToLoad, keyProperties: readonly string[]): string {
   return keyProperties.map((property) => JSON.stringify(row.values[property] ?? null)).join(',');
 }
 
