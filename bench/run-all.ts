@@ -9,9 +9,9 @@
  * Sections: parse (parse + validate vs bare JSON.parse), emit (chunk writer vs bare stringify + gzip),
  * duckdb and postgres (single load, 5,000-record transactions, upsert of changed records, each vs the
  * database's own bulk path), large (one 64 MB record vs 64 MB of small ones), yaml (a pipeline file
- * of 50,000 keys), run (`trib run` of
- * the sample tap), aws (requests and handler durations
- * per chunk on the emulators, priced: the README's cost table). PostgreSQL is the server at PGURL,
+ * of 50,000 keys), run (`trib run` of the sample tap), scale (`trib persist` to both destinations
+ * and `trib run` at --scale-records, 5,000,000 by default: peak memory stays flat and the rate holds),
+ * aws (requests and handler durations per chunk on the emulators, priced: the README's cost table). PostgreSQL is the server at PGURL,
  * or an embedded one. Peak memory is the VmHWM of the trib process (DuckDB's memory included).
  */
 import { spawnSync } from 'node:child_process';
@@ -34,12 +34,13 @@ import {
 } from './in-process.ts';
 import { type Measured, measure } from './measure.ts';
 
-const SECTIONS = ['parse', 'emit', 'duckdb', 'postgres', 'large', 'yaml', 'run', 'aws'] as const;
+const SECTIONS = ['parse', 'emit', 'duckdb', 'postgres', 'large', 'yaml', 'run', 'scale', 'aws'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
   options: {
     records: { type: 'string', default: '1000000' },
+    'scale-records': { type: 'string', default: '5000000' },
     only: { type: 'string', default: SECTIONS.join(',') },
     datasets: { type: 'string', default: 'flat,nested' },
     out: { type: 'string', default: new URL('./RESULTS.md', import.meta.url).pathname },
@@ -48,13 +49,18 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    `Usage: npm run bench [-- --records N] [--only ${SECTIONS.join(',')}] [--datasets flat,nested] [--out FILE]\n`,
+    `Usage: npm run bench [-- --records N] [--scale-records N] [--only ${SECTIONS.join(',')}] [--datasets flat,nested] [--out FILE]\n`,
   );
   process.exit(0);
 }
 const count = Number(args.records);
 if (!Number.isSafeInteger(count) || count < 10_000)
   throw new Error(`--records: received ${args.records}; allowed: a whole number of at least 10000`);
+const scaleCount = Number(args['scale-records']);
+if (!Number.isSafeInteger(scaleCount) || scaleCount < 10_000)
+  throw new Error(
+    `--scale-records: received ${args['scale-records']}; allowed: a whole number of at least 10000`,
+  );
 const sections = new Set(args.only.split(',') as Section[]);
 for (const section of sections)
   if (!SECTIONS.includes(section))
@@ -74,12 +80,15 @@ interface Row {
   readonly what: string;
   readonly seconds: number;
   readonly records: number;
-  readonly baseline?: { readonly what: string; readonly seconds: number };
+  /** What trib is measured against; `records` when it moved another number of them (the scale runs). */
+  readonly baseline?: { readonly what: string; readonly seconds: number; readonly records?: number };
   /** The aim for trib's rate ÷ the baseline's rate. */
   readonly aim?: number;
   readonly peakMb?: number | undefined;
 }
 const rows: Row[] = [];
+/** Each destination's single load of the flat dataset, the scale runs' baseline. */
+const flatSingleLoads = new Map<'DuckDB' | 'PostgreSQL', Measured>();
 const versions: Record<string, string> = { node: process.version };
 
 const perSecond = (records: number, seconds: number) => {
@@ -87,10 +96,16 @@ const perSecond = (records: number, seconds: number) => {
   return `${rate < 10 ? rate.toFixed(2) : Math.round(rate).toLocaleString('en-US')} rec/s`;
 };
 
+/** trib's rate ÷ the baseline's. */
+function ratioOf(row: Row): number | undefined {
+  if (row.baseline === undefined) return undefined;
+  const baselineRate = (row.baseline.records ?? row.records) / row.baseline.seconds;
+  return row.records / row.seconds / baselineRate;
+}
+
 function report(row: Row): void {
   rows.push(row);
-  const ratio =
-    row.baseline === undefined ? '' : `  ratio ${(row.baseline.seconds / row.seconds).toFixed(2)}`;
+  const ratio = row.baseline === undefined ? '' : `  ratio ${ratioOf(row)?.toFixed(2)}`;
   const peak = row.peakMb === undefined ? '' : `  peak ${row.peakMb.toFixed(0)} MB`;
   process.stderr.write(
     `  ${row.dataset.padEnd(6)} ${row.what.padEnd(44)} ${row.seconds.toFixed(1).padStart(6)} s  ${perSecond(row.records, row.seconds).padStart(14)}${ratio}${peak}\n`,
@@ -230,6 +245,7 @@ async function duckdbColumns(file: string, dataset: Dataset): Promise<{ name: st
 async function duckdbSection(dataset: Dataset, files: Files): Promise<void> {
   const single = join(folder, `${dataset.name}.trib.duckdb`);
   const load = await trib(['persist', '--to', `duckdb:${single}`, '--tap', 'bench'], files.singer);
+  if (dataset.name === 'flat') flatSingleLoads.set('DuckDB', load);
   const columns = await duckdbColumns(single, dataset);
   const baselineFile = join(folder, `${dataset.name}.baseline.duckdb`);
   const definitions = columns.map((column) => `"${column.name}" ${column.type}`).join(', ');
@@ -311,6 +327,7 @@ async function postgresSection(dataset: Dataset, files: Files, url: string): Pro
   const table = `"${schema}_bench".${dataset.stream}`;
   try {
     const load = await trib(['persist', '--to', target(schema), '--tap', 'bench'], files.singer);
+    if (dataset.name === 'flat') flatSingleLoads.set('PostgreSQL', load);
     const loaded = (await client.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]?.n;
     if (loaded !== count) throw new Error(`trib loaded ${loaded} ${dataset.name} rows, expected ${count}`);
     // An identical keyed table (LIKE … INCLUDING ALL: same columns, types and unique key index),
@@ -374,19 +391,78 @@ async function postgresSection(dataset: Dataset, files: Files, url: string): Pro
   }
 }
 
-async function runSection(): Promise<void> {
-  const project = join(folder, 'run');
-  const pipeline = join(folder, 'run.pipeline.yaml');
+async function runSection(records = count): Promise<Measured> {
+  const project = join(folder, `run-${records}`);
+  const pipeline = join(folder, `run-${records}.pipeline.yaml`);
   writeFileSync(
     pipeline,
-    `destination: { type: duckdb, path: ${join(project, 'warehouse.duckdb')} }\nstage: { path: ${join(project, 'stage')} }\nstate: { path: ${join(project, 'state')} }\ntaps:\n  sample:\n    streamer: sample\n    schedule: rate(1 hour)\n    config: { customers: ${count}, orders: 0 }\n    streams: [customers]\n`,
+    `destination: { type: duckdb, path: ${join(project, 'warehouse.duckdb')} }\nstage: { path: ${join(project, 'stage')} }\nstate: { path: ${join(project, 'state')} }\ntaps:\n  sample:\n    streamer: sample\n    schedule: rate(1 hour)\n    config: { customers: ${records}, orders: 0 }\n    streams: [customers]\n`,
   );
   const run = await trib(['run', pipeline]);
+  rmSync(project, { recursive: true, force: true });
+  return run;
+}
+
+/**
+ * The flat dataset at --scale-records beside the same loads at --records: memory must stay where it
+ * was (nothing may hold a whole run), and the rate must hold (nothing may grow with the table).
+ */
+async function scaleSection(url: string | undefined, smallRun: Measured | undefined): Promise<void> {
+  const singer = join(folder, 'scale.singer.jsonl');
+  const label = `flat ×${(scaleCount / 1e6).toLocaleString('en-US')}M`;
+  process.stderr.write(`generating ${scaleCount.toLocaleString('en-US')} flat records ...\n`);
+  await generateFiles({ dataset: datasets.flat, singer, count: scaleCount });
+  chmodSync(singer, 0o644);
+  const against = (measured: Measured | undefined, what: string) =>
+    measured === undefined
+      ? {}
+      : {
+          baseline: {
+            what: `${what} of ${count.toLocaleString('en-US')}`,
+            seconds: measured.seconds,
+            records: count,
+          },
+        };
+  const duckdb = await trib(
+    ['persist', '--to', `duckdb:${join(folder, 'scale.duckdb')}`, '--tap', 'bench'],
+    singer,
+  );
+  rmSync(join(folder, 'scale.duckdb'), { force: true });
   report({
-    dataset: 'sample',
+    dataset: label,
+    what: 'DuckDB: trib persist',
+    seconds: duckdb.seconds,
+    records: scaleCount,
+    ...against(flatSingleLoads.get('DuckDB'), 'the same load'),
+    peakMb: duckdb.peakMb,
+  });
+  if (url !== undefined) {
+    const schema = `b${Date.now().toString(36)}_scale`;
+    const postgres = await trib(
+      ['persist', '--to', `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`, '--tap', 'bench'],
+      singer,
+    );
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}_bench" CASCADE`);
+    await client.end();
+    report({
+      dataset: label,
+      what: 'PostgreSQL: trib persist',
+      seconds: postgres.seconds,
+      records: scaleCount,
+      ...against(flatSingleLoads.get('PostgreSQL'), 'the same load'),
+      peakMb: postgres.peakMb,
+    });
+  }
+  rmSync(singer);
+  const run = await runSection(scaleCount);
+  report({
+    dataset: `sample ×${(scaleCount / 1e6).toLocaleString('en-US')}M`,
     what: 'trib run (sample tap: stream, stage, load)',
     seconds: run.seconds,
-    records: count,
+    records: scaleCount,
+    ...against(smallRun, 'the same run'),
     peakMb: run.peakMb,
   });
 }
@@ -497,7 +573,7 @@ function results(): string {
     '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
   ];
   for (const row of rows) {
-    const ratio = row.baseline === undefined ? undefined : row.baseline.seconds / row.seconds;
+    const ratio = ratioOf(row);
     lines.push(
       `| ${[
         row.dataset,
@@ -505,7 +581,9 @@ function results(): string {
         `${row.seconds.toFixed(1)} s`,
         perSecond(row.records, row.seconds),
         row.baseline?.what ?? '',
-        row.baseline === undefined ? '' : perSecond(row.records, row.baseline.seconds),
+        row.baseline === undefined
+          ? ''
+          : perSecond(row.baseline.records ?? row.records, row.baseline.seconds),
         ratio === undefined ? '' : ratio.toFixed(2),
         row.aim === undefined ? '' : `≥ ${row.aim}`,
         row.peakMb === undefined ? '' : `${row.peakMb.toFixed(0)} MB`,
@@ -517,14 +595,15 @@ function results(): string {
 }
 
 try {
-  const url = sections.has('postgres') ? await postgresUrl() : undefined;
+  const url = sections.has('postgres') || sections.has('scale') ? await postgresUrl() : undefined;
   for (const dataset of chosen) {
     const needsFiles = ['parse', 'duckdb', 'postgres'].some((section) => sections.has(section as Section));
     const files = needsFiles ? await filesFor(dataset) : undefined;
     if (files !== undefined && sections.has('parse')) await parseSection(dataset, files);
     if (sections.has('emit')) await emitSection(dataset);
     if (files !== undefined && sections.has('duckdb')) await duckdbSection(dataset, files);
-    if (files !== undefined && url !== undefined) await postgresSection(dataset, files, url);
+    if (files !== undefined && url !== undefined && sections.has('postgres'))
+      await postgresSection(dataset, files, url);
     if (files !== undefined) for (const file of Object.values(files)) rmSync(file, { force: true });
   }
   if (sections.has('large')) await largeSection();
@@ -538,7 +617,18 @@ try {
       baseline: { what: 'yaml parse alone', seconds: yaml.bare.seconds },
     });
   }
-  if (sections.has('run')) await runSection();
+  let smallRun: Measured | undefined;
+  if (sections.has('run')) {
+    smallRun = await runSection();
+    report({
+      dataset: 'sample',
+      what: 'trib run (sample tap: stream, stage, load)',
+      seconds: smallRun.seconds,
+      records: count,
+      peakMb: smallRun.peakMb,
+    });
+  }
+  if (sections.has('scale')) await scaleSection(url, smallRun);
   if (sections.has('aws')) awsSection();
   writeFileSync(args.out, results());
   process.stderr.write(`written to ${args.out} (${statSync(args.out).size} bytes)\n`);
