@@ -301,6 +301,28 @@ export function destinationConformance(harness: DestinationHarness): void {
       expect((await text('unicode', 't', ['name'])).map(([name]) => name)).toEqual(names);
     });
 
+    it('keeps tabs, newlines, quotes and backslashes inside JSON columns, beside plain strings without them', async () => {
+      const docs = [
+        { note: 'line\nbreak\ttab "quoted" back\\slash\r' },
+        { note: 'plain' },
+        ['a\tb', { c: '\\' }],
+      ];
+      await load(
+        'escapes',
+        chunkOf('escapes', 'r1', 0, [
+          schema('t', { id: { type: 'integer' }, name: { type: 'string' }, doc: {} }, ['id']),
+          ...docs.map((doc, i) => record('t', { id: i, name: `plain ${i}`, doc })),
+          state(1),
+        ]),
+      );
+      expect(await harness.json(destination, 'escapes', 't', 'doc', 'id')).toEqual(docs);
+      expect((await text('escapes', 't', ['name'])).map(([name]) => name)).toEqual([
+        'plain 0',
+        'plain 1',
+        'plain 2',
+      ]);
+    });
+
     it('round-trips integers beyond 2^53 and long decimals exactly', async () => {
       const lines = [
         JSON.stringify(
