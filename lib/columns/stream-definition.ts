@@ -11,3 +11,14 @@ export interface StreamDefinition {
 
 /** What happens to record properties a stream's schema does not declare (`undeclared_properties:`). */
 export type UndeclaredProperties = 'keep' | 'drop';
+
+/** Whether two definitions make the same table: a chunk's SCHEMA repeating the one before changes nothing. */
+export function sameDefinition(a: StreamDefinition, b: StreamDefinition): boolean {
+  return (
+    a.stream === b.stream &&
+    (a.undeclared ?? 'keep') === (b.undeclared ?? 'keep') &&
+    a.keyProperties.length === b.keyProperties.length &&
+    a.keyProperties.every((key, index) => key === b.keyProperties[index]) &&
+    JSON.stringify(a.schema) === JSON.stringify(b.schema)
+  );
+}

@@ -5,11 +5,15 @@
  * not at all.
  */
 import type { ChunkPosition } from '../chunks/chunk-position.ts';
-import type { StreamDefinition, UndeclaredProperties } from '../columns/stream-definition.ts';
+import {
+  type StreamDefinition,
+  sameDefinition,
+  type UndeclaredProperties,
+} from '../columns/stream-definition.ts';
 import { stringifyExact } from '../protocol/exact-json.ts';
 import type { JsonObject } from '../protocol/messages.ts';
 
-export type { StreamDefinition, UndeclaredProperties };
+export { type StreamDefinition, sameDefinition, type UndeclaredProperties };
 
 export interface RowToLoad {
   /** The record's values (exact numbers as `LosslessNumber`). */

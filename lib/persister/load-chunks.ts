@@ -78,37 +78,121 @@ export async function loadChunks(
   const dropped =
     options.stateStore === undefined ? undefined : { dropped: await options.stateStore.dropped(tap) };
   const transaction = await options.destination.begin(tap);
-  const outcomes: Omit<ChunkOutcome, 'bookmarkMoved'>[] = [];
+  const outcomes: Promise<LoadedChunk>[] = [];
+  // Each is awaited below, with the others, before the commit; a failure is not unhandled meanwhile.
+  const track = (outcome: Promise<LoadedChunk>) => {
+    outcome.catch(() => {});
+    outcomes.push(outcome);
+    return outcome;
+  };
+  let loaded: LoadedChunk[];
   try {
-    for (const chunk of chunks) {
-      if (dropped !== undefined && isDropped(dropped, chunk)) {
-        outcomes.push({
-          run: chunk.run,
-          seq: chunk.seq,
-          status: 'dropped',
-          records: 0,
-          bookmark: undefined,
-          counts: {},
-        });
-        continue;
+    // Every ledger check is made before any chunk loads, so a chunk's statements can run while the
+    // next chunk is read: the next one no longer asks the ledger after them.
+    const plans = await planLoads(transaction, tap, chunks, dropped);
+    const outcomeOf = new Map<ChunkToLoad, Promise<LoadedChunk>>();
+    for (const plan of plans) {
+      if ('outcome' in plan) track(Promise.resolve(plan.outcome));
+      else if ('again' in plan) {
+        // The same chunk twice in a batch (a redelivery): skipped, with the bookmark its first load commits.
+        const first = outcomeOf.get(plan.again) as Promise<LoadedChunk>;
+        track(first.then((outcome) => ({ ...outcome, ...nothingLoaded('skipped', outcome.bookmark) })));
+      } else {
+        const undeclared = options.destination.undeclaredProperties ?? 'keep';
+        const { outcome } = await loadOne(transaction, plan.load, checks, undeclared);
+        outcomeOf.set(plan.load, track(outcome));
       }
-      outcomes.push(
-        await loadOne(transaction, tap, chunk, checks, options.destination.undeclaredProperties ?? 'keep'),
-      );
     }
+    loaded = await Promise.all(outcomes);
     await transaction.commit();
   } catch (error) {
+    // A chunk's statements may still be running when the next chunk fails on theirs: the first
+    // chunk whose statements failed is the one to name.
+    const settled = await Promise.allSettled(outcomes);
+    const earlier = settled.find((outcome) => outcome.status === 'rejected');
     await transaction.rollback().catch(() => {});
-    throw error;
+    throw earlier === undefined ? error : earlier.reason;
   }
+  return markCommitted(tap, loaded, options.stateStore);
+}
+
+type LoadedChunk = Omit<ChunkOutcome, 'bookmarkMoved'>;
+
+/** What a chunk of a batch comes to: loaded, the same as an earlier chunk of the batch, or known without loading. */
+type LoadPlan =
+  | { readonly load: ChunkToLoad }
+  | { readonly again: ChunkToLoad }
+  | { readonly outcome: LoadedChunk };
+
+/**
+ * The ledger's rules for each chunk of a batch, in order, as if the chunks before it were loaded:
+ * a chunk already in the ledger (or earlier in the batch) is skipped; one whose predecessor is
+ * neither in the ledger nor loaded before it in the batch is a gap, and nothing of the batch loads.
+ */
+async function planLoads(
+  transaction: LoadTransaction,
+  tap: string,
+  chunks: readonly ChunkToLoad[],
+  dropped: Parameters<typeof isDropped>[0] | undefined,
+): Promise<LoadPlan[]> {
+  const plans: LoadPlan[] = [];
+  const loading = new Map<string, ChunkToLoad>();
+  let ledgerIsEmpty: boolean | undefined;
+  for (const chunk of chunks) {
+    const position = { run: chunk.run, seq: chunk.seq };
+    if (dropped !== undefined && isDropped(dropped, chunk)) {
+      plans.push({ outcome: { ...position, ...nothingLoaded('dropped', undefined) } });
+      continue;
+    }
+    const earlier = loading.get(positionKey(position));
+    if (earlier !== undefined) {
+      plans.push({ again: earlier });
+      continue;
+    }
+    const ledgered = await transaction.loaded(position);
+    if (ledgered !== undefined) {
+      plans.push({ outcome: { ...position, ...nothingLoaded('skipped', ledgered.bookmark) } });
+      continue;
+    }
+    // Every chunk waits for its predecessor; the first chunk of a tap for an empty ledger.
+    if (chunk.previous === null) {
+      ledgerIsEmpty ??= await transaction.ledgerIsEmpty();
+      if (!ledgerIsEmpty || loading.size > 0) throw new ChunkGapError(tap, position, null);
+    } else if (
+      chunk.previous !== 'unchained' &&
+      !loading.has(positionKey(chunk.previous)) &&
+      (await transaction.loaded(chunk.previous)) === undefined
+    ) {
+      throw new ChunkGapError(tap, position, chunk.previous);
+    }
+    loading.set(positionKey(position), chunk);
+    plans.push({ load: chunk });
+  }
+  return plans;
+}
+
+function nothingLoaded(status: 'skipped' | 'dropped', bookmark: unknown) {
+  return { status, records: 0, bookmark, counts: {} };
+}
+
+function positionKey(position: ChunkPosition): string {
+  return `${position.run}\u0000${position.seq}`;
+}
+
+/** After the commit: each chunk moves the committed bookmark, forward only. */
+async function markCommitted(
+  tap: string,
+  outcomes: readonly LoadedChunk[],
+  stateStore: StateStore | undefined,
+): Promise<ChunkOutcome[]> {
   const results: ChunkOutcome[] = [];
   for (const outcome of outcomes) {
     let bookmarkMoved = false;
     // A skipped chunk moves the bookmark too: its load may have committed just before a crash that
     // kept the bookmark write from happening. Forward-only writes make this safe for any replay.
-    if (outcome.bookmark !== undefined && options.stateStore !== undefined) {
+    if (outcome.bookmark !== undefined && stateStore !== undefined) {
       bookmarkMoved = (
-        await options.stateStore.markCommitted(tap, {
+        await stateStore.markCommitted(tap, {
           run: outcome.run,
           seq: outcome.seq,
           bookmark: outcome.bookmark,
@@ -121,43 +205,47 @@ export async function loadChunks(
   return results;
 }
 
+/**
+ * Reads a chunk and writes its rows; resolves once all of it is queued in the transaction, with the
+ * chunk's outcome to come when the destination has run it (wrapped, so it is not awaited here).
+ */
 async function loadOne(
   transaction: LoadTransaction,
-  tap: string,
   chunk: ChunkToLoad,
   checks: RecordChecks,
   undeclared: UndeclaredProperties,
-): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
+): Promise<{ readonly outcome: Promise<LoadedChunk> }> {
   const position = { run: chunk.run, seq: chunk.seq };
-  const ledgered = await transaction.loaded(position);
-  if (ledgered !== undefined) {
-    return { ...position, status: 'skipped', records: 0, bookmark: ledgered.bookmark, counts: {} };
-  }
-  // Every chunk waits for its predecessor; the first chunk of a tap for an empty ledger.
-  if (chunk.previous === null) {
-    if (!(await transaction.ledgerIsEmpty())) throw new ChunkGapError(tap, position, null);
-  } else if (chunk.previous !== 'unchained' && (await transaction.loaded(chunk.previous)) === undefined) {
-    throw new ChunkGapError(tap, position, chunk.previous);
-  }
-
   transaction.startChunk(position);
   try {
-    return await loadRecords(transaction, chunk, checks, position, undeclared);
+    const { records, bookmark } = await loadRecords(transaction, chunk, checks, undeclared);
+    const finished = transaction.finishChunk({ bookmark, records });
+    return {
+      outcome: finished.then(
+        (counts) => ({ ...position, status: 'loaded' as const, records, bookmark, counts }),
+        (error: unknown) => {
+          throw namingChunk(chunk, error);
+        },
+      ),
+    };
   } catch (error) {
-    // The destination names the stream and record; the chunk is named here, as the parser names it.
-    if (error instanceof DestinationLoadError)
-      throw new DestinationLoadError(`${chunk.source}: ${error.message}`, { cause: error.cause });
-    throw error;
+    throw namingChunk(chunk, error);
   }
+}
+
+/** The destination names the stream and record; the chunk is named here, as the parser names it. */
+function namingChunk(chunk: ChunkToLoad, error: unknown): unknown {
+  return error instanceof DestinationLoadError
+    ? new DestinationLoadError(`${chunk.source}: ${error.message}`, { cause: error.cause })
+    : error;
 }
 
 async function loadRecords(
   transaction: LoadTransaction,
   chunk: ChunkToLoad,
   checks: RecordChecks,
-  position: ChunkPosition,
   undeclared: UndeclaredProperties,
-): Promise<Omit<ChunkOutcome, 'bookmarkMoved'>> {
+): Promise<{ readonly records: number; readonly bookmark: unknown }> {
   const streams = new Map<
     string,
     { schema: SchemaMessage; check: StreamRecordCheck; declared: ReadonlySet<string> }
@@ -225,8 +313,7 @@ async function loadRecords(
         break;
     }
   }
-  const counts = await transaction.finishChunk({ bookmark, records });
-  return { ...position, status: 'loaded', records, bookmark, counts };
+  return { records, bookmark };
 }
 
 /** A record's properties its schema does not declare, or undefined when it has none. */

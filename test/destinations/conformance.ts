@@ -126,6 +126,77 @@ export function destinationConformance(harness: DestinationHarness): void {
       expect(second?.counts).toEqual({ people: { inserted: 1, updated: 1, deleted: 0 } });
     });
 
+    it('loads a batch of chunks in one transaction: each its own ledger row, counts and seq; a chunk given twice is skipped', async () => {
+      // Each chunk's statements run while the next is read; the counts and rows must still be its own.
+      const chunk = (seq: number, ids: readonly number[]) =>
+        chunkOf('batch', 'r1', seq, [
+          schema('people', idName, ['id']),
+          schema('events', idName, []),
+          ...ids.flatMap((id) => [
+            record('people', { id, name: `p${seq}` }),
+            record('events', { id, name: `e${seq}` }),
+          ]),
+          state(seq),
+        ]);
+      const outcomes = await load(
+        'batch',
+        chunk(0, [1, 2]),
+        chunk(1, [2, 3]),
+        chunk(1, [2, 3]),
+        chunk(2, [1]),
+      );
+      expect(
+        outcomes.map((outcome) => [outcome.seq, outcome.status, outcome.records, outcome.bookmark]),
+      ).toEqual([
+        [0, 'loaded', 4, 0],
+        [1, 'loaded', 4, 1],
+        [1, 'skipped', 0, 1],
+        [2, 'loaded', 2, 2],
+      ]);
+      expect(outcomes.map((outcome) => outcome.counts.people)).toEqual([
+        { inserted: 2, updated: 0, deleted: 0 },
+        { inserted: 1, updated: 1, deleted: 0 },
+        undefined,
+        { inserted: 0, updated: 1, deleted: 0 },
+      ]);
+      expect(await text('batch', 'people', ['id', 'name', '_tributary_seq'])).toEqual([
+        ['1', 'p2', '2'],
+        ['2', 'p1', '1'],
+        ['3', 'p1', '1'],
+      ]);
+      // Unkeyed: a chunk loaded twice would show here, where no upsert hides it.
+      expect(await text('batch', 'events', ['id', 'name', '_tributary_seq'], 'name, id')).toEqual([
+        ['1', 'e0', '0'],
+        ['2', 'e0', '0'],
+        ['2', 'e1', '1'],
+        ['3', 'e1', '1'],
+        ['1', 'e2', '2'],
+      ]);
+      expect((await destination.ledger('batch')).map((entry) => [entry.seq, entry.records])).toEqual([
+        [0, 4],
+        [1, 4],
+        [2, 2],
+      ]);
+    });
+
+    it('loads nothing of a batch with a gap in it, though the chunks before the gap could load', async () => {
+      const chunk = (seq: number) =>
+        chunkOf('batchgap', 'r1', seq, [
+          schema('events', idName, []),
+          record('events', { id: seq }),
+          state(seq),
+        ]);
+      await expect(load('batchgap', chunk(0), chunk(1), chunk(3))).rejects.toThrow(ChunkGapError);
+      expect(await destination.ledger('batchgap')).toEqual([]);
+      // The chunks before it load on their own, and the gap stays refused.
+      expect((await load('batchgap', chunk(0), chunk(1))).map((outcome) => outcome.status)).toEqual([
+        'loaded',
+        'loaded',
+      ]);
+      await expect(load('batchgap', chunk(3))).rejects.toThrow(ChunkGapError);
+      expect(await text('batchgap', 'events', ['id'])).toEqual([['0'], ['1']]);
+    });
+
     it('upserts on composite keys', async () => {
       const properties = { org: { type: 'string' }, id: { type: 'integer' }, v: { type: 'string' } };
       await load(

@@ -81,6 +81,40 @@ describe('a value PostgreSQL refuses', () => {
   });
 });
 
+describe('a value PostgreSQL refuses in a batch of chunks', () => {
+  it('names the chunk it is in, though the next chunk was being read when the server refused it, and commits none', async () => {
+    const destination = await PostgresDestination.open(server.url);
+    try {
+      // The chunk after the refused one is long enough (several COPY buffers) to be refused itself
+      // while it is read: the error must still name the chunk whose record the server refused.
+      const chunk = (seq: number, records: number, doc: object) =>
+        chunkOf('refusedbatch', 'r1', seq, [
+          schema('t', { id: { type: 'integer' }, doc: { type: 'object' } }, []),
+          ...Array.from({ length: records }, (_, index) => record('t', { id: seq * 100_000 + index, doc })),
+          state(seq),
+        ]);
+      const long = { text: 'x'.repeat(500) };
+      const error = await loadChunks(
+        'refusedbatch',
+        [chunk(0, 200, long), chunk(1, 200, { text: '\ud800' }), chunk(2, 20_000, long), chunk(3, 200, long)],
+        { destination },
+      ).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(DestinationLoadError);
+      expect((error as Error).message).toMatch(
+        /^test:r1\/1: COPY into stream "t": PostgreSQL refused record 1 of the chunk: invalid input syntax for type json/,
+      );
+      expect(await destination.ledger('refusedbatch')).toEqual([]);
+      expect(
+        await destination.query(
+          "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'refusedbatch'",
+        ),
+      ).toEqual([{ n: 0 }]);
+    } finally {
+      await destination.close();
+    }
+  });
+});
+
 describe('a long-lived PostgreSQL destination (a warm persister Lambda)', () => {
   it('adds no listener per transaction: 30 loads on one pooled connection warn nothing', async () => {
     const warnings: string[] = [];

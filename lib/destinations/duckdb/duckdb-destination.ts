@@ -22,6 +22,7 @@ import {
   type RowToLoad,
   type StreamDefinition,
   type StreamLoadCounts,
+  sameDefinition,
   type UndeclaredProperties,
 } from '../destination.ts';
 import { qualified, quoteIdentifier, quoteLiteral } from '../sql-text.ts';
@@ -265,6 +266,8 @@ class DuckDbLoad implements LoadTransaction {
 
   async defineStream(definition: StreamDefinition): Promise<void> {
     const known = this.streams.get(definition.stream);
+    // Each chunk repeats its streams' SCHEMA: the same one again changes nothing, and must not wait.
+    if (known !== undefined && sameDefinition(known.definition, definition)) return;
     if (known !== undefined) await this.flush(known);
     const plan = await this.serial(async () => {
       await run(this.connection, `CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
@@ -324,11 +327,14 @@ class DuckDbLoad implements LoadTransaction {
     });
   }
 
-  async finishChunk(chunk: {
+  finishChunk(chunk: {
     readonly bookmark: unknown;
     readonly records: number;
   }): Promise<Record<string, StreamLoadCounts>> {
-    for (const target of this.streams.values()) await this.flush(target);
+    // Everything of this chunk is queued before this returns (its counts are the ones its merges
+    // add up), so the caller may go on to the next chunk while DuckDB merges this one.
+    // A failed merge is the queue's `failure`: the ledger row queued next is refused with it.
+    for (const target of this.streams.values()) this.flush(target).catch(() => {});
     const position = this.chunk;
     return this.serial(async () => {
       const counts = countsByStream(this.streams.values());

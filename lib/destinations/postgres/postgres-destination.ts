@@ -25,6 +25,7 @@ import {
   type RowToLoad,
   type StreamDefinition,
   type StreamLoadCounts,
+  sameDefinition,
   type UndeclaredProperties,
 } from '../destination.ts';
 import { redactUrlsIn } from '../redact-url.ts';
@@ -314,6 +315,8 @@ class PostgresLoad implements LoadTransaction {
 
   async defineStream(definition: StreamDefinition): Promise<void> {
     const known = this.streams.get(definition.stream);
+    // Each chunk repeats its streams' SCHEMA: the same one again changes nothing, and must not wait.
+    if (known !== undefined && sameDefinition(known.definition, definition)) return;
     if (known !== undefined) await this.flush(known);
     const target = await this.serial(async () => {
       await this.sql(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(this.schema)}`);
@@ -393,11 +396,14 @@ class PostgresLoad implements LoadTransaction {
     });
   }
 
-  async finishChunk(chunk: {
+  finishChunk(chunk: {
     readonly bookmark: unknown;
     readonly records: number;
   }): Promise<Record<string, StreamLoadCounts>> {
-    for (const target of this.streams.values()) await this.flush(target);
+    // Everything of this chunk is queued before this returns (its counts are the ones its statements
+    // add up), so the caller may go on to the next chunk while the server finishes this one.
+    // A failed flush is the queue's `failure`: the ledger row queued next is refused with it.
+    for (const target of this.streams.values()) this.flush(target).catch(nothing);
     const position = this.chunk;
     return this.serial(async () => {
       const counts = countsByStream(this.streams.values());
@@ -545,14 +551,17 @@ class PostgresLoad implements LoadTransaction {
     }
   }
 
-  /** Sends what is buffered and merges the temp table into the target table. */
-  private async flush(target: StreamTarget): Promise<void> {
-    const sent = this.sendBuffer(target);
+  /**
+   * Sends what is buffered and merges the temp table into the target table. Both are queued before
+   * this returns, so whatever is written after (the next chunk's rows) goes after them.
+   */
+  private flush(target: StreamTarget): Promise<void> {
+    // A failed send is the queue's `failure`: the merge queued next is refused with it.
+    this.sendBuffer(target).catch(nothing);
     target.queued = 0;
     const deduplicate = target.keys?.repeated === true;
     target.keys?.clear();
-    await sent;
-    await this.serial(async () => {
+    return this.serial(async () => {
       if (target.staged === 0) return;
       const updated = await this.merge(target, deduplicate);
       await this.sql(`TRUNCATE ${quoteIdentifier(target.temp)}`);
