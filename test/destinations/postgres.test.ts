@@ -4,7 +4,7 @@ import { sanitizeIdentifier } from '../../lib/columns/identifiers.ts';
 import { type Destination, DestinationLoadError } from '../../lib/destinations/destination.ts';
 import { PostgresDestination } from '../../lib/destinations/postgres/postgres-destination.ts';
 import { quoteIdentifier } from '../../lib/destinations/sql-text.ts';
-import { loadChunks } from '../../lib/persister/load-chunks.ts';
+import { type ChunkToLoad, loadChunks } from '../../lib/persister/load-chunks.ts';
 import { chunkOf, record, schema, state } from '../helpers/chunks.ts';
 import { isolatedPostgres } from '../helpers/postgres.ts';
 import { destinationConformance } from './conformance.ts';
@@ -54,64 +54,59 @@ destinationConformance({
 });
 
 describe('a value PostgreSQL refuses', () => {
-  it('is reported with the chunk, stream and record, and nothing of the chunk is committed', async () => {
+  /** Loads the chunks, which must fail; the error, and what the tap's ledger and schema hold after. */
+  async function refusedLoad(tap: string, chunks: ChunkToLoad[]) {
     const destination = await PostgresDestination.open(server.url);
     try {
-      // A lone surrogate is valid JSON text, but jsonb refuses it.
-      const error = await loadChunks(
-        'refused',
-        [
-          chunkOf('refused', 'r1', 0, [
-            schema('t', { id: { type: 'integer' }, doc: { type: 'object' } }, ['id']),
-            record('t', { id: 1, doc: { ok: true } }),
-            record('t', { id: 2, doc: { text: '\ud800' } }),
-            state(1),
-          ]),
-        ],
-        { destination },
-      ).catch((caught: unknown) => caught);
+      const error = await loadChunks(tap, chunks, { destination }).catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(DestinationLoadError);
-      expect((error as Error).message).toMatch(
-        /^test:r1\/0: COPY into stream "t": PostgreSQL refused record 2 of the chunk: invalid input syntax for type json/,
+      const tables = await destination.query(
+        `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = '${tap}'`,
       );
-      expect(await destination.ledger('refused')).toEqual([]);
+      return { message: (error as Error).message, ledger: await destination.ledger(tap), tables };
     } finally {
       await destination.close();
     }
-  });
-});
+  }
 
-describe('a value PostgreSQL refuses in a batch of chunks', () => {
-  it('names the chunk it is in, though the next chunk was being read when the server refused it, and commits none', async () => {
-    const destination = await PostgresDestination.open(server.url);
-    try {
-      // The chunk after the refused one is long enough (several COPY buffers) to be refused itself
-      // while it is read: the error must still name the chunk whose record the server refused.
-      const chunk = (seq: number, records: number, doc: object) =>
-        chunkOf('refusedbatch', 'r1', seq, [
-          schema('t', { id: { type: 'integer' }, doc: { type: 'object' } }, []),
-          ...Array.from({ length: records }, (_, index) => record('t', { id: seq * 100_000 + index, doc })),
-          state(seq),
-        ]);
-      const long = { text: 'x'.repeat(500) };
-      const error = await loadChunks(
-        'refusedbatch',
-        [chunk(0, 200, long), chunk(1, 200, { text: '\ud800' }), chunk(2, 20_000, long), chunk(3, 200, long)],
-        { destination },
-      ).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(DestinationLoadError);
-      expect((error as Error).message).toMatch(
-        /^test:r1\/1: COPY into stream "t": PostgreSQL refused record 1 of the chunk: invalid input syntax for type json/,
-      );
-      expect(await destination.ledger('refusedbatch')).toEqual([]);
-      expect(
-        await destination.query(
-          "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'refusedbatch'",
-        ),
-      ).toEqual([{ n: 0 }]);
-    } finally {
-      await destination.close();
-    }
+  it('is reported with the chunk, stream and record, and nothing of the chunk is committed', async () => {
+    // A lone surrogate is valid JSON text, but jsonb refuses it.
+    const refused = await refusedLoad('refused', [
+      chunkOf('refused', 'r1', 0, [
+        schema('t', { id: { type: 'integer' }, doc: { type: 'object' } }, ['id']),
+        record('t', { id: 1, doc: { ok: true } }),
+        record('t', { id: 2, doc: { text: '\ud800' } }),
+        state(1),
+      ]),
+    ]);
+    expect(refused.message).toMatch(
+      /^test:r1\/0: COPY into stream "t": PostgreSQL refused record 2 of the chunk: invalid input syntax for type json/,
+    );
+    expect(refused.ledger).toEqual([]);
+    expect(refused.tables).toEqual([{ n: 0 }]);
+  });
+
+  it('names the chunk it is in within a batch, though the next chunk was being read when the server refused it, and commits none', async () => {
+    // The chunk after the refused one is long enough (several COPY buffers) to be refused itself
+    // while it is read: the error must still name the chunk whose record the server refused.
+    const chunk = (seq: number, records: number, doc: object) =>
+      chunkOf('refusedbatch', 'r1', seq, [
+        schema('t', { id: { type: 'integer' }, doc: { type: 'object' } }, []),
+        ...Array.from({ length: records }, (_, index) => record('t', { id: seq * 100_000 + index, doc })),
+        state(seq),
+      ]);
+    const long = { text: 'x'.repeat(500) };
+    const refused = await refusedLoad('refusedbatch', [
+      chunk(0, 200, long),
+      chunk(1, 200, { text: '\ud800' }),
+      chunk(2, 20_000, long),
+      chunk(3, 200, long),
+    ]);
+    expect(refused.message).toMatch(
+      /^test:r1\/1: COPY into stream "t": PostgreSQL refused record 1 of the chunk: invalid input syntax for type json/,
+    );
+    expect(refused.ledger).toEqual([]);
+    expect(refused.tables).toEqual([{ n: 0 }]);
   });
 });
 
