@@ -11,8 +11,8 @@
  * database's own bulk path), large (one 64 MB record vs 64 MB of small ones), yaml (a pipeline file
  * of 50,000 keys), run (`trib run` of the sample tap), scale (`trib persist` to both destinations
  * and `trib run` at --scale-records, 5,000,000 by default: peak memory stays flat and the rate holds),
- * aws (requests and handler durations per chunk on the emulators, priced: the README's cost table). PostgreSQL is the server at PGURL,
- * or an embedded one. Peak memory is the VmHWM of the trib process (DuckDB's memory included).
+ * aws (requests and handler durations per chunk on the emulators, priced: the README's cost table).
+ * PostgreSQL is the server at PGURL, or an embedded one. Peak memory is the VmHWM of the trib process (DuckDB's memory included).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -308,6 +308,11 @@ async function postgresUrl(): Promise<string> {
   return `postgres://postgres:bench@127.0.0.1:${port}/postgres`;
 }
 
+/** A `--to` URL loading into the given schema of the server at `url`. */
+function withSchema(url: string, schema: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`;
+}
+
 /** Seconds psql takes to run a script (one command a line; `\\copy` needs a line of its own). */
 function psqlSeconds(url: string, script: string): number {
   const started = process.hrtime.bigint();
@@ -323,7 +328,7 @@ async function postgresSection(dataset: Dataset, files: Files, url: string): Pro
   await client.connect();
   versions.postgresql ??= String((await client.query('SHOW server_version')).rows[0]?.server_version);
   const schema = `b${Date.now().toString(36)}_${dataset.name}`;
-  const target = (name: string) => `${url}${url.includes('?') ? '&' : '?'}schema=${name}`;
+  const target = (name: string) => withSchema(url, name);
   const table = `"${schema}_bench".${dataset.stream}`;
   try {
     const load = await trib(['persist', '--to', target(schema), '--tap', 'bench'], files.singer);
@@ -438,10 +443,7 @@ async function scaleSection(url: string | undefined, smallRun: Measured | undefi
   });
   if (url !== undefined) {
     const schema = `b${Date.now().toString(36)}_scale`;
-    const postgres = await trib(
-      ['persist', '--to', `${url}${url.includes('?') ? '&' : '?'}schema=${schema}`, '--tap', 'bench'],
-      singer,
-    );
+    const postgres = await trib(['persist', '--to', withSchema(url, schema), '--tap', 'bench'], singer);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     await client.query(`DROP SCHEMA IF EXISTS "${schema}_bench" CASCADE`);

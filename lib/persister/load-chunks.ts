@@ -91,6 +91,7 @@ export async function loadChunks(
     // next chunk is read: the next one no longer asks the ledger after them.
     const plans = await planLoads(transaction, tap, chunks, dropped);
     const outcomeOf = new Map<ChunkToLoad, Promise<LoadedChunk>>();
+    const undeclared = options.destination.undeclaredProperties ?? 'keep';
     for (const plan of plans) {
       if ('outcome' in plan) track(Promise.resolve(plan.outcome));
       else if ('again' in plan) {
@@ -98,7 +99,6 @@ export async function loadChunks(
         const first = outcomeOf.get(plan.again) as Promise<LoadedChunk>;
         track(first.then((outcome) => ({ ...outcome, ...nothingLoaded('skipped', outcome.bookmark) })));
       } else {
-        const undeclared = options.destination.undeclaredProperties ?? 'keep';
         const { outcome } = await loadOne(transaction, plan.load, checks, undeclared);
         outcomeOf.set(plan.load, track(outcome));
       }
