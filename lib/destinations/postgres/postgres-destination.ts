@@ -257,6 +257,11 @@ class PostgresLoad implements LoadTransaction {
   private readonly statements = new StatementQueue();
   private finished = false;
   private broken = false;
+  /**
+   * Whether the savepoint a keyed COPY runs under is set (left set after the COPY: what follows in
+   * the transaction runs inside it, harmlessly, until the next keyed COPY releases and sets it again).
+   */
+  private savepointSet = false;
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -494,7 +499,15 @@ class PostgresLoad implements LoadTransaction {
       target.counts.inserted += rows;
       return 'copied';
     }
-    await this.sql('SAVEPOINT tributary_copy');
+    // The previous keyed COPY's savepoint is released in the same round trip that sets this one's
+    // (a simple query: no parameters), so one subtransaction is open at a time and each COPY costs
+    // one round trip more, not two: 600 fewer for 1M records, on a server across a network as many ms.
+    await this.sql(
+      this.savepointSet
+        ? 'RELEASE SAVEPOINT tributary_copy; SAVEPOINT tributary_copy'
+        : 'SAVEPOINT tributary_copy',
+    );
+    this.savepointSet = true;
     try {
       await this.copy(statement, doing, lines);
     } catch (error) {
@@ -503,7 +516,6 @@ class PostgresLoad implements LoadTransaction {
       this.mergeFirst.add(target.table);
       return 'needs merge';
     }
-    await this.sql('RELEASE SAVEPOINT tributary_copy');
     target.counts.inserted += rows;
     return 'copied';
   }
