@@ -6,7 +6,7 @@ import { buildProgram } from './program.ts';
 import { reportFailure } from './report-failure.ts';
 
 try {
-  await buildProgram().parseAsync(process.argv);
+  await (await buildProgram(process.argv[2])).parseAsync(process.argv);
 } catch (error) {
   process.exitCode = reportFailure(error);
 }

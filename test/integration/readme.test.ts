@@ -143,7 +143,7 @@ describe('every --help, and the examples it shows', () => {
         visit(sub, name);
       }
     };
-    visit(buildProgram(), []);
+    visit(await buildProgram(), []);
     expect(seen).toEqual(
       expect.arrayContaining(['run', 'ingest keys create', 'chunks skip', 'completion', 'version']),
     );
