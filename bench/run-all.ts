@@ -12,7 +12,8 @@
  * of 50,000 keys), run (`trib run` of the sample tap), scale (`trib persist` to both destinations
  * and `trib run` at --scale-records, 5,000,000 by default: peak memory stays flat and the rate holds),
  * aws (requests and handler durations per chunk on the emulators, priced: the README's cost table).
- * PostgreSQL is the server at PGURL, or an embedded one. Peak memory is the VmHWM of the trib process (DuckDB's memory included).
+ * PostgreSQL is the server at PGURL, or an embedded one. Peak memory is the VmHWM of the trib
+ * process (DuckDB's memory included).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -414,7 +415,7 @@ async function runSection(records = count): Promise<Measured> {
  */
 async function scaleSection(url: string | undefined, smallRun: Measured | undefined): Promise<void> {
   const singer = join(folder, 'scale.singer.jsonl');
-  const label = `flat ×${(scaleCount / 1e6).toLocaleString('en-US')}M`;
+  const times = `×${(scaleCount / 1e6).toLocaleString('en-US')}M`;
   process.stderr.write(`generating ${scaleCount.toLocaleString('en-US')} flat records ...\n`);
   await generateFiles({ dataset: datasets.flat, singer, count: scaleCount });
   chmodSync(singer, 0o644);
@@ -434,7 +435,7 @@ async function scaleSection(url: string | undefined, smallRun: Measured | undefi
   );
   rmSync(join(folder, 'scale.duckdb'), { force: true });
   report({
-    dataset: label,
+    dataset: `flat ${times}`,
     what: 'DuckDB: trib persist',
     seconds: duckdb.seconds,
     records: scaleCount,
@@ -443,13 +444,17 @@ async function scaleSection(url: string | undefined, smallRun: Measured | undefi
   });
   if (url !== undefined) {
     const schema = `b${Date.now().toString(36)}_scale`;
-    const postgres = await trib(['persist', '--to', withSchema(url, schema), '--tap', 'bench'], singer);
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}_bench" CASCADE`);
-    await client.end();
+    let postgres: Measured;
+    try {
+      postgres = await trib(['persist', '--to', withSchema(url, schema), '--tap', 'bench'], singer);
+    } finally {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA IF EXISTS "${schema}_bench" CASCADE`);
+      await client.end();
+    }
     report({
-      dataset: label,
+      dataset: `flat ${times}`,
       what: 'PostgreSQL: trib persist',
       seconds: postgres.seconds,
       records: scaleCount,
@@ -460,7 +465,7 @@ async function scaleSection(url: string | undefined, smallRun: Measured | undefi
   rmSync(singer);
   const run = await runSection(scaleCount);
   report({
-    dataset: `sample ×${(scaleCount / 1e6).toLocaleString('en-US')}M`,
+    dataset: `sample ${times}`,
     what: 'trib run (sample tap: stream, stage, load)',
     seconds: run.seconds,
     records: scaleCount,
