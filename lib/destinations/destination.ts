@@ -71,6 +71,11 @@ export interface Destination {
   readonly description: string;
   /** keep (the default): in a `_tributary_extra` JSON column; drop: not loaded. */
   readonly undeclaredProperties?: UndeclaredProperties;
+  /**
+   * How many records a transaction of a message stream (`trib persist`) should hold before it ends at
+   * a STATE, when the user has not said: what this destination commits cheaply. @default 100_000
+   */
+  readonly commitEvery?: number;
   /** Starts a transaction for a tap; a second load of the same tap waits for the first. */
   begin(tap: string): Promise<LoadTransaction>;
   /** The tap's ledger, oldest first (for status and tests). */

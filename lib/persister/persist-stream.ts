@@ -14,7 +14,7 @@ export interface PersistStreamOptions {
   readonly destination: Destination;
   /** Names the schema the tables go in and the ledger rows. */
   readonly tap: string;
-  /** Commit at the first STATE after this many records. @default 100_000 */
+  /** Commit at the first STATE after this many records. @default the destination's, else 100_000 */
   readonly commitEvery?: number;
   readonly onCommit?: (outcome: ChunkOutcome & { readonly hadState: boolean }) => void | Promise<void>;
 }
@@ -30,7 +30,7 @@ export async function persistStream(
   options: PersistStreamOptions,
 ): Promise<PersistStreamResult> {
   const run = streamRunId();
-  const commitEvery = options.commitEvery ?? 100_000;
+  const commitEvery = options.commitEvery ?? options.destination.commitEvery ?? 100_000;
   const checks = new RecordChecks();
   const iterator = messages[Symbol.asyncIterator]();
   const schemas = new Map<string, ParsedMessage>();

@@ -22,9 +22,8 @@ export function persistCommand(): Command {
     )
     .option(
       '--commit-every <records>',
-      'commit at the first STATE after this many records',
+      'commit at the first STATE after this many records (default: 500,000 into DuckDB, 100,000 into others)',
       (value) => positiveInteger(value, '--commit-every'),
-      100_000,
     )
     .addHelpText(
       'after',
@@ -34,7 +33,7 @@ export function persistCommand(): Command {
       async (options: {
         to: string;
         tap: string;
-        commitEvery: number;
+        commitEvery?: number;
         undeclaredProperties: 'keep' | 'drop';
       }) => {
         const spec = parseDestinationSpec(options.to);
@@ -46,7 +45,7 @@ export function persistCommand(): Command {
           await persistAndPrint('trib persist', process.stdin, {
             destination,
             tap: options.tap,
-            commitEvery: options.commitEvery,
+            ...(options.commitEvery === undefined ? {} : { commitEvery: options.commitEvery }),
             source: 'stdin',
           });
         } finally {
