@@ -114,7 +114,7 @@ function report(row: Row): void {
 }
 
 const trib = (argv: readonly string[], stdinFile?: string): Promise<Measured> =>
-  measure(process.execPath, [tribBin, ...argv], stdinFile === undefined ? {} : { stdinFile });
+  measure(tribBin, argv, stdinFile === undefined ? {} : { stdinFile });
 
 interface Files {
   readonly singer: string;
