@@ -54,13 +54,15 @@ const MEMORY_SETTINGS: Record<string, string> = {
 
 /**
  * DuckDB checkpoints (writes the WAL's changes into the file) once the WAL passes this size, inside
- * the COMMIT that crossed it, each time rewriting the table's last, partly filled row group. At
- * DuckDB's 16 MB a load in 5,000-record transactions checkpointed every fifth commit: a quarter of
- * its time; at 64 MB, 1M records in 5,000-record transactions took 24.4–25.2 s, at 256 MB 20.6–20.9 s
- * (a single load: within its noise, 13–14 s). A committed transaction is durable in the WAL either
- * way; a larger WAL only makes the next open after a crash replay more (190 MB: half a second).
+ * the COMMIT that crossed it, each time rewriting the table's last, partly filled row group; until
+ * then what the WAL holds stays in memory, uncompressed. At DuckDB's 16 MB a load in 5,000-record
+ * transactions checkpointed every fifth commit: a quarter of its time. With row groups of 32,768
+ * rows (below), 1M flat records in 5,000-record transactions: 128 MB 21.7–22.6 s and 407–424 MB,
+ * 256 MB 22.1–22.8 s and 460–479 MB; 64 MB was slower (300k records: 7.7–7.9 s against 7.1–7.3 s).
+ * A committed transaction is durable in the WAL either way; a larger WAL only makes the next open
+ * after a crash replay more (190 MB: half a second).
  */
-const CHECKPOINT_THRESHOLD = '256MB';
+const CHECKPOINT_THRESHOLD = '128MB';
 
 /**
  * Rows per row group in the warehouse file: 32,768, not DuckDB's 122,880. A transaction that appends
