@@ -381,4 +381,20 @@ describe('trib CLI', () => {
     const badTo = await trib(['persist', '--to', 'postgres://user:secret@host/db'], temporaryFolder());
     expect(badTo.stderr).not.toMatch(/secret/);
   });
+
+  it('a reader that closes stdout early ends trib quietly, as SIGPIPE ends a program (128 + 13)', async () => {
+    for (const args of [
+      ['complete', '--', ''], // written by the completion library's console.log
+      ['tap', 'sample', '--config', '/dev/null'], // written by trib, honouring back-pressure
+    ]) {
+      const child = spawn(process.execPath, [tribBin, ...args], {
+        cwd: temporaryFolder(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout?.destroy(); // the reader has gone before trib writes anything
+      const result = await collect(child);
+      expect(result.code, `trib ${args.join(' ')}`).toBe(141);
+      expect(result.stderr).not.toMatch(/EPIPE|Unhandled|node:events/);
+    }
+  });
 });
