@@ -240,12 +240,11 @@ async function run(connection: DuckDBConnection, sql: string, values?: DuckDBVal
 
 /**
  * Rows are flushed to DuckDB in batches of this many per stream: the merge of one batch runs on
- * DuckDB's threads while Node parses and validates the next, so the two cores work together. Each
- * keyed merge reads the whole table's keys to find the rows it replaces, so fewer, larger batches
- * cost less: 1M records, 25,000 → 50,000: flat 11.3–12.1 → 10.6–11.6 s, nested 16.7 → 16.3 s
- * (about 12 MB more memory); an upsert of 100,000 alike.
+ * DuckDB's threads while Node parses and validates the next, so the two cores work together.
+ * 50,000 made `trib persist` of 1M records 4–8% faster but `trib run` of 1M sample records peak at
+ * 484–500 MB instead of 338 MB (each of its 50,000-record chunks was then merged as one batch).
  */
-const FLUSH_ROWS = 50_000;
+const FLUSH_ROWS = 25_000;
 
 class DuckDbLoad implements LoadTransaction {
   private readonly schema: string;
