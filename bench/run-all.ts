@@ -606,6 +606,7 @@ function results(): string {
     ...chosen.map((dataset) => `- \`${dataset.name}\`: ${dataset.describe}, keyed on \`${dataset.key}\`.`),
     "- Ratio: trib's rate ÷ the baseline's, both measured in this run on the same records. Peak memory: the",
     "  trib process's VmHWM, DuckDB's memory included. Validation is on in every trib figure.",
+    "- Each PostgreSQL load, trib's and psql's, starts from a CHECKPOINT; each DuckDB load from a new file.",
     '',
     '| dataset | run | time | rate | baseline | baseline rate | ratio | aim | peak memory |',
     '| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
