@@ -70,7 +70,7 @@ const CHECKPOINT_THRESHOLD = '128MB';
  * in memory, uncompressed, until the next checkpoint, and the row group being filled is held in
  * memory too. Peak memory at 1M flat records: a single load 449–465 → 372 MB, an upsert of 100,000
  * into them 515–559 → 294 MB; `trib run` of 1M sample records 539 → 364 MB (its 50,000-record chunks
- * now fill whole row groups); load times alike or faster (upsert 2.2 → 1.8 s). The file is 3–8%
+ * each hold more than a row group); load times alike or faster (upsert 2.2 → 1.8 s). The file is 3–8%
  * larger (smaller groups compress a little less); scans and point lookups measured alike. The size
  * applies to what is written from now on: a file made with another size keeps its row groups.
  */
