@@ -16,7 +16,7 @@ export async function persistAndPrint(
   options: {
     readonly destination: Destination;
     readonly tap: string;
-    readonly commitEvery?: number;
+    readonly commitEvery?: number | undefined;
     readonly source: string;
   },
 ): Promise<void> {
@@ -24,7 +24,7 @@ export async function persistAndPrint(
   const result = await persistStream(parseMessages(input, { source: options.source }), {
     destination: options.destination,
     tap: options.tap,
-    ...(options.commitEvery === undefined ? {} : { commitEvery: options.commitEvery }),
+    commitEvery: options.commitEvery,
     onCommit: async (outcome) => {
       if (!outcome.hadState) return;
       const line = stringifyExact(outcome.bookmark);

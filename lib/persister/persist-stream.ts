@@ -15,7 +15,7 @@ export interface PersistStreamOptions {
   /** Names the schema the tables go in and the ledger rows. */
   readonly tap: string;
   /** Commit at the first STATE after this many records. @default the destination's, else 100_000 */
-  readonly commitEvery?: number;
+  readonly commitEvery?: number | undefined;
   readonly onCommit?: (outcome: ChunkOutcome & { readonly hadState: boolean }) => void | Promise<void>;
 }
 

@@ -45,7 +45,7 @@ export function persistCommand(): Command {
           await persistAndPrint('trib persist', process.stdin, {
             destination,
             tap: options.tap,
-            ...(options.commitEvery === undefined ? {} : { commitEvery: options.commitEvery }),
+            commitEvery: options.commitEvery,
             source: 'stdin',
           });
         } finally {
