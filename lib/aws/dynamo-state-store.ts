@@ -17,6 +17,7 @@ import type {
   DroppedChunks,
   LastRun,
   LeaseGrant,
+  LoadGuards,
   NewRunRequest,
   RunLease,
   SkippedChunk,
@@ -192,17 +193,29 @@ export class DynamoStateStore implements StateStore {
     return { ok: true };
   }
 
-  async dropped(tap: string): Promise<readonly DroppedChunks[]> {
-    // Only the one attribute: no spilled bookmark is fetched, and the persister needs no S3 read.
+  async loadGuards(tap: string): Promise<LoadGuards> {
+    // Only what the guards need: no bookmark is fetched (inline or spilled), so no S3 read either.
     const { Item } = await this.documents.send(
       new GetCommand({
         TableName: this.table,
         Key: { tap },
         ConsistentRead: true,
-        ProjectionExpression: 'dropped',
+        ProjectionExpression: '#dropped, #committed.#run, #committed.#seq',
+        ExpressionAttributeNames: {
+          '#dropped': 'dropped',
+          '#committed': 'committed',
+          '#run': 'run',
+          '#seq': 'seq',
+        },
       }),
     );
-    return Array.isArray(Item?.dropped) ? (Item.dropped as DroppedChunks[]) : [];
+    const committed = Item?.committed as { run?: unknown; seq?: unknown } | undefined;
+    return {
+      dropped: Array.isArray(Item?.dropped) ? (Item.dropped as DroppedChunks[]) : [],
+      ...(typeof committed?.run === 'string' && committed.seq !== undefined
+        ? { committed: { run: committed.run, seq: Number(committed.seq) } }
+        : {}),
+    };
   }
 
   async recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {

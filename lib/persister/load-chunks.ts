@@ -2,12 +2,15 @@
  * Loads chunks into a destination, exactly once in effect (DESIGN.md rules 3 and 4):
  * - a chunk already in the ledger is skipped, so replays and redeliveries load nothing twice;
  * - a chunk loads only after the chunk it follows is in the ledger;
+ * - a chunk at or behind the committed bookmark that is not in the ledger is an orphan (a writer
+ *   that lost its lease or crashed before recording it): the tap's chain went on without it, and
+ *   loading it would load its records twice, so it never loads;
  * - rows and ledger row commit in one transaction; records are validated before they are written,
  *   and any failure rolls the whole transaction back.
  * After the commit the committed bookmark moves forward only.
  */
 import type { ChunkMetadata } from '../chunks/chunk-metadata.ts';
-import type { ChunkPosition } from '../chunks/chunk-position.ts';
+import { type ChunkPosition, comparePositions } from '../chunks/chunk-position.ts';
 import { readChunk } from '../chunks/read-chunk.ts';
 import { EXTRA_PROPERTY } from '../columns/column-plan.ts';
 import {
@@ -20,7 +23,7 @@ import {
 import type { JsonObject, ParsedMessage, SchemaMessage } from '../protocol/messages.ts';
 import type { ChunkMessage } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
-import { isDropped, type StateStore } from '../state/state-store.ts';
+import { isDropped, type LoadGuards, type StateStore } from '../state/state-store.ts';
 import { ChunkGapError, RecordValidationError } from './persister-errors.ts';
 import { RecordChecks, type StreamRecordCheck } from './record-check.ts';
 import { holdsNul, withoutNul } from './warehouse-values.ts';
@@ -47,8 +50,11 @@ export function stagedChunk(stage: Stage, message: ChunkMessage): ChunkToLoad {
 }
 
 export interface ChunkOutcome extends ChunkPosition {
-  /** skipped: already in the ledger; dropped: an operator dropped it (`trib rewind`), never loaded. */
-  readonly status: 'loaded' | 'skipped' | 'dropped';
+  /**
+   * skipped: already in the ledger; dropped: an operator dropped it (`trib rewind`); orphaned: not on
+   * the tap's chain (its records were read again by a later run). Neither of the last two ever loads.
+   */
+  readonly status: 'loaded' | NotLoaded;
   readonly records: number;
   readonly bookmark: unknown;
   readonly counts: Record<string, StreamLoadCounts>;
@@ -74,9 +80,10 @@ export async function loadChunks(
   options: LoadOptions,
 ): Promise<ChunkOutcome[]> {
   const checks = options.checks ?? new RecordChecks();
-  // A queue may still deliver chunks a rewind dropped; they must not load (their records are read again).
-  const dropped =
-    options.stateStore === undefined ? undefined : { dropped: await options.stateStore.dropped(tap) };
+  // A queue may still deliver chunks a rewind dropped, or an operator replay an orphan: neither may
+  // load (their records are read again). Read before the transaction, the committed position can only
+  // lag the truth, which makes the orphan check weaker (the ledger's gap check still holds), never wrong.
+  const guards = options.stateStore === undefined ? undefined : await options.stateStore.loadGuards(tap);
   const transaction = await options.destination.begin(tap);
   const outcomes: Promise<LoadedChunk>[] = [];
   // Each is awaited below, with the others, before the commit; a failure is not unhandled meanwhile.
@@ -89,7 +96,7 @@ export async function loadChunks(
   try {
     // Every ledger check is made before any chunk loads, so a chunk's statements can run while the
     // next chunk is read: the next one no longer asks the ledger after them.
-    const plans = await planLoads(transaction, tap, chunks, dropped);
+    const plans = await planLoads(transaction, tap, chunks, guards);
     const outcomeOf = new Map<ChunkToLoad, Promise<LoadedChunk>>();
     const undeclared = options.destination.undeclaredProperties ?? 'keep';
     for (const plan of plans) {
@@ -133,14 +140,14 @@ async function planLoads(
   transaction: LoadTransaction,
   tap: string,
   chunks: readonly ChunkToLoad[],
-  dropped: Parameters<typeof isDropped>[0] | undefined,
+  guards: LoadGuards | undefined,
 ): Promise<LoadPlan[]> {
   const plans: LoadPlan[] = [];
   const loading = new Map<string, ChunkToLoad>();
   let ledgerIsEmpty: boolean | undefined;
   for (const chunk of chunks) {
     const position = { run: chunk.run, seq: chunk.seq };
-    if (dropped !== undefined && isDropped(dropped, chunk)) {
+    if (guards !== undefined && isDropped(guards, chunk)) {
       plans.push({ outcome: { ...position, ...nothingLoaded('dropped', undefined) } });
       continue;
     }
@@ -152,6 +159,11 @@ async function planLoads(
     const ledgered = await transaction.loaded(position);
     if (ledgered !== undefined) {
       plans.push({ outcome: { ...position, ...nothingLoaded('skipped', ledgered.bookmark) } });
+      continue;
+    }
+    // The chain up to the committed chunk is all in the ledger: one behind it that is not was never on it.
+    if (guards?.committed !== undefined && comparePositions(position, guards.committed) <= 0) {
+      plans.push({ outcome: { ...position, ...nothingLoaded('orphaned', undefined) } });
       continue;
     }
     // Every chunk waits for its predecessor; the first chunk of a tap for an empty ledger.
@@ -171,7 +183,9 @@ async function planLoads(
   return plans;
 }
 
-function nothingLoaded(status: 'skipped' | 'dropped', bookmark: unknown) {
+type NotLoaded = 'skipped' | 'dropped' | 'orphaned';
+
+function nothingLoaded(status: NotLoaded, bookmark: unknown) {
   return { status, records: 0, bookmark, counts: {} };
 }
 

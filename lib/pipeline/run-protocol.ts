@@ -26,6 +26,7 @@ import { bookmarkSizeProblem } from '../protocol/messages.ts';
 import type { ChunkMessage, ChunkQueue } from '../queue/chunk-queue.ts';
 import type { Stage } from '../stage/stage.ts';
 import {
+  isDropped,
   type LastRun,
   type RunLease,
   resumePoint,
@@ -167,6 +168,26 @@ export async function inspectWaiting(
     if (!(error instanceof ChunkChainError)) throw error;
     return { waiting: [], broken: error.message };
   }
+}
+
+/** Whether a staged chunk may be sent or loaded again by hand; refused, it must not load. */
+export type ReplayCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/**
+ * The rule for `trib replay` (and anything else that loads a chunk by hand): a chunk after the
+ * committed one must be on the waiting chain, or its records, read again by the tap's next run, load
+ * twice. One at or behind the committed chunk, or dropped by a rewind, is left to the load, which
+ * knows from the ledger and the state's guards: already loaded, dropped, or an orphan (never loaded).
+ */
+export async function checkReplay(stage: Stage, state: TapState, ref: ChunkPosition): Promise<ReplayCheck> {
+  if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0) return { ok: true };
+  if (isDropped(state, ref)) return { ok: true };
+  const chain = await waitingChunks(stage, state);
+  if (chain.some((chunk) => chunk.run === ref.run && chunk.seq === ref.seq)) return { ok: true };
+  return {
+    ok: false,
+    reason: `chunk ${formatPosition(ref)} of tap ${state.tap} was never recorded as staged (a writer that lost its lease, or a crash before recording it): its records are read again by the tap's next run, so it is not loaded. Nothing to do; the tap's chain continues from ${state.staged === undefined ? 'its first chunk' : formatPosition(state.staged)}.`,
+  };
 }
 
 /** The outbox: sends the waiting chunks again (the persister's ledger drops what it already loaded). */

@@ -69,6 +69,16 @@ export interface DroppedChunks {
   readonly at: string;
 }
 
+/**
+ * What decides, besides the ledger, whether a delivered chunk may load: the ranges an operator
+ * dropped, and the committed position (every chunk of the tap's chain up to it is in the ledger, so
+ * a chunk at or behind it that is not is an orphan).
+ */
+export interface LoadGuards {
+  readonly dropped: readonly DroppedChunks[];
+  readonly committed?: ChunkPosition;
+}
+
 /** Whether a chunk at `position` was dropped by a rewind. */
 export function isDropped(state: Pick<TapState, 'dropped'>, position: ChunkPosition): boolean {
   return (state.dropped ?? []).some(
@@ -135,8 +145,8 @@ export interface StateStore {
     expected: ChunkPosition | undefined,
     to: BookmarkAt | undefined,
   ): Promise<StateWrite>;
-  /** Only the ranges of dropped chunks (what the persister checks before each load, cheaply). */
-  dropped(tap: string): Promise<readonly DroppedChunks[]>;
+  /** What the persister checks before each load, cheaply (no bookmark is fetched). */
+  loadGuards(tap: string): Promise<LoadGuards>;
   /** Notes a chunk skipped by an operator (who, why), for status and reports from then on. */
   recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite>;
   /** Taps that have any state. */

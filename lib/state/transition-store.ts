@@ -7,9 +7,9 @@ import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type {
   BookmarkAt,
   ContinuationRequest,
-  DroppedChunks,
   LastRun,
   LeaseGrant,
+  LoadGuards,
   NewRunRequest,
   RunLease,
   SkippedChunk,
@@ -82,8 +82,12 @@ export class TransitionStateStore implements StateStore {
     return this.write(tap, (state) => rules.rewind(state, token, expected, to, this.clock()));
   }
 
-  async dropped(tap: string): Promise<readonly DroppedChunks[]> {
-    return (await this.states.read(tap)).dropped ?? [];
+  async loadGuards(tap: string): Promise<LoadGuards> {
+    const { dropped, committed } = await this.states.read(tap);
+    return {
+      dropped: dropped ?? [],
+      ...(committed === undefined ? {} : { committed: { run: committed.run, seq: committed.seq } }),
+    };
   }
 
   recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {

@@ -6,9 +6,9 @@ import type { ChunkPosition } from '../chunks/chunk-position.ts';
 import type {
   BookmarkAt,
   ContinuationRequest,
-  DroppedChunks,
   LastRun,
   LeaseGrant,
+  LoadGuards,
   NewRunRequest,
   SkippedChunk,
   StateStore,
@@ -86,9 +86,9 @@ export class FaultyStateStore implements StateStore {
     return this.inner.rewind(tap, token, expected, to);
   }
 
-  dropped(tap: string): Promise<readonly DroppedChunks[]> {
-    this.check('dropped');
-    return this.inner.dropped(tap);
+  loadGuards(tap: string): Promise<LoadGuards> {
+    this.check('loadGuards');
+    return this.inner.loadGuards(tap);
   }
 
   recordSkip(tap: string, skip: SkippedChunk): Promise<StateWrite> {

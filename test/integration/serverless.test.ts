@@ -408,7 +408,7 @@ describe('serverless runtime against local AWS emulators', () => {
     const [first] = await env.runtime.stage.list('stage/sample/');
     const uri = `s3://${env.settings.bucket}/${first}`;
     const requeued = await shell(
-      `"$TRIB" replay ${uri} --queue-url "${env.settings.queueUrl}"`,
+      `"$TRIB" replay ${uri} --queue-url "${env.settings.queueUrl}" --table ${env.settings.table}`,
       env.settings.folder,
       awsEnv,
     );
@@ -423,7 +423,19 @@ describe('serverless runtime against local AWS emulators', () => {
       awsEnv,
     );
     expect(direct.stdout).toMatch(/loaded \d+ records/);
-    const missing = await shell(`"$TRIB" replay ${uri}`, env.settings.folder, awsEnv);
+    // Without the state table nothing can tell an orphan from a chunk on the tap's chain: refused.
+    const noTable = await shell(
+      `"$TRIB" replay ${uri} --queue-url "${env.settings.queueUrl}"`,
+      env.settings.folder,
+      awsEnv,
+    );
+    expect(noTable.code).toBe(1);
+    expect(noTable.stderr).toMatch(/needs --table \(the stack output StateTableName\)/);
+    const missing = await shell(
+      `"$TRIB" replay ${uri} --table ${env.settings.table}`,
+      env.settings.folder,
+      awsEnv,
+    );
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/give --queue-url \(the stack output ChunkQueueUrl\), or --direct/);
   });

@@ -170,6 +170,55 @@ describe.runIf(python)('Singer taps and targets', () => {
     expect(events).toEqual({ n: 3n, d: 3n });
   });
 
+  it('trib replay of an orphan chunk (staged by a run that never recorded it) is refused and loads nothing, before and after the tap moved past it', async () => {
+    const folder = temporaryFolder();
+    writeData(folder, data(2, 3));
+    writeFileSync(join(folder, 'pipeline.yaml'), tapPipeline());
+    expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(0);
+    const stage = join(folder, '.tributary', 'stage', 'fixture');
+    const committed = () =>
+      JSON.parse(readFileSync(join(folder, '.tributary', 'state', 'fixture.json'), 'utf8')).committed as {
+        run: string;
+        seq: number;
+      };
+    // What a run whose state write failed after its put leaves: the next chunk of its run, never
+    // recorded as staged, holding records the tap reads again (here: the run's own first chunk's).
+    const first = committed();
+    const from = join(stage, first.run, '000000.jsonl.gz');
+    const orphanSeq = String(first.seq + 1).padStart(6, '0');
+    const orphan = join(stage, first.run, `${orphanSeq}.jsonl.gz`);
+    writeFileSync(orphan, readFileSync(from));
+    const metadata = JSON.parse(readFileSync(`${from}.meta.json`, 'utf8'));
+    writeFileSync(
+      `${orphan}.meta.json`,
+      JSON.stringify({ ...metadata, seq: first.seq + 1, previous: { run: first.run, seq: first.seq } }),
+    );
+    const events = async () =>
+      (await query(folder, 'SELECT count(*) AS n, count(DISTINCT seq) AS d FROM fixture.events'))[0];
+    const ahead = await trib(['replay', orphan, '--pipeline', 'pipeline.yaml'], folder);
+    expect(ahead.code).toBe(1);
+    expect(ahead.stderr).toMatch(/was never recorded as staged .* so it is not loaded/);
+    writeData(folder, data(2, 5));
+    expect((await trib(['run', 'pipeline.yaml'], folder)).code).toBe(0);
+    expect(committed().run).not.toBe(first.run); // the tap moved on past the orphan
+    const behind = await trib(['replay', orphan, '--pipeline', 'pipeline.yaml'], folder);
+    expect(behind.code).toBe(1);
+    expect(behind.stderr).toMatch(
+      /is at or behind the tap's committed chunk but not in the destination's ledger: it was never on the tap's chain/,
+    );
+    expect(await events()).toEqual({ n: 5n, d: 5n }); // unkeyed: a second load would show
+    const listing = await trib(['chunks', 'fixture', '--pipeline', 'pipeline.yaml'], folder);
+    expect(listing.stdout).toMatch(new RegExp(`${first.run}/${orphanSeq} +orphaned`));
+    expect(listing.stdout).toMatch(
+      new RegExp(`${first.run}/${String(first.seq).padStart(6, '0')} +committed`),
+    );
+    const [ledger] = await query(
+      folder,
+      `SELECT count(*) AS n FROM main._tributary_chunks WHERE tap = 'fixture' AND run = '${first.run}' AND seq = ${first.seq + 1}`,
+    );
+    expect(ledger?.n).toBe(0n);
+  });
+
   it('a Singer target as the destination: each chunk delivered once, confirmed by its STATE; a replay delivers nothing again', async () => {
     const folder = temporaryFolder();
     writeFileSync(

@@ -116,6 +116,7 @@ describe.each(stores)('%s state store', (_name, make) => {
 
   it('a rewind, only under the lease and only from the staged chunk it saw, drops what was after committed', async () => {
     const store = await make(() => 1_000);
+    expect(await store.loadGuards('t')).toEqual({ dropped: [] });
     const begun = await store.beginRun('t', { holder: 'a', ttlMs: 10_000, runId });
     if (!begun.ok) throw new Error(begun.reason);
     const big = { blob: 'y'.repeat(200) };
@@ -134,7 +135,10 @@ describe.each(stores)('%s state store', (_name, make) => {
     expect(isDropped(state, { run: 'r1', seq: 4 })).toBe(true);
     expect(isDropped(state, { run: 'r1', seq: 1 })).toBe(false);
     expect(isDropped(state, { run: 'r2', seq: 0 })).toBe(false);
-    expect(await store.dropped('t')).toEqual(state.dropped);
+    expect(await store.loadGuards('t')).toEqual({
+      dropped: state.dropped,
+      committed: { run: state.committed?.run, seq: state.committed?.seq },
+    });
     // A reset: the same position, the bookmark forgotten.
     const reset = await store.rewind(
       't',

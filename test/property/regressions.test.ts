@@ -297,6 +297,49 @@ describe('regressions: schedules that lost or doubled records before the fenced 
     expect(await settledProblems(world)).toEqual([]);
   });
 
+  it('15. an orphan behind the committed chunk (its run lost its state write; the next run re-staged its records from the same predecessor): never loads, by `trib replay` or through the queue', async () => {
+    // Found by the property test (seed 847688234): the ledger alone let the orphan load, because
+    // the chunk it follows is in the ledger, and event 0 was loaded twice.
+    const steps: Step[] = [
+      { kind: 'fault', fault: { port: 'state', method: 'markStaged' }, nth: 2 },
+      { kind: 'schedule', budgetMs: 1 },
+      { kind: 'concurrent', pick: 0, budgetMs: 1, withSchedule: false },
+      { kind: 'schedule', budgetMs: 1 },
+      { kind: 'persist', batch: 2 },
+    ];
+    expect(await check([...steps, { kind: 'replay', pick: 10 }])).toBeUndefined();
+    const world = new World();
+    world.grow(5, 0, 5);
+    for (const step of steps) await world.step(step);
+    const keys = await world.baseStage.list(`stage/${TAP}/`);
+    const state = await world.truth.read(TAP);
+    const orphans: string[] = [];
+    for (const key of keys) {
+      const metadata = await world.baseStage.metadata(key);
+      if (metadata === undefined) continue;
+      const loaded = await world.memoryDestination
+        .ledger(TAP)
+        .then((ledger) => ledger.some((row) => row.run === metadata.run && row.seq === metadata.seq));
+      if (!loaded) orphans.push(key);
+    }
+    expect(orphans).toHaveLength(1); // run 1's second chunk: staged, never recorded
+    const orphan = orphans[0] as string;
+    const metadata = await world.baseStage.metadata(orphan);
+    expect(metadata?.previous).not.toBeNull();
+    expect(state.committed?.run).not.toBe(metadata?.run); // the next run's chunk is committed
+    await world.step({ kind: 'replay', pick: keys.indexOf(orphan) });
+    expect(world.log.at(-1)).toMatch(/refused, an orphan/);
+    // Sent to the queue by hand (an operator's replay without the state table): the persister refuses it.
+    await world.queue.replay({ ...(metadata as NonNullable<typeof metadata>), key: orphan });
+    await world.step({ kind: 'persist', batch: 10 });
+    const events = world.memoryDestination.rows(TAP, 'events').map((row) => Number(row.id));
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events).size).toBe(events.length); // unkeyed: a second load would show
+    const ledger = await world.memoryDestination.ledger(TAP);
+    expect(ledger.some((row) => row.run === metadata?.run && row.seq === metadata?.seq)).toBe(false);
+    expect(await settledProblems(world)).toEqual([]);
+  });
+
   it('shrunk schedules found by the property test', async () => {
     const found: Step[][] = [
       // A fault in the harness's own reads once hid real results; kept so the checks never read through faults.

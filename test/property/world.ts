@@ -17,7 +17,7 @@ import { loadChunks } from '../../lib/persister/load-chunks.ts';
 import { persistBatch } from '../../lib/persister/persist-queue-batch.ts';
 import type { PipelineConfig } from '../../lib/pipeline/pipeline-config.ts';
 import { clearDeadLetters, redriveTap } from '../../lib/pipeline/redrive.ts';
-import { type RunEvent, waitingChunks } from '../../lib/pipeline/run-protocol.ts';
+import { checkReplay, type RunEvent } from '../../lib/pipeline/run-protocol.ts';
 import { runStreamerInvocation } from '../../lib/pipeline/streamer-invocation.ts';
 import type { Message } from '../../lib/protocol/messages.ts';
 import type { ChunkMessage } from '../../lib/queue/chunk-queue.ts';
@@ -240,22 +240,21 @@ export class World {
     if (key === undefined) return;
     const metadata = await this.baseStage.metadata(key);
     if (metadata === undefined) return;
-    const state = await this.truth.read(TAP);
-    const onChain =
-      (state.committed !== undefined && comparePositions(metadata, state.committed) <= 0) ||
-      (await waitingChunks(this.baseStage, state)).some(
-        (chunk) => chunk.run === metadata.run && chunk.seq === metadata.seq,
-      );
-    if (!onChain) {
+    // The rule `trib replay` applies, from the run protocol; the load applies the rest.
+    const check = await checkReplay(this.baseStage, await this.truth.read(TAP), metadata);
+    if (!check.ok) {
       this.log.push(`replay ${key}: refused, an orphan`);
       return;
     }
     try {
-      await loadChunks(TAP, [{ ...metadata, source: key, messages: () => readChunk(this.baseStage, key) }], {
-        destination: this.destination,
-        stateStore: this.state,
-      });
-      this.log.push(`replay ${key}: done`);
+      const [outcome] = await loadChunks(
+        TAP,
+        [{ ...metadata, source: key, messages: () => readChunk(this.baseStage, key) }],
+        { destination: this.destination, stateStore: this.state },
+      );
+      this.log.push(
+        `replay ${key}: ${outcome?.status === 'orphaned' ? 'refused, an orphan' : outcome?.status}`,
+      );
     } catch (error) {
       this.log.push(`replay ${key}: ${(error as Error).message.slice(0, 100)}`);
     }

@@ -1,7 +1,8 @@
 import { hostname, userInfo } from 'node:os';
 import { Command } from 'commander';
 import { parseChunkKey, runPrefix } from '../../chunks/chunk-key.ts';
-import { comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
+import type { ChunkMetadata } from '../../chunks/chunk-metadata.ts';
+import { type ChunkPosition, comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
@@ -92,14 +93,17 @@ export function chunksCommand(): Command {
       const rows = [['chunk', 'status', 'records', 'bytes', 'streams']];
       let firstWaiting = true;
       const skipped = new Map((state.skipped ?? []).map((skip) => [formatPosition(skip), skip]));
+      const listed = new Map<string, ChunkMetadata | undefined>();
+      for (const key of keys) listed.set(formatPosition(parseChunkKey(key)), await stage.metadata(key));
+      const committed = committedChain(listed, state.committed);
       for (const key of keys) {
         const ref = parseChunkKey(key);
-        const metadata = await stage.metadata(key);
+        const metadata = listed.get(formatPosition(ref));
         let status: string;
         const skip = skipped.get(formatPosition(ref));
         if (skip !== undefined) status = `SKIPPED by ${skip.by}: ${skip.reason}`;
         else if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0)
-          status = 'committed';
+          status = committed.holds(ref) ? 'committed' : 'orphaned';
         else if (isDropped(state, ref)) status = 'dropped';
         else if (chain.has(formatPosition(ref))) {
           status = firstWaiting ? 'waiting (next)' : 'waiting';
@@ -120,4 +124,31 @@ export function chunksCommand(): Command {
       else if (!firstWaiting && state.lastRun?.error !== undefined)
         process.stdout.write(`\nThe last run said: ${state.lastRun.error.split('\n')[0]}\n`);
     });
+}
+
+/**
+ * The chunks the committed chain runs through, walked back from the committed chunk along each
+ * chunk's predecessor: one behind the committed chunk that it does not pass through is an orphan.
+ * Behind a chunk the stage no longer holds (expired) the walk cannot see, so those count as committed.
+ */
+function committedChain(
+  listed: ReadonlyMap<string, ChunkMetadata | undefined>,
+  committed: ChunkPosition | undefined,
+): { holds(position: ChunkPosition): boolean } {
+  const chain = new Set<string>();
+  let position: ChunkPosition | null = committed ?? null;
+  let unseenBehind: ChunkPosition | null = null;
+  while (position !== null) {
+    const metadata = listed.get(formatPosition(position));
+    if (metadata === undefined) {
+      unseenBehind = position;
+      break;
+    }
+    chain.add(formatPosition(position));
+    position = metadata.previous;
+  }
+  return {
+    holds: (at) =>
+      chain.has(formatPosition(at)) || (unseenBehind !== null && comparePositions(at, unseenBehind) <= 0),
+  };
 }

@@ -59,7 +59,7 @@ export function redriveCommand(): Command {
           const [outcome] = await loadChunks(tap, [stagedChunk(stage, chunk)], { destination, stateStore });
           await stage.markLoaded(chunk.key);
           process.stdout.write(
-            `${chunk.key}: ${outcome?.status === 'skipped' ? 'already loaded' : `loaded ${outcome?.records ?? 0} records`}\n`,
+            `${chunk.key}: ${outcome === undefined || outcome.status === 'loaded' ? `loaded ${outcome?.records ?? 0} records` : outcome.status === 'skipped' ? 'already loaded' : `${outcome.status}, not loaded`}\n`,
           );
         });
         await report(tap, delivered, 'loaded', stateStore);

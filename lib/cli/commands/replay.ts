@@ -1,14 +1,14 @@
 import { Command } from 'commander';
 import { parseS3Uri } from '../../aws/s3-uri.ts';
 import { parseChunkKey } from '../../chunks/chunk-key.ts';
-import { type ChunkPosition, comparePositions, formatPosition } from '../../chunks/chunk-position.ts';
+import type { ChunkPosition } from '../../chunks/chunk-position.ts';
 import { readChunk } from '../../chunks/read-chunk.ts';
 import type { Destination } from '../../destinations/destination.ts';
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { loadChunks } from '../../persister/load-chunks.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { redriveTap } from '../../pipeline/redrive.ts';
-import { waitingChunks } from '../../pipeline/run-protocol.ts';
+import { checkReplay } from '../../pipeline/run-protocol.ts';
 import { FolderStage } from '../../stage/folder-stage.ts';
 import type { Stage } from '../../stage/stage.ts';
 import { FileStateStore } from '../../state/file-state-store.ts';
@@ -19,22 +19,10 @@ export class OrphanChunkError extends Error {
   override readonly name = 'OrphanChunkError';
 }
 
-/**
- * Only chunks on the tap's chain (recorded as staged by a lease holder) may be replayed. A chunk past
- * the committed bookmark that is not on the chain was left by a writer that lost its lease or crashed
- * before recording it: the tap's next run reads its records again, so loading it would load them twice.
- */
-async function refuseOrphan(
-  ref: ChunkPosition & { tap: string },
-  stage: Stage,
-  state: TapState,
-): Promise<void> {
-  if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0) return; // the ledger decides
-  const chain = await waitingChunks(stage, state);
-  if (chain.some((chunk) => chunk.run === ref.run && chunk.seq === ref.seq)) return;
-  throw new OrphanChunkError(
-    `chunk ${formatPosition(ref)} of tap ${ref.tap} was never recorded as staged (a writer that lost its lease, or a crash before recording it): its records are read again by the tap's next run, so it is not loaded. Nothing to do; the tap's chain continues from ${state.staged === undefined ? 'its first chunk' : formatPosition(state.staged)}.`,
-  );
+/** Refuses, with the reason, a chunk the run protocol says must not load (checkReplay). */
+async function refuseOrphan(ref: ChunkPosition, stage: Stage, state: TapState): Promise<void> {
+  const check = await checkReplay(stage, state, ref);
+  if (!check.ok) throw new OrphanChunkError(check.reason);
 }
 
 interface ReplayOptions {
@@ -60,55 +48,19 @@ export function replayCommand(): Command {
       '--queue-url <url>',
       's3:// chunks: the chunk queue to send it to again (the stack output ChunkQueueUrl)',
     )
-    .option('--direct', 's3:// chunks: load it from here instead of through the queue')
+    .option('--direct', 's3:// chunks: load it from here instead of through the queue (--to implies it)')
     .option(
       '--table <name>',
-      's3:// chunks with --direct: the state table whose committed bookmark may move forward',
+      "s3:// chunks: the state table (the stack output StateTableName) that knows the tap's chain and whose committed bookmark may move forward",
     )
     .addHelpText(
       'after',
-      '\nExamples:\n  trib replay .tributary/stage/sample/20261123T101500123Z-3f9a1c/000002.jsonl.gz\n  trib replay s3://my-stage/stage/github/20261123T101500123Z-3f9a1c/000002.jsonl.gz --queue-url https://sqs…/chunks.fifo',
+      '\nExamples:\n  trib replay .tributary/stage/sample/20261123T101500123Z-3f9a1c/000002.jsonl.gz\n  trib replay s3://my-stage/stage/github/20261123T101500123Z-3f9a1c/000002.jsonl.gz --queue-url https://sqs…/chunks.fifo --table STATE_TABLE',
     )
     .action(async (location: string, options: ReplayOptions) => {
       const ref = parseChunkKey(location);
       if (location.startsWith('s3://')) {
-        const { awsQueue, awsStage, awsStateStore } = await loadAwsClients();
-        const { bucket } = parseS3Uri(location);
-        const stage = awsStage(bucket);
-        const metadata = await stage.metadata(ref.key);
-        if (metadata === undefined)
-          throw new Error(`${location}: no such chunk in the stage bucket (or its metadata is missing)`);
-        if (options.table !== undefined)
-          await refuseOrphan(ref, stage, await awsStateStore(options.table, bucket).read(ref.tap));
-        if (options.direct !== true) {
-          if (options.queueUrl === undefined)
-            throw new Error(
-              'replaying an s3:// chunk sends it to the chunk queue: give --queue-url (the stack output ChunkQueueUrl), or --direct to load it from here',
-            );
-          const queue = awsQueue(options.queueUrl, bucket);
-          await queue.replay({ ...metadata, key: ref.key });
-          process.stdout.write(
-            `${location}: sent to the chunk queue again; the persister loads it unless it is already in the ledger.\n`,
-          );
-          if (options.table === undefined) {
-            process.stdout.write(
-              `The chunks after it wait for it; give --table (the stack output StateTableName) to send them too, or run: trib redrive ${ref.tap} --aws --bucket ${bucket} --table <StateTableName> --queue-url ${options.queueUrl}\n`,
-            );
-            return;
-          }
-          const stateStore = awsStateStore(options.table, bucket);
-          const after = await redriveTap(ref.tap, { stage, stateStore }, (chunk) => queue.replay(chunk), ref);
-          if (after.length > 0)
-            process.stdout.write(`${after.length} chunk(s) after it sent again too, in order.\n`);
-          return;
-        }
-        await replayInto(
-          ref,
-          stage,
-          await destinationFor(options),
-          options.table === undefined ? undefined : awsStateStore(options.table, bucket),
-          metadata.previous,
-        );
+        await replayFromS3(location, ref, options);
         return;
       }
       const root = location.replaceAll('\\', '/').slice(0, -ref.key.length) || '.';
@@ -122,6 +74,49 @@ export function replayCommand(): Command {
       if (stateStore !== undefined) await refuseOrphan(ref, stage, await stateStore.read(ref.tap));
       await replayInto(ref, stage, await destinationFor(options), stateStore, metadata.previous);
     });
+}
+
+async function replayFromS3(
+  location: string,
+  ref: ReturnType<typeof parseChunkKey>,
+  options: ReplayOptions,
+): Promise<void> {
+  const { awsQueue, awsStage, awsStateStore } = await loadAwsClients();
+  const { bucket } = parseS3Uri(location);
+  const stage = awsStage(bucket);
+  const metadata = await stage.metadata(ref.key);
+  if (metadata === undefined)
+    throw new Error(`${location}: no such chunk in the stage bucket (or its metadata is missing)`);
+  if (options.to !== undefined) {
+    // Into another destination: the tap's committed bookmark stays where it is (as for a local --to).
+    if (options.table !== undefined)
+      await refuseOrphan(ref, stage, await awsStateStore(options.table, bucket).read(ref.tap));
+    await replayInto(ref, stage, await destinationFor(options), undefined, metadata.previous);
+    return;
+  }
+  // Only the state table knows the tap's chain: without it an orphan could load, and its records,
+  // read again by a later run, would load twice.
+  if (options.table === undefined)
+    throw new Error(
+      "replaying an s3:// chunk needs --table (the stack output StateTableName): only a chunk on the tap's chain may load. Give --to <destination> to load it into another destination instead.",
+    );
+  const stateStore = awsStateStore(options.table, bucket);
+  await refuseOrphan(ref, stage, await stateStore.read(ref.tap));
+  if (options.direct === true) {
+    await replayInto(ref, stage, await destinationFor(options), stateStore, metadata.previous);
+    return;
+  }
+  if (options.queueUrl === undefined)
+    throw new Error(
+      'replaying an s3:// chunk sends it to the chunk queue: give --queue-url (the stack output ChunkQueueUrl), or --direct to load it from here',
+    );
+  const queue = awsQueue(options.queueUrl, bucket);
+  await queue.replay({ ...metadata, key: ref.key });
+  process.stdout.write(
+    `${location}: sent to the chunk queue again; the persister loads it unless it is already in the ledger.\n`,
+  );
+  const after = await redriveTap(ref.tap, { stage, stateStore }, (chunk) => queue.replay(chunk), ref);
+  if (after.length > 0) process.stdout.write(`${after.length} chunk(s) after it sent again too, in order.\n`);
 }
 
 async function destinationFor(options: ReplayOptions): Promise<Destination> {
@@ -152,6 +147,11 @@ async function replayInto(
       ],
       { destination, ...(stateStore === undefined ? {} : { stateStore }) },
     );
+    if (outcome?.status === 'orphaned') {
+      throw new OrphanChunkError(
+        `${key} is at or behind the tap's committed chunk but not in the destination's ledger: it was never on the tap's chain (a writer that lost its lease, or a crash before recording it), and the chunk that replaced it holds its records, so it is not loaded. Nothing to do. To load staged chunks into a destination that lost its ledger, give --to.`,
+      );
+    }
     if (outcome?.status === 'dropped') {
       process.stdout.write(`${key}: dropped by \`trib rewind\`; not loaded (its records are read again).\n`);
     } else if (outcome?.status === 'skipped') {
