@@ -147,18 +147,21 @@ async function planLoads(
   let ledgerIsEmpty: boolean | undefined;
   for (const chunk of chunks) {
     const position = { run: chunk.run, seq: chunk.seq };
-    if (guards !== undefined && isDropped(guards, chunk)) {
-      plans.push({ outcome: { ...position, ...nothingLoaded('dropped', undefined) } });
-      continue;
-    }
     const earlier = loading.get(positionKey(position));
     if (earlier !== undefined) {
       plans.push({ again: earlier });
       continue;
     }
+    // The ledger first: a chunk loaded just before a rewind dropped it (its committed mark lost to a
+    // crash) is skipped with its bookmark, which moves the committed one forward past the drop, so
+    // the next run does not read its records again.
     const ledgered = await transaction.loaded(position);
     if (ledgered !== undefined) {
       plans.push({ outcome: { ...position, ...nothingLoaded('skipped', ledgered.bookmark) } });
+      continue;
+    }
+    if (guards !== undefined && isDropped(guards, chunk)) {
+      plans.push({ outcome: { ...position, ...nothingLoaded('dropped', undefined) } });
       continue;
     }
     // The chain up to the committed chunk is all in the ledger: one behind it that is not was never on it.

@@ -80,6 +80,7 @@ export const step: fc.Arbitrary<Step> = fc.oneof(
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('replay' as const), pick: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'redrive' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'rewind' as const }) },
   {
     weight: 2,
     arbitrary: fc.record({

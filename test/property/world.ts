@@ -17,13 +17,14 @@ import { loadChunks } from '../../lib/persister/load-chunks.ts';
 import { persistBatch } from '../../lib/persister/persist-queue-batch.ts';
 import type { PipelineConfig } from '../../lib/pipeline/pipeline-config.ts';
 import { clearDeadLetters, redriveTap } from '../../lib/pipeline/redrive.ts';
+import { rewindTap } from '../../lib/pipeline/rewind.ts';
 import { checkReplay, type RunEvent } from '../../lib/pipeline/run-protocol.ts';
 import { runStreamerInvocation } from '../../lib/pipeline/streamer-invocation.ts';
 import type { Message } from '../../lib/protocol/messages.ts';
 import type { ChunkMessage } from '../../lib/queue/chunk-queue.ts';
 import type { Stage } from '../../lib/stage/stage.ts';
 import { MemoryStateStore } from '../../lib/state/memory-state-store.ts';
-import type { StateStore } from '../../lib/state/state-store.ts';
+import { isDropped, type StateStore } from '../../lib/state/state-store.ts';
 import type { StepConfig } from '../../lib/steps/step-config.ts';
 import type { Streamer, StreamerRunOptions } from '../../lib/streamer/streamer.ts';
 import { FaultyDestination, InjectedFault } from '../../lib/testing/faulty-destination.ts';
@@ -54,6 +55,8 @@ export type Step =
   | { readonly kind: 'fault'; readonly fault: Fault; readonly nth: number }
   | { readonly kind: 'replay'; readonly pick: number }
   | { readonly kind: 'redrive' }
+  /** `trib rewind` (locally, with the destination's ledger at hand): what waits is dropped and read again. */
+  | { readonly kind: 'rewind' }
   /** Two deliveries at once (a duplicate continuation, or a schedule beside a continuation), interleaved. */
   | {
       readonly kind: 'concurrent';
@@ -233,6 +236,23 @@ export class World {
     }
   }
 
+  /** `trib rewind`: refused while a run holds the lease; otherwise the waiting chunks are dropped. */
+  async rewind(): Promise<void> {
+    try {
+      const plan = await rewindTap(
+        TAP,
+        { stage: this.stage, stateStore: this.state, destination: this.destination },
+        false,
+        { clock: this.clock, by: 'property rewind' },
+      );
+      this.log.push(
+        `rewind: dropped ${plan.dropped.length}${plan.loadedAfterCommitted === undefined ? '' : `, committed caught up to ${plan.loadedAfterCommitted}`}`,
+      );
+    } catch (error) {
+      this.log.push(`rewind → failed: ${(error as Error).message.slice(0, 160)}`);
+    }
+  }
+
   /** `trib replay` of a staged chunk: refused for orphans; a loaded one loads nothing. */
   async replay(pick: number): Promise<void> {
     const keys = await this.baseStage.list(`stage/${TAP}/`);
@@ -329,6 +349,8 @@ export class World {
         return this.replay(step.pick);
       case 'redrive':
         return this.redrive();
+      case 'rewind':
+        return this.rewind();
       case 'concurrent': {
         const continuation = this.continuations[step.pick % Math.max(1, this.continuations.length)];
         if (continuation === undefined) return;
@@ -423,7 +445,9 @@ export async function safetyProblems(
   for (const field of ['committed', 'staged'] as const) {
     const now = state[field];
     const before = seen[field];
-    if (before !== undefined && (now === undefined || comparePositions(now, before) < 0))
+    // A rewind moves `staged` back, and only by dropping the chunks it passes over.
+    const rewound = field === 'staged' && before !== undefined && isDropped(state, before);
+    if (before !== undefined && !rewound && (now === undefined || comparePositions(now, before) < 0))
       problems.push(
         `${field} moved backwards: ${before.run}/${before.seq} → ${now === undefined ? 'none' : `${now.run}/${now.seq}`}`,
       );

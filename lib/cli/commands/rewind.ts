@@ -1,6 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
+import { openDestination } from '../../destinations/open-destination.ts';
 import { plural } from '../../pipeline/describe-bookmark.ts';
+import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { planRewind, type RewindPlan, rewindTap } from '../../pipeline/rewind.ts';
 import { tapPorts } from '../tap-ports.ts';
 
@@ -34,26 +36,47 @@ export function rewindCommand(kind: 'rewind' | 'reset'): Command {
       `\nExamples:\n  trib ${kind} github-acme --dry-run\n  trib ${kind} github-acme --yes`,
     )
     .action(async (tap: string, options: RewindOptions) => {
-      const ports = await tapPorts(options, tap);
-      const plan = await planRewind(tap, ports, forget);
-      process.stdout.write(describePlan(kind, plan));
-      if (options.dryRun === true) {
-        process.stdout.write('Dry run: nothing changed.\n');
-        return;
+      // Locally the destination is at hand, and its ledger says what is loaded; with --aws it may not
+      // be reachable from here (and its secrets are the functions'), so the state's word is taken.
+      const destination =
+        options.aws === true
+          ? undefined
+          : await openDestination((await loadPipeline(options.pipeline)).destination);
+      try {
+        const ports = {
+          ...(await tapPorts(options, tap)),
+          ...(destination === undefined ? {} : { destination }),
+        };
+        const plan = await planRewind(tap, ports, forget);
+        process.stdout.write(describePlan(kind, plan));
+        if (options.dryRun === true) {
+          process.stdout.write('Dry run: nothing changed.\n');
+          return;
+        }
+        if (options.yes !== true && !(await confirmed(tap))) {
+          process.exitCode = 1;
+          return;
+        }
+        const done = await rewindTap(tap, ports, forget);
+        process.stdout.write(
+          `tap ${tap}: ${kind === 'reset' ? 'reset' : 'rewound'}. The next run starts from ${done.from}.\n`,
+        );
+      } finally {
+        await destination?.close();
       }
-      if (options.yes !== true && !(await confirmed(tap))) {
-        process.exitCode = 1;
-        return;
-      }
-      await rewindTap(tap, ports, forget);
-      process.stdout.write(
-        `tap ${tap}: ${kind === 'reset' ? 'reset' : 'rewound'}. The next run starts from ${plan.from}.\n`,
-      );
     });
 }
 
 function describePlan(kind: 'rewind' | 'reset', plan: RewindPlan): string {
   const lines = [`tap ${plan.tap}: ${kind} — the next run starts from ${plan.from}.`];
+  if (plan.loadedAfterCommitted !== undefined)
+    lines.push(
+      `Chunk ${plan.loadedAfterCommitted} is in the destination's ledger though its bookmark was never recorded as committed (a crash after the load): the committed bookmark moves up to it, and it is not dropped.`,
+    );
+  if (!plan.ledgerChecked)
+    lines.push(
+      "The destination's ledger is not asked from here: a chunk loaded whose bookmark is not yet recorded would be dropped and read again. Let the chunk queue drain first (trib status --aws shows it).",
+    );
   if (plan.dropped.length === 0) lines.push('No staged chunks are waiting; none is dropped.');
   else {
     lines.push(
