@@ -11,6 +11,7 @@
 import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { openDestination, stitchFromEnvironment } from '../destinations/open-destination.ts';
+import { endQuietlyWhenStdoutCloses } from './closed-stdout.ts';
 import { positiveInteger } from './commands/persist.ts';
 import { persistAndPrint } from './persist-and-print.ts';
 import { reportFailure } from './report-failure.ts';
@@ -95,6 +96,8 @@ async function persistCommandOutput(
     );
 }
 
+// A reader that stopped early (`| head -1`) has what it wanted: end as trib does, not with a stack trace.
+endQuietlyWhenStdoutCloses();
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

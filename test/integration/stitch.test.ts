@@ -73,6 +73,20 @@ describe('Stitch Import API', () => {
     );
   });
 
+  it('persist-stitch whose reader has gone ends quietly, as SIGPIPE ends a program (128 + 13), after Stitch took the batch', async () => {
+    const folder = temporaryFolder();
+    writeFileSync(join(folder, 'c.json'), '{"customers": 30, "orders": 0}');
+    // `head -c 0` exits before anything is printed: the first bookmark written meets a closed pipe.
+    const result = await shell(
+      `set -o pipefail; "$TRIB" tap sample --config c.json | node ${persistStitch} | head -c 0`,
+      folder,
+      stitchEnv(),
+    );
+    expect(result.code).toBe(141);
+    expect(result.stderr).not.toMatch(/EPIPE|Unhandled|node:events/);
+    expect(api.rows('48112.customers')).toHaveLength(30); // accepted before the bookmark was printed
+  });
+
   it('batches stay under the record and byte limits; a 413 is split; a 503 is retried; nothing is lost or sent twice', async () => {
     const folder = temporaryFolder();
     const target = destination(folder, { maxBatchRecords: 100, maxBatchBytes: 6_000 });
