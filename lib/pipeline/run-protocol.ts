@@ -174,20 +174,51 @@ export async function inspectWaiting(
 export type ReplayCheck = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 /**
- * The rule for `trib replay` (and anything else that loads a chunk by hand): a chunk after the
- * committed one must be on the waiting chain, or its records, read again by the tap's next run, load
- * twice. One at or behind the committed chunk, or dropped by a rewind, is left to the load, which
- * knows from the ledger and the state's guards: already loaded, dropped, or an orphan (never loaded).
+ * The rule for `trib replay` (and anything else that loads a chunk by hand): only a chunk on the
+ * tap's chain may load. After the committed chunk that is the waiting chain; at or behind it, the
+ * chain that led to the committed chunk, walked back along each chunk's predecessor. Anything else
+ * was left by a writer that lost its lease or crashed before recording it, and its records, read
+ * again by a later run, would load twice. A chunk dropped by a rewind, or behind a chunk the stage
+ * no longer holds, is left to the load, which knows from the ledger and the state's guards.
  */
 export async function checkReplay(stage: Stage, state: TapState, ref: ChunkPosition): Promise<ReplayCheck> {
-  if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0) return { ok: true };
+  const never = (why: string): ReplayCheck => ({
+    ok: false,
+    reason: `chunk ${formatPosition(ref)} of tap ${state.tap} was never recorded as staged (a writer that lost its lease, or a crash before recording it): ${why}`,
+  });
+  if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0) {
+    const onChain = await onCommittedChain(stage, state.tap, state.committed, ref);
+    return onChain === false
+      ? never(
+          `a later run read its records again (the tap is committed through ${formatPosition(state.committed)}), so it is not loaded. Nothing to do.`,
+        )
+      : { ok: true };
+  }
   if (isDropped(state, ref)) return { ok: true };
   const chain = await waitingChunks(stage, state);
   if (chain.some((chunk) => chunk.run === ref.run && chunk.seq === ref.seq)) return { ok: true };
-  return {
-    ok: false,
-    reason: `chunk ${formatPosition(ref)} of tap ${state.tap} was never recorded as staged (a writer that lost its lease, or a crash before recording it): its records are read again by the tap's next run, so it is not loaded. Nothing to do; the tap's chain continues from ${state.staged === undefined ? 'its first chunk' : formatPosition(state.staged)}.`,
-  };
+  return never(
+    `its records are read again by the tap's next run, so it is not loaded. Nothing to do; the tap's chain continues from ${state.staged === undefined ? 'its first chunk' : formatPosition(state.staged)}.`,
+  );
+}
+
+/**
+ * Whether `ref` is on the chain that led to `committed`, walking back from it; undefined when the
+ * walk reaches a chunk the stage no longer holds (expired) before deciding.
+ */
+async function onCommittedChain(
+  stage: Stage,
+  tap: string,
+  committed: ChunkPosition,
+  ref: ChunkPosition,
+): Promise<boolean | undefined> {
+  let position: ChunkPosition | null = committed;
+  while (position !== null && comparePositions(position, ref) > 0) {
+    const metadata = await stage.metadata(chunkKey({ tap, ...position }));
+    if (metadata === undefined) return undefined;
+    position = metadata.previous;
+  }
+  return position !== null && comparePositions(position, ref) === 0;
 }
 
 /** The outbox: sends the waiting chunks again (the persister's ledger drops what it already loaded). */
