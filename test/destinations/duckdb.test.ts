@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { sanitizeIdentifier } from '../../lib/columns/identifiers.ts';
 import { DuckDbDestination } from '../../lib/destinations/duckdb/duckdb-destination.ts';
 import { quoteIdentifier } from '../../lib/destinations/sql-text.ts';
@@ -48,4 +50,23 @@ destinationConformance({
   async cleanUp() {
     rmSync(folder, { recursive: true, force: true });
   },
+});
+
+describe('DuckDB threads', () => {
+  it("loads on all cores but Node's; a query (threads given) on every core", async () => {
+    const loading = await DuckDbDestination.open(join(temporaryFolder(), 'threads.duckdb'));
+    try {
+      const [row] = await loading.query(`SELECT current_setting('threads') AS n`);
+      expect(Number(row?.n)).toBe(Math.max(1, availableParallelism() - 1));
+    } finally {
+      await loading.close();
+    }
+    const querying = await DuckDbDestination.open(join(temporaryFolder(), 'threads.duckdb'), { threads: 3 });
+    try {
+      const [row] = await querying.query(`SELECT current_setting('threads') AS n`);
+      expect(Number(row?.n)).toBe(3);
+    } finally {
+      await querying.close();
+    }
+  });
 });

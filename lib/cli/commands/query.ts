@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
 import { textTable } from '../../pipeline/text-table.ts';
@@ -38,7 +39,8 @@ export function queryCommand(): Command {
       const path = await warehousePath(target);
       // Read-only to the user's eye: a query never runs inside a load.
       const { DuckDbDestination } = await import('../../destinations/duckdb/duckdb-destination.ts');
-      const warehouse = await DuckDbDestination.open(path);
+      // A query has no Node work beside it: every core is DuckDB's.
+      const warehouse = await DuckDbDestination.open(path, { threads: availableParallelism() });
       try {
         const rows = await warehouse.query(sql);
         const columns = Object.keys(rows[0] ?? {});
