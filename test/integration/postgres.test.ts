@@ -47,7 +47,12 @@ describe('postgres destination', () => {
   });
 
   it('a connection killed mid-chunk: nothing committed, a clear error, and the retry loads once', async () => {
-    await withDestination({}, async (destination) => {
+    // Only this destination's connections are killed: other test files load into the same server.
+    const url = new URL(server.url);
+    const application = `tributary_killed_${process.pid}`;
+    url.searchParams.set('application_name', application);
+    const destination = await PostgresDestination.open(url.toString());
+    try {
       const admin = new pg.Client({ connectionString: server.base });
       await admin.connect();
       let attempts = 0;
@@ -60,9 +65,11 @@ describe('postgres destination', () => {
         for (let id = 0; id < 120_000; id += 1) {
           yield { line: id + 2, message: { type: 'RECORD', stream: 't', record: { id, name: `n${id}` } } };
           if (id === 100_000 && attempts === 1) {
-            await admin.query(
-              "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'tributary' AND pid <> pg_backend_pid()",
+            const killed = await admin.query(
+              'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+              [application],
             );
+            expect(killed.rowCount).toBeGreaterThan(0);
           }
         }
         yield { line: 999_999, message: { type: 'STATE', value: 'done' } };
@@ -70,7 +77,7 @@ describe('postgres destination', () => {
       const chunk = { tap: 'killed', run: 'r1', seq: 0, previous: null, source: 'test', messages };
       const error = await loadChunks('killed', [chunk], { destination }).catch((caught: unknown) => caught);
       await admin.end();
-      expect(error).toBeInstanceOf(PostgresConnectionError);
+      expect(error, String(error)).toBeInstanceOf(PostgresConnectionError);
       expect((error as Error).message).toMatch(/Nothing of this load was committed; run again to retry it/);
       expect(await destination.ledger('killed')).toEqual([]);
       const [outcome] = await loadChunks('killed', [chunk], { destination });
@@ -79,7 +86,9 @@ describe('postgres destination', () => {
         `SELECT count(*)::int AS n FROM "${destination.schemaOf('killed')}".t`,
       );
       expect(row?.n).toBe(120_000);
-    });
+    } finally {
+      await destination.close();
+    }
   });
 
   it('loads of two taps run side by side; two loads of one tap take turns', async () => {

@@ -33,6 +33,7 @@ import { RepeatedKeys } from '../repeated-keys.ts';
 import { qualified, quoteIdentifier } from '../sql-text.ts';
 import { traceSql, tracingSql } from '../sql-trace.ts';
 import { StatementQueue } from '../statement-queue.ts';
+import { connectionLost } from './connection-lost.ts';
 import { CopyBuffer } from './copy-buffer.ts';
 import { copyFields, escapeCopyText } from './copy-text.ts';
 import { postgresType } from './postgres-types.ts';
@@ -664,9 +665,7 @@ class PostgresLoad implements LoadTransaction {
   }
 
   private explain(error: unknown, doing: string, positions?: readonly number[]): Error {
-    const code = (error as { code?: string }).code;
-    // Class 08 (connection), 57P (shutdown, terminated) and network errors: the connection is gone.
-    if (code === undefined || code.startsWith('08') || code.startsWith('57P')) {
+    if (connectionLost(error)) {
       this.broken = true;
       return new PostgresConnectionError(
         `${this.where}: the connection failed during ${doing}: ${(error as Error).message}. Nothing of this load was committed; run again to retry it.`,
