@@ -187,12 +187,18 @@ export async function checkReplay(stage: Stage, state: TapState, ref: ChunkPosit
     reason: `chunk ${formatPosition(ref)} of tap ${state.tap} was never recorded as staged (a writer that lost its lease, or a crash before recording it): ${why}`,
   });
   if (state.committed !== undefined && comparePositions(ref, state.committed) <= 0) {
-    const onChain = await onCommittedChain(stage, state.tap, state.committed, ref);
-    return onChain === false
-      ? never(
+    const walk = await committedChain(
+      (position) => stage.metadata(chunkKey({ tap: state.tap, ...position })),
+      state.committed,
+      ref,
+    );
+    // Behind a chunk the stage no longer holds the walk cannot tell: the load's ledger decides.
+    const onChain = walk.unseen || (walk.end !== null && comparePositions(walk.end, ref) === 0);
+    return onChain
+      ? { ok: true }
+      : never(
           `a later run read its records again (the tap is committed through ${formatPosition(state.committed)}), so it is not loaded. Nothing to do.`,
-        )
-      : { ok: true };
+        );
   }
   if (isDropped(state, ref)) return { ok: true };
   const chain = await waitingChunks(stage, state);
@@ -202,23 +208,35 @@ export async function checkReplay(stage: Stage, state: TapState, ref: ChunkPosit
   );
 }
 
+/** Where a walk of the committed chain went: the chunks it passed, and where it stopped. */
+export interface CommittedChainWalk {
+  /** The chunks on the chain, newest first, from the committed one back to (not including) `end`. */
+  readonly chain: readonly ChunkPosition[];
+  /** At or behind the floor, null past the tap's first chunk, or the first chunk the stage no longer holds. */
+  readonly end: ChunkPosition | null;
+  /** Whether the walk stopped at a chunk the stage no longer holds (expired): behind it, it cannot tell. */
+  readonly unseen: boolean;
+}
+
 /**
- * Whether `ref` is on the chain that led to `committed`, walking back from it; undefined when the
- * walk reaches a chunk the stage no longer holds (expired) before deciding.
+ * The chain that led to the committed chunk, walked back along each chunk's predecessor while it is
+ * after `floor` (null: to the tap's first chunk). A chunk at or behind the committed one is on the
+ * tap's chain only if this walk passes it; any other is an orphan (`trib replay`, `trib chunks`).
  */
-async function onCommittedChain(
-  stage: Stage,
-  tap: string,
+export async function committedChain(
+  metadataOf: (position: ChunkPosition) => Promise<ChunkMetadata | undefined>,
   committed: ChunkPosition,
-  ref: ChunkPosition,
-): Promise<boolean | undefined> {
+  floor: ChunkPosition | null,
+): Promise<CommittedChainWalk> {
+  const chain: ChunkPosition[] = [];
   let position: ChunkPosition | null = committed;
-  while (position !== null && comparePositions(position, ref) > 0) {
-    const metadata = await stage.metadata(chunkKey({ tap, ...position }));
-    if (metadata === undefined) return undefined;
+  while (position !== null && (floor === null || comparePositions(position, floor) > 0)) {
+    const metadata = await metadataOf(position);
+    if (metadata === undefined) return { chain, end: position, unseen: true };
+    chain.push(position);
     position = metadata.previous;
   }
-  return position !== null && comparePositions(position, ref) === 0;
+  return { chain, end: position, unseen: false };
 }
 
 /** The outbox: sends the waiting chunks again (the persister's ledger drops what it already loaded). */

@@ -6,7 +6,7 @@ import { type ChunkPosition, comparePositions, formatPosition } from '../../chun
 import { openDestination, parseDestinationSpec } from '../../destinations/open-destination.ts';
 import { plural } from '../../pipeline/describe-bookmark.ts';
 import { loadPipeline } from '../../pipeline/load-pipeline.ts';
-import { inspectWaiting } from '../../pipeline/run-protocol.ts';
+import { committedChain, inspectWaiting } from '../../pipeline/run-protocol.ts';
 import { skipChunk } from '../../pipeline/skip-chunk.ts';
 import { textTable } from '../../pipeline/text-table.ts';
 import { isDropped } from '../../state/state-store.ts';
@@ -95,7 +95,7 @@ export function chunksCommand(): Command {
       const skipped = new Map((state.skipped ?? []).map((skip) => [formatPosition(skip), skip]));
       const listed = new Map<string, ChunkMetadata | undefined>();
       for (const key of keys) listed.set(formatPosition(parseChunkKey(key)), await stage.metadata(key));
-      const committed = committedChain(listed, state.committed);
+      const committed = await committedChunks(listed, state.committed);
       for (const key of keys) {
         const ref = parseChunkKey(key);
         const metadata = listed.get(formatPosition(ref));
@@ -127,28 +127,24 @@ export function chunksCommand(): Command {
 }
 
 /**
- * The chunks the committed chain runs through, walked back from the committed chunk along each
- * chunk's predecessor: one behind the committed chunk that it does not pass through is an orphan.
- * Behind a chunk the stage no longer holds (expired) the walk cannot see, so those count as committed.
+ * Whether a chunk at or behind the committed one is on the tap's chain, by the run protocol's walk
+ * over the listed chunks. Behind a chunk the stage no longer holds (expired) the walk cannot see, so
+ * those count as committed.
  */
-function committedChain(
+async function committedChunks(
   listed: ReadonlyMap<string, ChunkMetadata | undefined>,
   committed: ChunkPosition | undefined,
-): { holds(position: ChunkPosition): boolean } {
-  const chain = new Set<string>();
-  let position: ChunkPosition | null = committed ?? null;
-  let unseenBehind: ChunkPosition | null = null;
-  while (position !== null) {
-    const metadata = listed.get(formatPosition(position));
-    if (metadata === undefined) {
-      unseenBehind = position;
-      break;
-    }
-    chain.add(formatPosition(position));
-    position = metadata.previous;
-  }
+): Promise<{ holds(position: ChunkPosition): boolean }> {
+  if (committed === undefined) return { holds: () => false };
+  const walk = await committedChain(
+    async (position) => listed.get(formatPosition(position)),
+    committed,
+    null,
+  );
+  const chain = new Set(walk.chain.map(formatPosition));
+  const { end } = walk;
   return {
     holds: (at) =>
-      chain.has(formatPosition(at)) || (unseenBehind !== null && comparePositions(at, unseenBehind) <= 0),
+      chain.has(formatPosition(at)) || (walk.unseen && end !== null && comparePositions(at, end) <= 0),
   };
 }
