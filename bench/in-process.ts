@@ -17,7 +17,7 @@ import { openDestination, parseDestinationSpec } from '../lib/destinations/open-
 import { persistBatch } from '../lib/persister/persist-queue-batch.ts';
 import { RecordChecks } from '../lib/persister/record-check.ts';
 import { parsePipeline } from '../lib/pipeline/load-pipeline.ts';
-import { parseMessages } from '../lib/protocol/parser.ts';
+import { parseMessageBatches, parseMessages } from '../lib/protocol/parser.ts';
 import type { ChunkMessage } from '../lib/queue/chunk-queue.ts';
 import { FolderStage } from '../lib/stage/folder-stage.ts';
 import { MemoryStateStore } from '../lib/state/memory-state-store.ts';
@@ -56,12 +56,16 @@ export async function parseAndValidate(file: string): Promise<Timed & { readonly
   const checks = new RecordChecks();
   const result = await timed(async () => {
     const streams = new Map<string, ReturnType<RecordChecks['forSchema']>>();
-    for await (const { message } of parseMessages(createReadStream(file), { source: file })) {
-      if (message.type === 'SCHEMA') streams.set(message.stream, checks.forSchema(message));
-      if (message.type !== 'RECORD') continue;
-      const checked = streams.get(message.stream)?.check(message.record, message.exact);
-      if (checked?.ok !== true) throw new Error(`record ${records + 1} refused: ${JSON.stringify(checked)}`);
-      records += 1;
+    // A batch of messages at a time, as the persister reads a chunk (load-chunks.ts).
+    for await (const batch of parseMessageBatches(createReadStream(file), { source: file })) {
+      for (const { message } of batch) {
+        if (message.type === 'SCHEMA') streams.set(message.stream, checks.forSchema(message));
+        if (message.type !== 'RECORD') continue;
+        const checked = streams.get(message.stream)?.check(message.record, message.exact);
+        if (checked?.ok !== true)
+          throw new Error(`record ${records + 1} refused: ${JSON.stringify(checked)}`);
+        records += 1;
+      }
     }
   });
   return { ...result, records };

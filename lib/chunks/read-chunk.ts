@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { type Readable, Transform } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { ParsedMessage } from '../protocol/messages.ts';
-import { parseMessages } from '../protocol/parser.ts';
+import { parseMessageBatches } from '../protocol/parser.ts';
 import { ChunkNotFoundError, type Stage } from '../stage/stage.ts';
 import { parseChunkKey } from './chunk-key.ts';
 import type { ChunkMetadata } from './chunk-metadata.ts';
@@ -29,12 +29,15 @@ function corrupt(stage: Stage, key: string, what: string): CorruptChunkError {
   );
 }
 
-/** Streams a staged chunk's messages; `expected` is its metadata (checked when it has a checksum). */
+/**
+ * Streams a staged chunk's messages, a batch at a time (see parseMessageBatches); `expected` is its
+ * metadata (checked when it has a checksum).
+ */
 export async function* readChunk(
   stage: Stage,
   key: string,
   expected?: Pick<ChunkMetadata, 'sha256' | 'bytes'>,
-): AsyncGenerator<ParsedMessage> {
+): AsyncGenerator<readonly ParsedMessage[]> {
   let body: Readable;
   try {
     body = await stage.open(key);
@@ -63,7 +66,7 @@ export async function* readChunk(
     unreadable ??= error;
   });
   try {
-    yield* parseMessages(body.pipe(counted).pipe(gunzip), { source: stage.uriOf(key) });
+    yield* parseMessageBatches(body.pipe(counted).pipe(gunzip), { source: stage.uriOf(key) });
   } catch (error) {
     // A line that does not parse may be damage, not a bad message: the checksum tells which.
     const mismatch = expected?.sha256 === undefined ? undefined : await checksumProblem(stage, key, expected);

@@ -7,7 +7,7 @@ import type { Destination } from '../destinations/destination.ts';
 import { persistStream } from '../persister/persist-stream.ts';
 import { plural } from '../pipeline/describe-bookmark.ts';
 import { stringifyExact } from '../protocol/exact-json.ts';
-import { parseMessages } from '../protocol/parser.ts';
+import { parseMessageBatches } from '../protocol/parser.ts';
 import { writeOut } from './write-out.ts';
 
 export async function persistAndPrint(
@@ -21,7 +21,7 @@ export async function persistAndPrint(
   },
 ): Promise<void> {
   let printed: string | undefined;
-  const result = await persistStream(parseMessages(input, { source: options.source }), {
+  const result = await persistStream(parseMessageBatches(input, { source: options.source }), {
     destination: options.destination,
     tap: options.tap,
     commitEvery: options.commitEvery,

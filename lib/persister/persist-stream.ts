@@ -26,34 +26,53 @@ export interface PersistStreamResult {
 }
 
 export async function persistStream(
-  messages: AsyncIterable<ParsedMessage>,
+  /** The input's messages, a batch at a time (parseMessageBatches). */
+  batches: AsyncIterable<readonly ParsedMessage[]>,
   options: PersistStreamOptions,
 ): Promise<PersistStreamResult> {
   const run = streamRunId();
   const commitEvery = options.commitEvery ?? options.destination.commitEvery ?? 100_000;
   const checks = new RecordChecks();
-  const iterator = messages[Symbol.asyncIterator]();
+  const iterator = batches[Symbol.asyncIterator]();
   const schemas = new Map<string, ParsedMessage>();
-  let lookahead = await iterator.next();
+  // Messages read and not yet loaded: the rest of a batch that a commit ended inside.
+  let unread: readonly ParsedMessage[] = [];
+  let ended = false;
+  const more = async (): Promise<boolean> => {
+    while (unread.length === 0 && !ended) {
+      const next = await iterator.next();
+      if (next.done === true) ended = true;
+      else unread = next.value;
+    }
+    return unread.length > 0;
+  };
   let seq = 0;
   let records = 0;
-  while (lookahead.done !== true) {
+  while (await more()) {
     let hadState = false;
     const position: ChunkPosition = { run, seq };
     // Each transaction re-declares the streams seen so far: a transaction knows only what it is told.
-    async function* transactionMessages(): AsyncGenerator<ParsedMessage> {
-      yield* schemas.values();
+    async function* transactionMessages(): AsyncGenerator<readonly ParsedMessage[]> {
+      if (schemas.size > 0) yield [...schemas.values()];
       let inTransaction = 0;
-      while (lookahead.done !== true) {
-        const current = lookahead.value;
-        lookahead = await iterator.next();
-        if (current.message.type === 'SCHEMA') schemas.set(current.message.stream, current);
-        yield current;
-        if (current.message.type === 'RECORD') inTransaction += 1;
-        if (current.message.type === 'STATE') {
-          hadState = true;
-          if (inTransaction >= commitEvery) return;
+      while (await more()) {
+        const batch = unread;
+        let end = batch.length;
+        let commit = false;
+        for (let index = 0; index < batch.length && !commit; index += 1) {
+          const current = batch[index] as ParsedMessage;
+          const { message } = current;
+          if (message.type === 'SCHEMA') schemas.set(message.stream, current);
+          else if (message.type === 'RECORD') inTransaction += 1;
+          else if (message.type === 'STATE') {
+            hadState = true;
+            commit = inTransaction >= commitEvery;
+            if (commit) end = index + 1;
+          }
         }
+        unread = end === batch.length ? [] : batch.slice(end);
+        yield end === batch.length ? batch : batch.slice(0, end);
+        if (commit) return;
       }
     }
     const [outcome] = await loadChunks(

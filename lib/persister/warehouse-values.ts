@@ -28,58 +28,68 @@ export type ValueCheck =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly problem: string };
 
+/**
+ * What a check found: undefined when the value goes in as it is (nearly always, and without an
+ * allocation: a load checks millions), else the value rewritten or the problem.
+ */
+type Finding = ValueCheck | undefined;
+
 /** Checks (and where needed rewrites) one property's value for its column's logical type. */
 export function warehouseValue(value: unknown, type: LogicalType, isKey: boolean): ValueCheck {
-  if (value === null || value === undefined) return { ok: true, value };
+  return finding(value, type, isKey) ?? { ok: true, value };
+}
+
+function finding(value: unknown, type: LogicalType, isKey: boolean): Finding {
+  if (value === null || value === undefined) return undefined;
   switch (type.kind) {
     case 'integer':
       return integerValue(value);
     case 'decimal':
       return decimalValue(value, type.scale);
     case 'timestamp':
-      return typeof value === 'string' ? timestampValue(value, isKey) : { ok: true, value };
+      return typeof value === 'string' ? timestampValue(value, isKey) : undefined;
     case 'date':
-      return typeof value === 'string' ? dateValue(value) : { ok: true, value };
+      return typeof value === 'string' ? dateValue(value) : undefined;
     default:
-      return { ok: true, value };
+      return undefined;
   }
 }
 
-function integerValue(value: unknown): ValueCheck {
+function integerValue(value: unknown): Finding {
   let big: bigint;
-  if (isExactNumber(value)) {
-    const text = value.toString();
-    if (!/^-?\d+$/.test(text)) return { ok: true, value }; // not an integer: the schema check says so
-    big = BigInt(text);
-  } else if (typeof value === 'number' && Number.isInteger(value)) {
-    if (Number.isSafeInteger(value)) return { ok: true, value };
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) || !Number.isInteger(value)) return undefined; // not an integer: the schema check says so
     big = BigInt(value);
+  } else if (isExactNumber(value)) {
+    const text = value.toString();
+    if (!/^-?\d+$/.test(text)) return undefined;
+    big = BigInt(text);
   } else {
-    return { ok: true, value };
+    return undefined;
   }
-  if (big <= INT64_MAX && big >= INT64_MIN) return { ok: true, value };
+  if (big <= INT64_MAX && big >= INT64_MIN) return undefined;
   return {
     ok: false,
     problem: `${String(value)} is beyond the 64-bit integers an integer column holds (${INT64_MIN} to ${INT64_MAX}). Declare the property's range in its schema (e.g. "maximum": 1e37) so it loads as DECIMAL(38,0), or type it as a string`,
   };
 }
 
-function decimalValue(value: unknown, scale: number): ValueCheck {
+function decimalValue(value: unknown, scale: number): Finding {
   // The common case, decided without text: a double within the column's digits and places.
   if (
     typeof value === 'number' &&
     Math.abs(value) < 10 ** (DECIMAL_DIGITS - scale) &&
     hasAtMostDecimalPlaces(value, scale)
   )
-    return { ok: true, value };
+    return undefined;
   const text = isExactNumber(value)
     ? value.toString()
     : typeof value === 'number'
       ? String(value)
       : undefined;
-  if (text === undefined) return { ok: true, value };
+  if (text === undefined) return undefined;
   const match = /^-?(\d+)(?:\.(\d*))?(?:e([+-]?\d+))?$/i.exec(text);
-  if (match === null) return { ok: true, value };
+  if (match === null) return undefined;
   const exponent = Number(match[3] ?? 0);
   const integerDigits = Math.max(0, (match[1] ?? '').replace(/^0+/, '').length + exponent);
   // Digits after the point that are not trailing zeros; a column of a smaller scale would round them.
@@ -94,7 +104,7 @@ function decimalValue(value: unknown, scale: number): ValueCheck {
       ok: false,
       problem: `${text} has ${fractionDigits} digits after the point; its column is DECIMAL(${DECIMAL_DIGITS},${scale}), which would round it (a multipleOf finer than 1e-${scale} is held to ${scale} places). Type the property as a string to keep every digit`,
     };
-  return { ok: true, value };
+  return undefined;
 }
 
 const DATE_TIME =
@@ -139,8 +149,10 @@ function isCanonicalUtc(text: string): boolean {
   return true;
 }
 
-function timestampValue(text: string, isKey: boolean): ValueCheck {
-  return isCanonicalUtc(text) ? { ok: true, value: text } : timestampValueByPattern(text, isKey);
+function timestampValue(text: string, isKey: boolean): Finding {
+  if (isCanonicalUtc(text)) return undefined;
+  const checked = timestampValueByPattern(text, isKey);
+  return checked.ok && checked.value === text ? undefined : checked;
 }
 
 /** The general rule for any spelling; exported so a test can hold the fast path to it. */
@@ -189,12 +201,12 @@ export function timestampValueByPattern(text: string, isKey: boolean): ValueChec
   return { ok: true, value: `${whole}${fraction.slice(0, 7)}Z` };
 }
 
-function dateValue(text: string): ValueCheck {
+function dateValue(text: string): Finding {
   const match = DATE.exec(text);
-  if (match === null) return { ok: true, value: text };
+  if (match === null) return undefined;
   const problem = calendarProblem(Number(match[1]), Number(match[2]), Number(match[3]));
   return problem === undefined
-    ? { ok: true, value: text }
+    ? undefined
     : { ok: false, problem: `${JSON.stringify(text)} is not a date: ${problem}` };
 }
 
@@ -231,7 +243,8 @@ export function warehouseRecord(
   let result = values;
   let changed = false;
   for (const column of columns) {
-    const checked = warehouseValue(values[column.property], column.type, column.isKey);
+    const checked = finding(values[column.property], column.type, column.isKey);
+    if (checked === undefined) continue;
     if (!checked.ok) return { ok: false, property: column.property, problem: checked.problem };
     if (checked.value !== values[column.property]) {
       if (!changed) result = { ...values };

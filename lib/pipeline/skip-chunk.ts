@@ -47,8 +47,8 @@ export async function skipChunk(
     state.staged !== undefined && state.staged.run === ref.run && state.staged.seq === ref.seq
       ? state.staged.bookmark
       : undefined;
-  const messages = async function* (): AsyncGenerator<ParsedMessage> {
-    if (bookmark !== undefined) yield { line: 0, message: { type: 'STATE', value: bookmark } };
+  const messages = async function* (): AsyncGenerator<readonly ParsedMessage[]> {
+    if (bookmark !== undefined) yield [{ line: 0, message: { type: 'STATE', value: bookmark } }];
   };
   const [outcome] = await loadChunks(
     ref.tap,

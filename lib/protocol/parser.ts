@@ -30,6 +30,17 @@ export async function* parseMessages(
   input: AsyncIterable<Buffer | string>,
   options: ParseOptions,
 ): AsyncGenerator<ParsedMessage> {
+  for await (const batch of parseMessageBatches(input, options)) yield* batch;
+}
+
+/**
+ * The messages each piece of input completes, a list at a time: a reader that handles them in a
+ * plain loop pays for one promise per piece instead of one per message.
+ */
+export async function* parseMessageBatches(
+  input: AsyncIterable<Buffer | string>,
+  options: ParseOptions,
+): AsyncGenerator<readonly ParsedMessage[]> {
   const { source } = options;
   const schemas = new Set<string>();
   const batches = readLineBatches(input)[Symbol.asyncIterator]();
@@ -45,6 +56,7 @@ export async function* parseMessages(
       throw new ProtocolError('could not read the input', { source, line: 0, cause: error });
     }
     if (next.done) break;
+    const parsed: ParsedMessage[] = [];
     for (const { number, text } of next.value) {
       if (text.trim() === '') continue;
       if (firstContent) {
@@ -64,8 +76,9 @@ export async function* parseMessages(
       // A transit line is read as the JSON it stands for; from there every message is read one way.
       const json = transit ? transitLineAsJson(text, source, number) : text;
       const message = toMessage(parseJsonLine(json, source, number), json, source, number, schemas, stitch);
-      yield { line: number, message };
+      parsed.push({ line: number, message });
     }
+    if (parsed.length > 0) yield parsed;
   }
   if (inHeader) {
     throw new ProtocolError(

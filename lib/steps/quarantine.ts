@@ -15,7 +15,7 @@ import { loadChunks } from '../persister/load-chunks.ts';
 import type { TapConfig } from '../pipeline/pipeline-config.ts';
 import { streamerOf } from '../pipeline/streamer-of.ts';
 import type { JsonObject, Message } from '../protocol/messages.ts';
-import { parseMessages } from '../protocol/parser.ts';
+import { parseMessageBatches } from '../protocol/parser.ts';
 import { formatMessage } from '../protocol/writer.ts';
 import { prepareSteps, QUARANTINE_SUFFIX, quarantineSchemaMessage, quarantineTableOf } from './run-steps.ts';
 
@@ -170,7 +170,9 @@ export async function replayQuarantine(options: {
           previous: 'unchained',
           source: `quarantine replay of tap ${tap.name}`,
           messages: () =>
-            parseMessages(Readable.from([text]), { source: `quarantine replay of tap ${tap.name}` }),
+            parseMessageBatches(Readable.from([text]), {
+              source: `quarantine replay of tap ${tap.name}`,
+            }),
         },
       ],
       { destination: options.destination },

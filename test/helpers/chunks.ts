@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ChunkToLoad } from '../../lib/persister/load-chunks.ts';
-import { parseMessages } from '../../lib/protocol/index.ts';
+import { parseMessageBatches } from '../../lib/protocol/index.ts';
 
 /** A chunk made from message objects, parsed like a real one (so exact numbers behave the same). */
 export function chunkOf(
@@ -24,7 +24,7 @@ export function chunkOf(
     seq,
     previous,
     source: `test:${run}/${seq}`,
-    messages: () => parseMessages(Readable.from([text]), { source: `test:${run}/${seq}` }),
+    messages: () => parseMessageBatches(Readable.from([text]), { source: `test:${run}/${seq}` }),
   };
 }
 

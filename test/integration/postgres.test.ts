@@ -56,14 +56,16 @@ describe('postgres destination', () => {
       const admin = new pg.Client({ connectionString: server.base });
       await admin.connect();
       let attempts = 0;
-      const messages = async function* (): AsyncGenerator<ParsedMessage> {
+      const messages = async function* (): AsyncGenerator<readonly ParsedMessage[]> {
         attempts += 1;
-        yield {
-          line: 1,
-          message: { type: 'SCHEMA', stream: 't', schema: { properties: idName }, keyProperties: ['id'] },
-        };
+        yield [
+          {
+            line: 1,
+            message: { type: 'SCHEMA', stream: 't', schema: { properties: idName }, keyProperties: ['id'] },
+          },
+        ];
         for (let id = 0; id < 120_000; id += 1) {
-          yield { line: id + 2, message: { type: 'RECORD', stream: 't', record: { id, name: `n${id}` } } };
+          yield [{ line: id + 2, message: { type: 'RECORD', stream: 't', record: { id, name: `n${id}` } } }];
           if (id === 100_000 && attempts === 1) {
             const killed = await admin.query(
               'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
@@ -72,7 +74,7 @@ describe('postgres destination', () => {
             expect(killed.rowCount).toBeGreaterThan(0);
           }
         }
-        yield { line: 999_999, message: { type: 'STATE', value: 'done' } };
+        yield [{ line: 999_999, message: { type: 'STATE', value: 'done' } }];
       };
       const chunk = { tap: 'killed', run: 'r1', seq: 0, previous: null, source: 'test', messages };
       const error = await loadChunks('killed', [chunk], { destination }).catch((caught: unknown) => caught);
