@@ -11,7 +11,7 @@ import {
   type UndeclaredProperties,
 } from '../columns/stream-definition.ts';
 import { stringifyExact } from '../protocol/exact-json.ts';
-import type { JsonObject } from '../protocol/messages.ts';
+import type { JsonObject, RawLine } from '../protocol/messages.ts';
 
 export { type StreamDefinition, sameDefinition, type UndeclaredProperties };
 
@@ -27,7 +27,7 @@ export interface RowToLoad {
    * The message line the row came from (`{"type":"RECORD",...,"record":{...}}`), when `values` is
    * exactly what it says; a destination may load from it instead of `values`.
    */
-  readonly raw?: string;
+  readonly raw?: RawLine;
 }
 
 export interface StreamLoadCounts {
@@ -53,8 +53,11 @@ export interface LoadTransaction {
   startChunk(position: ChunkPosition): void;
   /** Creates or evolves a stream's table (new columns added, changed types get a new column). */
   defineStream(definition: StreamDefinition): Promise<void>;
-  /** Buffers one row for the chunk being loaded. */
-  write(stream: string, row: RowToLoad): Promise<void>;
+  /**
+   * Buffers one row for the chunk being loaded. A promise when the caller must wait (the database is
+   * behind); undefined when the row was taken at once, so a load spends no promise on each row.
+   */
+  write(stream: string, row: RowToLoad): Promise<void> | undefined;
   /** Removes the stream's rows of every other version, after the rows written so far. */
   activateVersion(stream: string, version: number): Promise<void>;
   /** Loads what the chunk buffered and writes its ledger row; returns the row counts per stream. */

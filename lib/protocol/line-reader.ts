@@ -18,6 +18,11 @@ export interface TextLine {
   /** 1-based line number in the input. */
   readonly number: number;
   readonly text: string;
+  /**
+   * The line's bytes as read, without its ending: a view of the read buffer, not a copy. They are
+   * `text`'s UTF-8 only when they are valid UTF-8 (else `text` holds U+FFFD for what was not).
+   */
+  readonly bytes: Buffer;
 }
 
 export class LineTooLongError extends Error {
@@ -69,14 +74,14 @@ class LineSplitter {
     for (let end = buffer.indexOf(NEWLINE, start); end !== -1; end = buffer.indexOf(NEWLINE, start)) {
       this.number += 1;
       if (this.partial.length === 0) {
-        completed.push({ number: this.number, text: decode(buffer, start, end) });
+        completed.push(lineOf(this.number, buffer, start, end));
       } else {
         // Only the first newline of a piece can end a partial line, so start is 0 here.
         this.partial.push(buffer.subarray(0, end));
         const line = Buffer.concat(this.partial, this.partialBytes + end);
         this.partial.length = 0;
         this.partialBytes = 0;
-        completed.push({ number: this.number, text: decode(line, 0, line.length) });
+        completed.push(lineOf(this.number, line, 0, line.length));
       }
       start = end + 1;
     }
@@ -96,7 +101,7 @@ class LineSplitter {
     const line = Buffer.concat(this.partial, this.partialBytes);
     this.partial.length = 0;
     this.partialBytes = 0;
-    return [{ number: this.number, text: decode(line, 0, line.length) }];
+    return [lineOf(this.number, line, 0, line.length)];
   }
 }
 
@@ -104,7 +109,7 @@ function withoutBom(buffer: Buffer): Buffer {
   return buffer.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? buffer.subarray(UTF8_BOM.length) : buffer;
 }
 
-function decode(buffer: Buffer, start: number, end: number): string {
+function lineOf(number: number, buffer: Buffer, start: number, end: number): TextLine {
   const stop = end > start && buffer[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
-  return buffer.toString('utf8', start, stop);
+  return { number, text: buffer.toString('utf8', start, stop), bytes: buffer.subarray(start, stop) };
 }

@@ -35,9 +35,19 @@ export interface RecordMessage {
    * The input line this record was parsed from. Loaders hand it to the warehouse as is, which is
    * much faster than re-encoding; anything that changes `record` must drop it.
    */
-  readonly raw?: string;
+  readonly raw?: RawLine;
   /** Stitch Streams `key_fields` on a RECORD, when the schema did not mark keys. */
   readonly keyProperties?: readonly string[];
+}
+
+/** A message line as it was read. */
+export interface RawLine {
+  readonly text: string;
+  /**
+   * The same line as UTF-8, when the parser has it (a view of what it read): a loader writes these
+   * bytes instead of encoding `text` again, a tenth of a DuckDB load's time.
+   */
+  readonly utf8?: Buffer;
 }
 
 export interface StateMessage {

@@ -3,6 +3,7 @@
  * Streams framing (`stitchstream/0.1` header, `Content-Type`, a `--` line, then messages).
  * It reads line by line and never holds the whole input.
  */
+import { isUtf8 } from 'node:buffer';
 import { mayHoldInexactNumber, parseExact, stringifyExact } from './exact-json.ts';
 import { readLineBatches, type TextLine } from './line-reader.ts';
 import {
@@ -11,6 +12,7 @@ import {
   type JsonSchema,
   type Message,
   type ParsedMessage,
+  type RawLine,
   type RecordMessage,
 } from './messages.ts';
 import { ProtocolError } from './protocol-error.ts';
@@ -57,7 +59,7 @@ export async function* parseMessageBatches(
     }
     if (next.done) break;
     const parsed: ParsedMessage[] = [];
-    for (const { number, text } of next.value) {
+    for (const { number, text, bytes } of next.value) {
       if (text.trim() === '') continue;
       if (firstContent) {
         firstContent = false;
@@ -75,7 +77,8 @@ export async function* parseMessageBatches(
       }
       // A transit line is read as the JSON it stands for; from there every message is read one way.
       const json = transit ? transitLineAsJson(text, source, number) : text;
-      const message = toMessage(parseJsonLine(json, source, number), json, source, number, schemas, stitch);
+      const line: RawLine = transit ? { text: json } : isUtf8(bytes) ? { text, utf8: bytes } : { text };
+      const message = toMessage(parseJsonLine(json, source, number), line, source, number, schemas, stitch);
       parsed.push({ line: number, message });
     }
     if (parsed.length > 0) yield parsed;
@@ -124,7 +127,8 @@ function parseJsonLine(text: string, source: string, line: number): JsonObject {
 
 function toMessage(
   raw: JsonObject,
-  text: string,
+  /** The message's JSON line (for transit, the JSON it stands for). */
+  input: RawLine,
   source: string,
   line: number,
   schemas: Set<string>,
@@ -182,7 +186,7 @@ function toMessage(
           where,
         );
       }
-      const exact = mayHoldInexactNumber(text) ? exactRecord(text) : undefined;
+      const exact = mayHoldInexactNumber(input.text) ? exactRecord(input.text) : undefined;
       const version = raw.version;
       if (version !== undefined && typeof version !== 'number') {
         throw new ProtocolError(
@@ -202,7 +206,7 @@ function toMessage(
       if (version !== undefined) message.version = version;
       if (timeExtracted !== undefined) message.timeExtracted = timeExtracted;
       if (keyProperties !== undefined) message.keyProperties = keyProperties;
-      message.raw = text;
+      message.raw = input;
       return message;
     }
     case 'STATE':
@@ -211,7 +215,7 @@ function toMessage(
       const tooLarge = stitch || raw.type === 'BOOKMARK' ? bookmarkSizeProblem(raw.value) : undefined;
       if (tooLarge !== undefined) throw new ProtocolError(`${raw.type}: ${tooLarge}`, where);
       // A since_id of 19 digits or an LSN must reach the tap again as written, not as a double.
-      const exact = mayHoldInexactNumber(text) ? parseExact(text) : undefined;
+      const exact = mayHoldInexactNumber(input.text) ? parseExact(input.text) : undefined;
       return { type: 'STATE', value: isObject(exact) ? exact.value : raw.value };
     }
     case 'ACTIVATE_VERSION': {

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Destination } from '../../lib/destinations/destination.ts';
@@ -11,6 +12,7 @@ import { loadChunks } from '../../lib/persister/load-chunks.ts';
 import { ChunkGapError, RecordValidationError } from '../../lib/persister/persister-errors.ts';
 import { hasAtMostDecimalPlaces } from '../../lib/persister/schema-dialects.ts';
 import { parseJsonExactly, stringifyExact } from '../../lib/protocol/exact-json.ts';
+import { parseMessageBatches } from '../../lib/protocol/parser.ts';
 import { FaultyDestination, InjectedFault } from '../../lib/testing/faulty-destination.ts';
 import { chunkOf, record, schema, state } from '../helpers/chunks.ts';
 import { repoRoot } from '../helpers/paths.ts';
@@ -370,6 +372,33 @@ export function destinationConformance(harness: DestinationHarness): void {
         ]),
       );
       expect((await text('unicode', 't', ['name'])).map(([name]) => name)).toEqual(names);
+    });
+
+    it('loads the text of the bytes read: characters split between reads, a byte order mark, invalid UTF-8 as U+FFFD', async () => {
+      const names = ['Zoë Ångström', '東京', '🚀 rocket', 'plain'];
+      const lines = [
+        JSON.stringify(schema('t', idName, ['id'])),
+        ...names.map((name, i) => JSON.stringify(record('t', { id: i, name }))),
+      ].join('\n');
+      // One record holds bytes that are not UTF-8 (a lone continuation byte, a cut-off 4-byte form).
+      const invalid = Buffer.concat([
+        Buffer.from(`\n{"type":"RECORD","stream":"t","record":{"id":9,"name":"a`),
+        Buffer.from([0x80, 0x62, 0xf0, 0x9f, 0x9a]),
+        Buffer.from(`"}}\n${JSON.stringify(state(1))}\n`),
+      ]);
+      const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(lines), invalid]);
+      // Pieces of 3 bytes: every multi-byte character and most lines arrive in parts.
+      const pieces = Array.from({ length: Math.ceil(bytes.length / 3) }, (_, i) =>
+        bytes.subarray(i * 3, i * 3 + 3),
+      );
+      await load('bytes', {
+        ...chunkOf('bytes', 'r1', 0, []),
+        messages: () => parseMessageBatches(Readable.from(pieces), { source: 'test:bytes' }),
+      });
+      expect((await text('bytes', 't', ['name'])).map(([name]) => name)).toEqual([
+        ...names,
+        'a\ufffdb\ufffd',
+      ]);
     });
 
     it('keeps tabs, newlines, quotes and backslashes inside JSON columns, beside plain strings without them', async () => {

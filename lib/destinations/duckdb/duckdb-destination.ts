@@ -341,7 +341,7 @@ class DuckDbLoad implements LoadTransaction {
     });
   }
 
-  async write(stream: string, row: RowToLoad): Promise<void> {
+  write(stream: string, row: RowToLoad): Promise<void> | undefined {
     this.statements.throwIfFailed();
     const target = this.target(stream);
     target.batch ??= new NdjsonBatch(
@@ -349,9 +349,17 @@ class DuckDbLoad implements LoadTransaction {
       target.plan.columns,
       target.keys,
     );
-    await target.batch.write(row);
+    const written = target.batch.write(row);
+    if (written === undefined) {
+      this.flushIfFull(target);
+      return undefined;
+    }
+    return written.then(() => this.flushIfFull(target));
+  }
+
+  private flushIfFull(target: StreamTarget): void {
     // A failure of this background merge is kept in `failure` and thrown by the next call.
-    if (target.batch.rows >= FLUSH_ROWS) this.flush(target).catch(() => {});
+    if ((target.batch?.rows ?? 0) >= FLUSH_ROWS) this.flush(target).catch(() => {});
   }
 
   async activateVersion(stream: string, version: number): Promise<void> {

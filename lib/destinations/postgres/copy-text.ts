@@ -27,7 +27,7 @@ export function copyFields(row: RowToLoad, columns: readonly PlannedColumn[]): s
   // starts with a backslash: a line without one has none in any string it gave, and a tenth of
   // the COPY text's time went to looking. What JSON.stringify writes is still looked at: it makes
   // escapes of its own (for a lone surrogate, in a line that was never UTF-8).
-  const plain = row.raw !== undefined && !row.raw.includes('\\');
+  const plain = row.raw !== undefined && !row.raw.text.includes('\\');
   for (const column of columns) {
     const value = values[column.property];
     if (value === undefined || value === null) {

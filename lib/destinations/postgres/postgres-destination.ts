@@ -383,18 +383,18 @@ class PostgresLoad implements LoadTransaction {
     this.streams.set(definition.stream, target);
   }
 
-  async write(stream: string, row: RowToLoad): Promise<void> {
+  write(stream: string, row: RowToLoad): Promise<void> | undefined {
     this.statements.throwIfFailed();
     const target = this.target(stream);
     if (this.linePrefix === '') throw new Error('write before startChunk');
     target.buffer.append(row.position, this.linePrefix, copyFields(row, target.plan.columns));
     target.keys?.note(row.values, () => keyText(row, target.definition.keyProperties));
-    if (target.buffer.bytes < COPY_BUFFER_BYTES) return;
+    if (target.buffer.bytes < COPY_BUFFER_BYTES) return undefined;
     // COPY and merges run in the background while Node goes on; a failure is kept in `failure`
     // and thrown by the next call. Node waits only when PostgreSQL falls behind.
     this.sendBuffer(target).catch(() => {});
     if (target.queued >= MERGE_ROWS) this.flush(target).catch(() => {});
-    await this.waitIfBehind();
+    return this.waitIfBehind();
   }
 
   async activateVersion(stream: string, version: number): Promise<void> {

@@ -107,7 +107,7 @@ class SingerTargetTransaction implements LoadTransaction {
   async write(stream: string, row: RowToLoad): Promise<void> {
     // The tap's own line when it says exactly what is loaded; else the checked values, without the
     // warehouse's column of undeclared properties (they are in the record itself).
-    let line = row.raw;
+    let line = row.raw?.text;
     if (line === undefined) {
       const { [EXTRA_PROPERTY]: _extra, ...record } = row.values;
       line = stringifyExact({

@@ -7,8 +7,8 @@ describe("a DuckDB load error in the chunk's terms", () => {
     const batch = new NdjsonBatch(`${temporaryFolder()}/batch-0`, [
       { property: 'id', column: 'id', type: { kind: 'integer' } },
     ]);
-    await batch.write({ values: { id: 1 }, position: 7, raw: '{"type":"RECORD"}' });
-    await batch.write({ values: { id: 2 }, position: 9, raw: '{"type":"RECORD"}' });
+    await batch.write({ values: { id: 1 }, position: 7, raw: { text: '{"type":"RECORD"}' } });
+    await batch.write({ values: { id: 2 }, position: 9, raw: { text: '{"type":"RECORD"}' } });
     await batch.close();
     const described = batch.describeError(
       `Invalid Input Error: JSON transform error in file "${batch.files.fast}", in line 2: Failed to cast value\nTry setting 'auto_detect' to true\n If this error occurred during read_json, line/object number information is approximate`,
