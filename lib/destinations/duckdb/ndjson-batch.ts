@@ -225,9 +225,12 @@ class BatchFile {
       typeof part === 'string' ? this.piece.write(part, this.used) : part.copy(this.piece, this.used);
   }
 
-  /** Ends a line: a promise only when the file's stream is behind and the caller must wait. */
+  /**
+   * Ends a line: a promise only when the file's stream is behind and the caller must wait, or it
+   * failed (rejected, never thrown: a row's key line and its row line are waited for together).
+   */
   endLine(): Promise<void> | undefined {
-    if (this.failure !== undefined) throw this.failure;
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     return this.output.writableNeedDrain ? this.drained() : undefined;
   }
 

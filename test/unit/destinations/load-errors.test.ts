@@ -18,4 +18,19 @@ describe("a DuckDB load error in the chunk's terms", () => {
     );
     await batch.remove();
   });
+
+  it('a batch file that cannot be written fails the load through its promise, not as an uncaught error', async () => {
+    const batch = new NdjsonBatch(
+      `${temporaryFolder()}/missing/batch-0`,
+      [{ property: 'id', column: 'id', type: { kind: 'integer' } }],
+      [{ property: 'id', column: 'id', type: { kind: 'integer' } }],
+    );
+    batch.write({ values: { id: 1 }, position: 1, raw: { text: '{"type":"RECORD"}' } });
+    // The stream's open fails in the background; the next write or the close reports it.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const written = batch.write({ values: { id: 2 }, position: 2, raw: { text: '{"type":"RECORD"}' } });
+    await expect(written).rejects.toThrow(/ENOENT/);
+    await expect(batch.close()).rejects.toThrow(/ENOENT/);
+    await batch.remove();
+  });
 });
