@@ -152,6 +152,29 @@ describe('mayHoldInexactNumber', () => {
     }
   });
 
+  it('decides as the plain rule does: a run of 16 or more digits and dots where a number may start (property)', async () => {
+    const { mayHoldInexactNumber } = await import('../../../lib/protocol/exact-json.ts');
+    const rule = (line: string) =>
+      [...line.matchAll(/[\d.]{16,}/g)].some(({ index }) => {
+        let before = index - 1;
+        if (line[before] === '-') before -= 1;
+        return before < 0 || ':,[ \t\n\r'.includes(line[before] as string);
+      });
+    // Runs of every length, hex-like mixes of digits and letters, and what may stand before a number.
+    const piece = fc.oneof(
+      fc.stringMatching(/^[0-9.]{1,40}$/),
+      fc.stringMatching(/^[0-9a-f]{1,40}$/),
+      fc.constantFrom(':', ',', '[', ' ', '-', '"', 'x', '\t', ':-'),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
+        const line = pieces.join('');
+        expect(mayHoldInexactNumber(line)).toBe(rule(line));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
   it('flags every JSON text holding a number a double cannot, wherever the number stands (property)', async () => {
     const { mayHoldInexactNumber, parseExact } = await import('../../../lib/protocol/exact-json.ts');
     // Long numbers in every place JSON allows one: after ':' ',' '[', signed, with whitespace around.
