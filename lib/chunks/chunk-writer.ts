@@ -45,8 +45,7 @@ export class ChunkWriter {
   private hasBookmark = false;
   private pendingSinceState = false;
   /** Messages since the last STATE, not yet in the open chunk. */
-  private heldBack: { message: Message; line: string }[] = [];
-  private heldBackBytes = 0;
+  private readonly heldBack = new HeldBack();
   /** The open chunk holds messages after its last STATE (too many to hold back). */
   private writtenPastState = false;
   private readonly startBookmarkJson: string | undefined;
@@ -89,11 +88,9 @@ export class ChunkWriter {
     }
     this.chunk(); // the SCHEMAs seen so far open it, before anything held back
     // Formatted once, here: the held line is what goes into the chunk.
-    const line = formatMessage(message);
-    this.heldBack.push({ message, line });
-    this.heldBackBytes += line.length;
+    this.heldBack.add(message, formatMessage(message));
     if (message.type !== 'SCHEMA') this.pendingSinceState = true;
-    if (this.heldBackBytes > HELD_BACK_BYTES) {
+    if (this.heldBack.chars > HELD_BACK_BYTES) {
       this.release();
       this.writtenPastState = true;
     }
@@ -101,11 +98,9 @@ export class ChunkWriter {
 
   /** Writes the held-back messages into the open chunk. */
   private release(): void {
-    if (this.heldBack.length === 0) return;
-    const open = this.chunk();
-    for (const held of this.heldBack) open.append(held.message, held.line);
-    this.heldBack = [];
-    this.heldBackBytes = 0;
+    if (this.heldBack.chars === 0) return;
+    this.chunk().appendHeld(this.heldBack);
+    this.heldBack.clear();
   }
 
   /**
@@ -115,8 +110,7 @@ export class ChunkWriter {
    */
   async endAtLastState(): Promise<number> {
     const open = this.open;
-    this.heldBack = [];
-    this.heldBackBytes = 0;
+    this.heldBack.clear();
     if (open === undefined || this.writtenPastState || !open.hasState) {
       this.open = undefined;
       return this.seq;
@@ -201,6 +195,19 @@ class OpenChunk {
     }
   }
 
+  /** The held-back lines, after what this chunk has (they hold no STATE: a STATE releases them). */
+  appendHeld(held: HeldBack): void {
+    this.bytes += held.chars;
+    this.records += held.records;
+    for (const [stream, records] of held.recordsByStream)
+      this.recordsByStream.set(stream, (this.recordsByStream.get(stream) ?? 0) + records);
+    if (this.pending !== '') {
+      this.gzip.write(this.pending);
+      this.pending = '';
+    }
+    for (const piece of held.take()) this.gzip.write(piece);
+  }
+
   close(): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       this.gzip.once('error', reject);
@@ -210,6 +217,59 @@ class OpenChunk {
     });
   }
 }
+
+/**
+ * Lines held back since the last STATE, as UTF-8 in pieces of 64 KB, with what they count. Kept as
+ * strings, they lived through young-generation collections and were copied and promoted each time:
+ * 1.7 s of GC in 1M records' emission, against 0.14 s for the bare loop. As bytes they are off
+ * V8's heap, and encoding them here is the encoding gzip needed later anyway.
+ */
+class HeldBack {
+  /** Their length in UTF-16 units, as the chunk's byte limit counts lines. */
+  chars = 0;
+  records = 0;
+  readonly recordsByStream = new Map<string, number>();
+  private pieces: Buffer[] = [];
+  private piece = Buffer.allocUnsafe(HELD_PIECE_BYTES);
+  private used = 0;
+
+  add(message: Message, line: string): void {
+    this.chars += line.length;
+    if (message.type === 'RECORD') {
+      this.records += 1;
+      this.recordsByStream.set(message.stream, (this.recordsByStream.get(message.stream) ?? 0) + 1);
+    }
+    // A string's UTF-8 takes at most 3 bytes for each of its UTF-16 units.
+    if (this.used + line.length * 3 > this.piece.length) this.seal();
+    if (line.length * 3 > this.piece.length) this.pieces.push(Buffer.from(line));
+    else this.used += this.piece.write(line, this.used);
+  }
+
+  /** The lines' bytes, in order. */
+  take(): Buffer[] {
+    this.seal();
+    const pieces = this.pieces;
+    this.pieces = [];
+    return pieces;
+  }
+
+  clear(): void {
+    this.chars = 0;
+    this.records = 0;
+    this.recordsByStream.clear();
+    this.pieces = [];
+    this.used = 0;
+  }
+
+  private seal(): void {
+    if (this.used === 0) return;
+    this.pieces.push(this.piece.subarray(0, this.used));
+    this.piece = Buffer.allocUnsafe(HELD_PIECE_BYTES);
+    this.used = 0;
+  }
+}
+
+const HELD_PIECE_BYTES = 64 * 1024;
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;

@@ -84,6 +84,42 @@ describe('ChunkWriter', () => {
     expect(chunks[0]?.messages.slice(-2)).toEqual([recordOf('a', 2), stateOf(1)]);
   });
 
+  it('writes held-back lines exactly, in order, with their counts: several streams, a changed SCHEMA, unicode, a line over 64 KB, past the 8 MB hold', async () => {
+    const text = (id: number) => ({ id, text: `Zoë 東京 🚀 ${'x'.repeat(id % 7 === 0 ? 70_000 : 10)}` });
+    const messages: Message[] = [schemaOf('a'), schemaOf('b')];
+    let ids = 0;
+    const records = (count: number) => {
+      for (let index = 0; index < count; index += 1) {
+        ids += 1;
+        messages.push({ type: 'RECORD', stream: ids % 3 === 0 ? 'b' : 'a', record: text(ids) });
+      }
+    };
+    records(20);
+    messages.push({
+      type: 'SCHEMA',
+      stream: 'b',
+      schema: { type: 'object', properties: {} },
+      keyProperties: [],
+    });
+    records(5);
+    messages.push(stateOf(1));
+    // More than 8 MB between two STATEs is written through rather than held.
+    records(1_000);
+    messages.push(stateOf(2));
+    records(3);
+    const chunks = await collect(messages, { maxRecords: 1_000_000 });
+    expect(chunks).toHaveLength(1);
+    const written = chunks[0]?.messages ?? [];
+    expect(written).toEqual([...messages.map(plain), stateOf(2)]);
+    const byStream = (stream: string) =>
+      messages.filter((message) => message.type === 'RECORD' && message.stream === stream).length;
+    expect(chunks[0]?.records).toBe(ids);
+    expect(Object.fromEntries(chunks[0]?.recordsByStream ?? [])).toEqual({
+      a: byStream('a'),
+      b: byStream('b'),
+    });
+  });
+
   it('makes no chunk when nothing new came and the bookmark did not move', async () => {
     expect(await collect([schemaOf('a'), stateOf(7)], { startBookmark: 7 })).toEqual([]);
     const moved = await collect([schemaOf('a'), stateOf(8)], { startBookmark: 7 });
