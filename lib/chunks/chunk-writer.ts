@@ -8,6 +8,7 @@ import { createGzip, type Gzip } from 'node:zlib';
 import { stringifyExact } from '../protocol/exact-json.ts';
 import type { Message, SchemaMessage } from '../protocol/messages.ts';
 import { formatMessage } from '../protocol/writer.ts';
+import { Utf8Pieces } from '../text/utf8-pieces.ts';
 
 export interface ChunkLimits {
   /** Cut at the next STATE once a chunk holds this many records. @default 50_000 */
@@ -230,8 +231,7 @@ class HeldBack {
   records = 0;
   readonly recordsByStream = new Map<string, number>();
   private pieces: Buffer[] = [];
-  private piece = Buffer.allocUnsafe(HELD_PIECE_BYTES);
-  private used = 0;
+  private readonly lines = new Utf8Pieces(HELD_PIECE_BYTES, (piece) => this.pieces.push(piece));
 
   add(message: Message, line: string): void {
     this.chars += line.length;
@@ -239,15 +239,12 @@ class HeldBack {
       this.records += 1;
       this.recordsByStream.set(message.stream, (this.recordsByStream.get(message.stream) ?? 0) + 1);
     }
-    // A string's UTF-8 takes at most 3 bytes for each of its UTF-16 units.
-    if (this.used + line.length * 3 > this.piece.length) this.seal();
-    if (line.length * 3 > this.piece.length) this.pieces.push(Buffer.from(line));
-    else this.used += this.piece.write(line, this.used);
+    this.lines.add(line);
   }
 
   /** The lines' bytes, in order. */
   take(): Buffer[] {
-    this.seal();
+    this.lines.flush();
     const pieces = this.pieces;
     this.pieces = [];
     return pieces;
@@ -258,14 +255,7 @@ class HeldBack {
     this.records = 0;
     this.recordsByStream.clear();
     this.pieces = [];
-    this.used = 0;
-  }
-
-  private seal(): void {
-    if (this.used === 0) return;
-    this.pieces.push(this.piece.subarray(0, this.used));
-    this.piece = Buffer.allocUnsafe(HELD_PIECE_BYTES);
-    this.used = 0;
+    this.lines.clear();
   }
 }
 

@@ -15,6 +15,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import type { PlannedColumn } from '../../columns/column-plan.ts';
 import { isExactNumber, stringifyExact } from '../../protocol/exact-json.ts';
+import { Utf8Pieces } from '../../text/utf8-pieces.ts';
 import type { RowToLoad } from '../destination.ts';
 import { RepeatedKeys } from '../repeated-keys.ts';
 
@@ -200,12 +201,13 @@ export class NdjsonBatch {
  */
 class BatchFile {
   private readonly output: WriteStream;
-  private piece = Buffer.allocUnsafe(PIECE_BYTES);
-  private used = 0;
+  private readonly lines: Utf8Pieces;
   private failure: Error | undefined;
 
   constructor(readonly path: string) {
-    this.output = createWriteStream(path, { highWaterMark: 1 << 20 });
+    const output = createWriteStream(path, { highWaterMark: 1 << 20 });
+    this.output = output;
+    this.lines = new Utf8Pieces(PIECE_BYTES, (piece) => output.write(piece));
     // Kept for the next call to throw: an 'error' event without a listener would end the process.
     this.output.on('error', (error) => {
       this.failure ??= error;
@@ -214,15 +216,7 @@ class BatchFile {
 
   /** Adds to the line being written; `endLine` ends it. */
   append(part: string | Buffer): void {
-    // A string's UTF-8 takes at most 3 bytes for each of its UTF-16 units.
-    const most = typeof part === 'string' ? part.length * 3 : part.length;
-    if (this.used + most > this.piece.length) this.flushPiece();
-    if (most > this.piece.length) {
-      this.output.write(part);
-      return;
-    }
-    this.used +=
-      typeof part === 'string' ? this.piece.write(part, this.used) : part.copy(this.piece, this.used);
+    this.lines.add(part);
   }
 
   /**
@@ -238,25 +232,17 @@ class BatchFile {
     await once(this.output, 'drain');
   }
 
-  private flushPiece(): void {
-    if (this.used === 0) return;
-    // The stream keeps the piece until it is written, so the next lines go into a new one.
-    this.output.write(this.piece.subarray(0, this.used));
-    this.piece = Buffer.allocUnsafe(PIECE_BYTES);
-    this.used = 0;
-  }
-
   async close(): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     if (this.output.closed) return;
-    this.flushPiece();
+    this.lines.flush();
     this.output.end();
     await once(this.output, 'close');
     if (this.failure !== undefined) throw this.failure;
   }
 
   async remove(): Promise<void> {
-    this.used = 0;
+    this.lines.clear();
     if (!this.output.closed) {
       this.output.destroy();
       await once(this.output, 'close').catch(() => {});
